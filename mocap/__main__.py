@@ -1,0 +1,3 @@
+from mocap.cli import run
+
+run()

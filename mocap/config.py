@@ -1,0 +1,162 @@
+"""Capture settings: one dataclass per TOML section, every field documented with its unit.
+
+A config file holds any subset of these sections and keys (see examples/mocap.toml);
+command-line options override it. Unknown sections or keys, and values of the wrong type,
+are errors naming the offending key.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+import typing
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from mocap.errors import MocapError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """[source]: exactly one of camera, video, images."""
+
+    camera: int | None = None      # webcam index (0 is the first camera)
+    video: str | None = None       # path of a video file
+    images: str | None = None      # folder of images, played in file-name order
+    width: int | None = None       # camera capture width, pixels (None: the camera's default)
+    height: int | None = None      # camera capture height, pixels
+    fps: float | None = None       # camera: requested frames per second; images: their rate (default 30)
+
+
+@dataclass(frozen=True)
+class OpticsSettings:
+    """[optics]: how pixels become metres for the hips' position."""
+
+    calib: str | None = None           # calibration TOML (aniposelib/Pose2Sim layout); else the field of view below
+    calib_camera: str | None = None    # camera name in that file (default: the first camera)
+    horizontal_fov_deg: float = 60.0   # horizontal field of view, degrees, used without a calibration file
+    pitch_deg: float = 0.0             # how far the camera looks down, degrees
+    mirror: bool = False               # reflect the performer (selfie view): their left drives the avatar's right
+    auto_upright: bool = True          # learn MediaPipe's lean while the performer stands, and remove it
+
+
+@dataclass(frozen=True)
+class EstimatorSettings:
+    """[estimator]: MediaPipe Pose."""
+
+    model_complexity: int = 1              # 0 lite (fastest), 1 full, 2 heavy (most accurate, slowest)
+    min_detection_confidence: float = 0.5  # 0..1, to find a person
+    min_tracking_confidence: float = 0.5   # 0..1, below it the person is searched for again
+    mediapipe_smoothing: bool = False      # MediaPipe's own One Euro filter (off: mocap filters instead)
+
+
+@dataclass(frozen=True)
+class FilterSettings:
+    """[filter]: One Euro filters (cutoff_hz = min_cutoff_hz + beta * speed) and tracking loss.
+
+    Lower min_cutoff_hz: steadier when still, more lag. Higher beta: less lag in fast moves.
+    """
+
+    min_confidence: float = 0.5          # landmarks below this (0..1) are not trusted
+    body_min_cutoff_hz: float = 1.0      # body landmarks around the hips, Hz
+    body_beta: float = 5.0               # Hz per m/s
+    root_min_cutoff_hz: float = 0.5      # the hips' path through the room, Hz (monocular depth is noisy)
+    root_beta: float = 2.0               # Hz per m/s
+    rotation_min_cutoff_hz: float = 3.0  # bone rotations, Hz
+    rotation_beta: float = 0.5           # Hz per rad/s
+    hold_s: float = 0.5                  # seconds an untracked bone holds its last rotation
+    ease_to_rest_s: float = 0.7          # then it eases to rest with this time constant, seconds
+
+
+@dataclass(frozen=True)
+class VmcSettings:
+    """[vmc]: VMC protocol output."""
+
+    address: str | None = None   # HOST:PORT to send to, e.g. 127.0.0.1:39539; None: no VMC
+    rate_hz: float = 0.0         # most frames per second to send; 0: every captured frame
+
+
+@dataclass(frozen=True)
+class BvhSettings:
+    """[bvh]: BVH recording."""
+
+    path: str | None = None      # file to record to; None: no recording
+    units: str = "cm"            # cm or m (Blender: import with Scale 0.01 for cm)
+    rotation_order: str = "ZXY"  # Euler order declared on every joint
+
+
+@dataclass(frozen=True)
+class CaptureConfig:
+    source: SourceSettings = field(default_factory=SourceSettings)
+    optics: OpticsSettings = field(default_factory=OpticsSettings)
+    estimator: EstimatorSettings = field(default_factory=EstimatorSettings)
+    filter: FilterSettings = field(default_factory=FilterSettings)
+    vmc: VmcSettings = field(default_factory=VmcSettings)
+    bvh: BvhSettings = field(default_factory=BvhSettings)
+    preview: bool = False        # window with the skeleton over the camera image (needs a display)
+
+    def with_overrides(self, overrides: dict[str, dict[str, Any]]) -> "CaptureConfig":
+        """A copy with ``{section: {key: value}}`` applied; None values are ignored."""
+        config = self
+        for section, values in overrides.items():
+            values = {k: v for k, v in values.items() if v is not None}
+            if not values:
+                continue
+            if section == "capture":
+                config = replace(config, **values)
+            else:
+                config = replace(config, **{section: replace(getattr(config, section), **values)})
+        return config
+
+
+def _accepts(annotation: str, value: Any, owner: type) -> bool:
+    hint = typing.get_type_hints(owner)[annotation]
+    allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    for kind in allowed:
+        if kind is type(None) and value is None:
+            return True
+        if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return True
+        if kind is int and isinstance(value, int) and not isinstance(value, bool):
+            return True
+        if kind in (str, bool) and isinstance(value, kind):
+            return True
+    return False
+
+
+def load_config(path: Path) -> CaptureConfig:
+    """Read a TOML config file."""
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MocapError(f"config file not found: {path} (check the path given to --config)") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise MocapError(f"config file {path} is not valid TOML: {error}") from None
+    config = CaptureConfig()
+    sections = {f.name: f for f in fields(CaptureConfig)}
+    overrides: dict[str, dict[str, Any]] = {"capture": {}}
+    for name, value in table.items():
+        if name not in sections:
+            raise MocapError(f"config file {path}: unknown section or key '{name}' (see examples/mocap.toml)")
+        if is_dataclass(getattr(config, name)) != isinstance(value, dict):
+            raise MocapError(f"config file {path}: '{name}' has a value of the wrong type ({value!r})")
+        if not isinstance(value, dict):
+            if not _accepts(name, value, CaptureConfig):
+                raise MocapError(f"config file {path}: '{name}' has a value of the wrong type ({value!r})")
+            overrides["capture"][name] = value
+            continue
+        settings_type = type(getattr(config, name))
+        known = {f.name for f in fields(settings_type)}
+        for key, item in value.items():
+            if key not in known:
+                raise MocapError(f"config file {path}: unknown key '{key}' in [{name}] (see examples/mocap.toml)")
+            if not _accepts(key, item, settings_type):
+                raise MocapError(f"config file {path}: [{name}] {key} has a value of the wrong type ({item!r})")
+        overrides[name] = dict(value)
+    return config.with_overrides(overrides)

@@ -1,0 +1,81 @@
+"""Shared conventions: landmark schema, bone names and the one conversion to Unity/VMC axes.
+
+Internal world frame: right-handed, +Y up, metres. A rig in rest pose faces +Z and its
+left hand points toward +X (glTF / VRM 1.0). Quaternions are (x, y, z, w) as in
+scipy.spatial.transform.Rotation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial.transform import Rotation
+
+# BlazePose 33, in MediaPipe's index order, named as MediaPipe spells them in lower case.
+POSE_LANDMARK_NAMES: tuple[str, ...] = (
+    "nose", "left_eye_inner", "left_eye", "left_eye_outer",
+    "right_eye_inner", "right_eye", "right_eye_outer", "left_ear", "right_ear",
+    "mouth_left", "mouth_right", "left_shoulder", "right_shoulder",
+    "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+    "left_pinky", "right_pinky", "left_index", "right_index",
+    "left_thumb", "right_thumb", "left_hip", "right_hip",
+    "left_knee", "right_knee", "left_ankle", "right_ankle",
+    "left_heel", "right_heel", "left_foot_index", "right_foot_index",
+)
+LANDMARK_INDEX: dict[str, int] = {name: i for i, name in enumerate(POSE_LANDMARK_NAMES)}
+NUM_POSE_LANDMARKS = len(POSE_LANDMARK_NAMES)
+HIP_LANDMARKS: tuple[int, int] = (LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"])
+
+
+def mirrored_landmark_order() -> NDArray[np.int_]:
+    """Index permutation that swaps every left_* landmark with its right_* twin."""
+    order = []
+    for name in POSE_LANDMARK_NAMES:
+        if name.startswith("left_"):
+            order.append(LANDMARK_INDEX["right_" + name[5:]])
+        elif name.startswith("right_"):
+            order.append(LANDMARK_INDEX["left_" + name[6:]])
+        else:
+            order.append(LANDMARK_INDEX[name])
+    return np.array(order)
+
+
+# Line segments drawn by the preview window (landmark name pairs).
+POSE_CONNECTIONS: tuple[tuple[str, str], ...] = (
+    ("left_shoulder", "right_shoulder"), ("left_hip", "right_hip"),
+    ("left_shoulder", "left_hip"), ("right_shoulder", "right_hip"),
+    ("left_shoulder", "left_elbow"), ("left_elbow", "left_wrist"),
+    ("right_shoulder", "right_elbow"), ("right_elbow", "right_wrist"),
+    ("left_wrist", "left_index"), ("left_wrist", "left_pinky"),
+    ("right_wrist", "right_index"), ("right_wrist", "right_pinky"),
+    ("left_hip", "left_knee"), ("left_knee", "left_ankle"),
+    ("right_hip", "right_knee"), ("right_knee", "right_ankle"),
+    ("left_ankle", "left_heel"), ("left_heel", "left_foot_index"),
+    ("right_ankle", "right_heel"), ("right_heel", "right_foot_index"),
+    ("left_ear", "right_ear"), ("nose", "left_eye"), ("nose", "right_eye"),
+)
+
+# Rotation taking MediaPipe's camera-aligned axes (x right, y down, z away from the camera)
+# to the internal frame for a level camera: a person facing the camera faces +Z, their
+# left hand (image right in a non-mirrored view) is +X, up is +Y. A 180 degree turn about X.
+CAMERA_TO_WORLD_LEVEL = Rotation.from_euler("x", 180.0, degrees=True)
+
+
+def camera_to_world(camera_pitch_deg: float = 0.0) -> Rotation:
+    """Camera axes -> internal world for a camera tilted down by ``camera_pitch_deg`` degrees."""
+    return Rotation.from_euler("x", -camera_pitch_deg, degrees=True) * CAMERA_TO_WORLD_LEVEL
+
+
+def positions_to_unity(positions_m: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Internal right-handed positions (..., 3) -> Unity/VMC left-handed: mirror X."""
+    unity = np.array(positions_m, dtype=np.float64, copy=True)
+    unity[..., 0] *= -1.0
+    return unity
+
+
+def quaternions_to_unity(quaternions_xyzw: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Internal quaternions (..., 4) as (x, y, z, w) -> Unity/VMC: (x, -y, -z, w)."""
+    unity = np.array(quaternions_xyzw, dtype=np.float64, copy=True)
+    unity[..., 1] *= -1.0
+    unity[..., 2] *= -1.0
+    return unity

@@ -1,0 +1,155 @@
+"""Temporal filters: One Euro on landmark positions and on bone rotations.
+
+One Euro (Casiez, Roussel and Vogel, CHI 2012): a low-pass filter whose cutoff rises with
+speed, so slow movement is smoothed hard (no jitter) and fast movement passes with little lag.
+``cutoff_hz = min_cutoff_hz + beta * speed``; speed is itself low-passed at ``d_cutoff_hz``.
+
+Both filters take the frame timestamps (seconds), so they behave the same at any frame rate.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial.transform import Rotation
+
+from mocap.frames import BodyPose
+from mocap.conventions import HIP_LANDMARKS
+
+
+@dataclass(frozen=True)
+class OneEuroSettings:
+    """One Euro parameters. Lower ``min_cutoff_hz``: smoother at rest, more lag.
+    Higher ``beta``: less lag in fast moves, more jitter let through."""
+
+    min_cutoff_hz: float
+    beta: float            # Hz of extra cutoff per unit of speed (per m/s for positions, per rad/s for rotations)
+    d_cutoff_hz: float = 1.0
+
+
+def _smoothing_factor(cutoff_hz: NDArray[np.float64] | float, dt_s: float) -> NDArray[np.float64]:
+    tau = 1.0 / (2.0 * math.pi * np.asarray(cutoff_hz))
+    return 1.0 / (1.0 + tau / dt_s)
+
+
+class PointFilter:
+    """One Euro on N 3D points at once; speed is each point's speed in m/s.
+
+    ``update_mask`` gates points by confidence: a point left out keeps its last filtered value
+    (and speed) instead of following a low-confidence measurement.
+    """
+
+    def __init__(self, settings: OneEuroSettings) -> None:
+        self.settings = settings
+        self._value: NDArray[np.float64] | None = None
+        self._speed: NDArray[np.float64] | None = None
+        self._time_s: float | None = None
+
+    def reset(self) -> None:
+        self._value = self._speed = self._time_s = None
+
+    def __call__(
+        self, points: NDArray[np.float64], timestamp_s: float, update_mask: NDArray[np.bool_] | None = None
+    ) -> NDArray[np.float64]:
+        points = np.asarray(points, dtype=np.float64)
+        mask = np.isfinite(points).all(axis=-1)
+        if update_mask is not None:
+            mask &= update_mask
+        if self._value is None or self._time_s is None:
+            self._value = np.where(mask[:, None], points, np.nan)
+            self._speed = np.zeros(len(points))
+            self._time_s = timestamp_s
+            return self._value.copy()
+        dt_s = max(timestamp_s - self._time_s, 1e-3)
+        self._time_s = timestamp_s
+        previous = self._value
+        first_seen = mask & ~np.isfinite(previous).all(axis=-1)
+        update = mask & ~first_seen
+        raw_speed = np.linalg.norm(points - previous, axis=-1) / dt_s
+        alpha_d = _smoothing_factor(self.settings.d_cutoff_hz, dt_s)
+        speed = np.where(update, self._speed + alpha_d * (np.nan_to_num(raw_speed) - self._speed), self._speed)
+        alpha = _smoothing_factor(self.settings.min_cutoff_hz + self.settings.beta * speed, dt_s)
+        filtered = previous + alpha[:, None] * (points - previous)
+        value = np.where(update[:, None], filtered, previous)
+        value = np.where(first_seen[:, None], points, value)
+        self._value = value
+        self._speed = np.where(first_seen, 0.0, speed)
+        return value.copy()
+
+
+class RotationFilter:
+    """One Euro on a stack of rotations, as slerp steps along the shortest arc.
+
+    Speed is angular speed in rad/s. Output quaternions keep the sign of the previous
+    output (q . q_prev >= 0), so receivers that interpolate component-wise never see a flip.
+    """
+
+    def __init__(self, settings: OneEuroSettings) -> None:
+        self.settings = settings
+        self._value: Rotation | None = None
+        self._speed: NDArray[np.float64] | None = None
+        self._time_s: float | None = None
+
+    def __call__(self, rotations: Rotation, timestamp_s: float) -> Rotation:
+        if self._value is None or self._time_s is None:
+            self._value = rotations
+            self._speed = np.zeros(len(rotations))
+            self._time_s = timestamp_s
+            return rotations
+        dt_s = max(timestamp_s - self._time_s, 1e-3)
+        self._time_s = timestamp_s
+        step = (self._value.inv() * rotations).as_rotvec()      # shortest arc, |step| <= pi
+        raw_speed = np.linalg.norm(step, axis=-1) / dt_s
+        alpha_d = _smoothing_factor(self.settings.d_cutoff_hz, dt_s)
+        self._speed = self._speed + alpha_d * (raw_speed - self._speed)
+        alpha = _smoothing_factor(self.settings.min_cutoff_hz + self.settings.beta * self._speed, dt_s)
+        previous_quat = self._value.as_quat()
+        quat = (self._value * Rotation.from_rotvec(alpha[:, None] * step)).as_quat()
+        quat *= np.where(np.sum(quat * previous_quat, axis=-1) < 0.0, -1.0, 1.0)[:, None]
+        self._value = Rotation.from_quat(quat)
+        return self._value
+
+
+class HoldThenRest:
+    """What untracked bones do: hold their last tracked rotation for ``hold_s`` seconds, then
+    ease to rest (identity, T-pose) with time constant ``ease_s`` seconds. Never a snap."""
+
+    def __init__(self, bone_count: int, *, hold_s: float = 0.5, ease_s: float = 0.7) -> None:
+        self.hold_s = hold_s
+        self.ease_s = ease_s
+        self._last = Rotation.identity(bone_count)
+        self._last_seen_s = np.full(bone_count, -np.inf)
+        self._time_s: float | None = None
+
+    def __call__(self, rotations: Rotation, tracked: NDArray[np.bool_], timestamp_s: float) -> Rotation:
+        dt_s = 0.0 if self._time_s is None else max(timestamp_s - self._time_s, 0.0)
+        self._time_s = timestamp_s
+        easing = (~tracked) & (timestamp_s - self._last_seen_s > self.hold_s)
+        toward_rest = self._last.as_rotvec() * math.exp(-dt_s / self.ease_s)
+        held = np.where(easing[:, None], toward_rest, self._last.as_rotvec())
+        output = np.where(tracked[:, None], rotations.as_rotvec(), held)
+        self._last_seen_s = np.where(tracked, timestamp_s, self._last_seen_s)
+        self._last = Rotation.from_rotvec(output)
+        return self._last
+
+
+class BodyFilter:
+    """Filters a lifted body: the hips' path and the body around the hips separately, since
+    monocular depth makes the first much noisier than the second. Landmarks whose confidence
+    is below ``min_confidence`` hold their last filtered position."""
+
+    def __init__(self, *, body: OneEuroSettings, root: OneEuroSettings, min_confidence: float = 0.5) -> None:
+        self._body = PointFilter(body)
+        self._root = PointFilter(root)
+        self._min_confidence = min_confidence
+
+    def __call__(self, pose: BodyPose) -> BodyPose:
+        if not pose.detected:
+            return pose
+        hips = pose.joints_m[list(HIP_LANDMARKS)].mean(axis=0, keepdims=True)
+        root = self._root(hips, pose.timestamp_s)
+        relative = self._body(pose.joints_m - hips, pose.timestamp_s, pose.confidence >= self._min_confidence)
+        return BodyPose(pose.timestamp_s, relative + root, pose.confidence, detected=True)

@@ -1,0 +1,129 @@
+"""VMC protocol sender (OSC over UDP), as VSeeFace, VNyan, Warudo and VirtualMotionCapture receive it.
+
+Per frame: /VMC/Ext/OK, /VMC/Ext/T, /VMC/Ext/Root/Pos and one /VMC/Ext/Bone/Pos per bone,
+packed into OSC bundles of at most 1500 bytes (one Ethernet MTU, so no IP fragmentation).
+Positions and rotations are converted to Unity axes here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import numpy as np
+from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
+from pythonosc.osc_message import OscMessage
+from pythonosc.osc_message_builder import OscMessageBuilder
+
+from mocap.conventions import positions_to_unity, quaternions_to_unity
+from mocap.errors import MocapError
+from mocap.frames import SkeletonPose
+
+DEFAULT_VMC_PORT = 39539
+MAX_DATAGRAM_BYTES = 1500
+_BUNDLE_HEADER_BYTES = 16   # "#bundle\0" + 8-byte time tag
+_ELEMENT_SIZE_BYTES = 4     # each bundle element is preceded by its size
+
+
+def parse_address(text: str, *, default_port: int = DEFAULT_VMC_PORT) -> tuple[str, int]:
+    """'HOST:PORT' (or 'HOST', or ':PORT') -> (host, port)."""
+    host, _, port_text = text.rpartition(":") if ":" in text else (text, "", "")
+    host = host or "127.0.0.1"
+    try:
+        port = int(port_text) if port_text else default_port
+    except ValueError:
+        port = -1
+    if not 0 < port < 65536 or not host.strip():
+        raise MocapError(f"bad address '{text}': expected HOST:PORT, e.g. 127.0.0.1:{default_port}")
+    return host, port
+
+
+def _message(address: str, *args: object) -> OscMessage:
+    builder = OscMessageBuilder(address=address)
+    for arg in args:
+        builder.add_arg(arg)
+    return builder.build()
+
+
+def vmc_messages(pose: SkeletonPose, time_s: float) -> list[OscMessage]:
+    """The VMC messages for one pose, in sending order.
+
+    Root/Pos is the ground point under the hips; the Hips bone carries the hips' height
+    above it. Every other bone carries its real local rest offset (never zeros: receivers
+    such as EVMC4U apply positions, and zeros would crush the skeleton).
+    """
+    skeleton = pose.skeleton
+    hips = pose.root_position_m
+    root_unity = positions_to_unity(np.array([hips[0], 0.0, hips[2]]))
+    offsets = skeleton.rest_offsets_m.copy()
+    offsets[0] = (0.0, hips[1], 0.0)
+    offsets_unity = positions_to_unity(offsets)
+    quats_unity = quaternions_to_unity(pose.local_rotations.as_quat())
+    messages = [
+        _message("/VMC/Ext/OK", 1, 3, 0, 1 if pose.tracked else 0),  # loaded, calibrated, mode, tracking
+        _message("/VMC/Ext/T", float(time_s)),
+        _message("/VMC/Ext/Root/Pos", "root", *map(float, root_unity), 0.0, 0.0, 0.0, 1.0),
+    ]
+    for name, offset, quat in zip(skeleton.names, offsets_unity, quats_unity):
+        messages.append(_message("/VMC/Ext/Bone/Pos", name, *map(float, offset), *map(float, quat)))
+    return messages
+
+
+def pack_bundles(messages: list[OscMessage], max_bytes: int = MAX_DATAGRAM_BYTES) -> list[bytes]:
+    """OSC bundles, in order, each at most ``max_bytes`` long."""
+    bundles: list[bytes] = []
+    current: list[OscMessage] = []
+    size = _BUNDLE_HEADER_BYTES
+    for message in messages:
+        needed = _ELEMENT_SIZE_BYTES + message.size
+        if current and size + needed > max_bytes:
+            bundles.append(_bundle(current))
+            current, size = [], _BUNDLE_HEADER_BYTES
+        current.append(message)
+        size += needed
+    if current:
+        bundles.append(_bundle(current))
+    return bundles
+
+
+def _bundle(messages: list[OscMessage]) -> bytes:
+    builder = OscBundleBuilder(IMMEDIATELY)
+    for message in messages:
+        builder.add_content(message)
+    return builder.build().dgram
+
+
+class VmcSender:
+    """Sends each pose as VMC bundles over one persistent UDP socket.
+
+    ``max_rate_hz``: the most frames per second to send (0: every frame). A receiver that
+    is not running loses packets, as UDP does; capture goes on.
+    """
+
+    def __init__(self, host: str, port: int, *, max_rate_hz: float = 0.0) -> None:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+        except socket.gaierror:
+            raise MocapError(f"cannot resolve VMC host '{host}': use an IP address such as 127.0.0.1") from None
+        family, _, _, _, self._address = infos[0]
+        self._socket = socket.socket(family, socket.SOCK_DGRAM)
+        self._min_interval_s = 1.0 / max_rate_hz if max_rate_hz > 0 else 0.0
+        self._last_sent_s = -np.inf
+        self._start = time.monotonic()
+        self.sent_frames = 0
+        self.send_errors = 0
+
+    def write(self, pose: SkeletonPose) -> None:
+        now = time.monotonic()
+        if now - self._last_sent_s < self._min_interval_s:
+            return
+        self._last_sent_s = now
+        for datagram in pack_bundles(vmc_messages(pose, now - self._start)):
+            try:
+                self._socket.sendto(datagram, self._address)
+            except OSError:
+                self.send_errors += 1
+        self.sent_frames += 1
+
+    def close(self) -> None:
+        self._socket.close()
