@@ -34,7 +34,7 @@ def open_source(config: CaptureConfig) -> FrameSource:
     return ImageFolderSource(Path(str(settings.images)), fps=settings.fps or 30.0)
 
 
-def _camera_model(config: CaptureConfig) -> CameraModel | None:
+def camera_model(config: CaptureConfig) -> CameraModel | None:
     optics = config.optics
     if optics.calib is None:
         return None
@@ -75,7 +75,10 @@ def open_sinks(config: CaptureConfig, frame_time_s: float | None) -> OpenedSinks
 
 
 def build_pipeline(
-    config: CaptureConfig, sinks: list[PoseSink], observers: list[FrameObserver] = ()  # type: ignore[assignment]
+    config: CaptureConfig,
+    sinks: list[PoseSink],
+    observers: list[FrameObserver],
+    camera: CameraModel | None,
 ) -> MotionPipeline:
     """Every stage of a single-camera capture, set up from ``config``."""
     est, filt, optics = config.estimator, config.filter, config.optics
@@ -87,7 +90,7 @@ def build_pipeline(
             min_tracking_confidence=est.min_tracking_confidence,
         ),
         lifter=MonocularLifter(
-            _camera_model(config),
+            camera,
             horizontal_fov_deg=optics.horizontal_fov_deg,
             camera_pitch_deg=optics.pitch_deg,
             mirror=optics.mirror,
@@ -110,12 +113,19 @@ def build_pipeline(
 
 
 def run_capture(config: CaptureConfig, *, progress: bool = True) -> tuple[RunSummary, OpenedSinks]:
-    """Open the source and sinks, capture until the source ends (or Ctrl-C), close everything."""
+    """Open the source and sinks, capture until the source ends (or Ctrl-C), close everything.
+
+    Everything a user can get wrong (source, calibration, output paths) is checked before
+    MediaPipe starts, and sinks are closed whatever happens, so a recording is never lost."""
     from tqdm import tqdm
 
     with ExitStack() as stack:
         source = stack.enter_context(open_source(config))
         frame_time_s = 1.0 / source.nominal_fps if source.frame_count and source.nominal_fps else None
+        camera = camera_model(config)
+        opened = open_sinks(config, frame_time_s)
+        for sink in opened.sinks:
+            stack.callback(sink.close)
         observers: list[FrameObserver] = []
         if config.preview:
             from mocap.preview import PreviewWindow
@@ -124,9 +134,7 @@ def run_capture(config: CaptureConfig, *, progress: bool = True) -> tuple[RunSum
             if window is not None:
                 stack.callback(window.close)
                 observers.append(window.show)
-        pipeline = build_pipeline(config, [], observers)
-        opened = open_sinks(config, frame_time_s)
-        pipeline.sinks.extend(opened.sinks)
+        pipeline = build_pipeline(config, opened.sinks, observers, camera)
         bar = stack.enter_context(
             tqdm(total=source.frame_count, unit="frame", disable=not progress, desc=source.description, leave=False)
         )

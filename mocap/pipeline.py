@@ -144,27 +144,14 @@ class MotionPipeline:
         return pose
 
     def run(self, frames: Iterable[Frame], on_frame: Callable[[], None] | None = None) -> RunSummary:
-        """Process every frame, then close the sinks (also on Ctrl-C or error)."""
+        """Process every frame. The caller closes the sinks (also on Ctrl-C or error)."""
         start = time.perf_counter()
         count = detected = 0
-        try:
-            for frame in frames:
-                pose = self.process(frame)
-                count += 1
-                detected += pose.tracked
-                if on_frame is not None:
-                    on_frame()
-        finally:
-            self.close()
+        for frame in frames:
+            pose = self.process(frame)
+            count += 1
+            detected += pose.tracked
+            if on_frame is not None:
+                on_frame()
         return RunSummary(count, detected, time.perf_counter() - start, self.timer.mean_ms())
-
-    def close(self) -> None:
-        errors = []
-        for sink in self.sinks:
-            try:
-                sink.close()
-            except Exception as error:  # close every sink before reporting
-                errors.append(error)
-        if errors:
-            raise errors[0]
 

@@ -45,8 +45,9 @@ def _message(address: str, *args: object) -> OscMessage:
     return builder.build()
 
 
-def vmc_messages(pose: SkeletonPose, time_s: float) -> list[OscMessage]:
-    """The VMC messages for one pose, in sending order.
+def vmc_messages(pose: SkeletonPose) -> list[OscMessage]:
+    """The VMC messages for one pose, in sending order. /VMC/Ext/T carries the frame's
+    capture time (seconds since the source started).
 
     Root/Pos is the ground point under the hips; the Hips bone carries the hips' height
     above it. Every other bone carries its real local rest offset (never zeros: receivers
@@ -61,7 +62,7 @@ def vmc_messages(pose: SkeletonPose, time_s: float) -> list[OscMessage]:
     quats_unity = quaternions_to_unity(pose.local_rotations.as_quat())
     messages = [
         _message("/VMC/Ext/OK", 1, 3, 0, 1 if pose.tracked else 0),  # loaded, calibrated, mode, tracking
-        _message("/VMC/Ext/T", float(time_s)),
+        _message("/VMC/Ext/T", float(pose.timestamp_s)),
         _message("/VMC/Ext/Root/Pos", "root", *map(float, root_unity), 0.0, 0.0, 0.0, 1.0),
     ]
     for name, offset, quat in zip(skeleton.names, offsets_unity, quats_unity):
@@ -109,7 +110,6 @@ class VmcSender:
         self._socket = socket.socket(family, socket.SOCK_DGRAM)
         self._min_interval_s = 1.0 / max_rate_hz if max_rate_hz > 0 else 0.0
         self._last_sent_s = -np.inf
-        self._start = time.monotonic()
         self.sent_frames = 0
         self.send_errors = 0
 
@@ -118,7 +118,7 @@ class VmcSender:
         if now - self._last_sent_s < self._min_interval_s:
             return
         self._last_sent_s = now
-        for datagram in pack_bundles(vmc_messages(pose, now - self._start)):
+        for datagram in pack_bundles(vmc_messages(pose)):
             try:
                 self._socket.sendto(datagram, self._address)
             except OSError:

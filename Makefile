@@ -1,0 +1,37 @@
+# `make demo` and `make test` each set everything up on a fresh Debian/Ubuntu machine:
+# system libraries (as root, via apt-get), a virtual environment in .venv, the package.
+
+VENV := .venv
+PYTHON := $(shell command -v python3.11 || command -v python3)
+SYSTEM_PACKAGES := libgl1 libglib2.0-0 libegl1 libxrender1 libxxf86vm1 libxfixes3 libxi6 libxkbcommon0 libsm6 libx11-6 libxext6
+
+.PHONY: demo test benchmark system-packages clean
+
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else echo "please install:$$missing (e.g. sudo apt-get install$$missing)"; exit 1; fi; \
+	fi
+
+$(VENV)/.installed: pyproject.toml | system-packages
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(VENV)/bin/python -m pip install -q -e ".[test]"
+	touch $@
+
+demo: system-packages $(VENV)/.installed
+	$(VENV)/bin/mocap demo
+
+test: system-packages $(VENV)/.installed-test
+	$(VENV)/bin/python -m pytest
+
+benchmark: system-packages $(VENV)/.installed
+	$(VENV)/bin/python benchmarks/pipeline_speed.py
+
+clean:
+	rm -rf $(VENV) demo_output

@@ -1,0 +1,81 @@
+"""Shared fixtures: paths to real data, and one real capture of the demo clip over loopback."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+DEMO_VIDEO = REPO / "examples" / "demo" / "bodypose3d_cam0_test.mp4"
+DEMO_CALIBRATION = REPO / "examples" / "demo" / "demo_camera.toml"
+DEMO_FPS = 20.0
+
+
+def shared(relative: str) -> Path:
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"shared test data not present: {path}")
+    return path
+
+
+def run_mocap(*args: str, timeout_s: float = 300) -> subprocess.CompletedProcess[str]:
+    """The real command line, in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "mocap", *args], capture_output=True, text=True, timeout=timeout_s, cwd=REPO
+    )
+
+
+class UdpReceiver:
+    """A real UDP socket on loopback collecting every datagram until stopped."""
+
+    def __init__(self) -> None:
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.settimeout(0.2)
+        self.port = self.socket.getsockname()[1]
+        self.datagrams: list[bytes] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._receive, daemon=True)
+        self._thread.start()
+
+    def _receive(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.datagrams.append(self.socket.recv(65536))
+            except socket.timeout:
+                continue
+
+    def stop(self) -> list[bytes]:
+        self._stop.set()
+        self._thread.join()
+        self.socket.close()
+        return self.datagrams
+
+
+@dataclass
+class DemoCapture:
+    result: subprocess.CompletedProcess[str]
+    datagrams: list[bytes]
+    bvh_path: Path
+
+
+@pytest.fixture(scope="session")
+def demo_capture(tmp_path_factory: pytest.TempPathFactory) -> DemoCapture:
+    """`mocap capture` on the demo clip, VMC to a loopback receiver, BVH to a temp file."""
+    bvh_path = tmp_path_factory.mktemp("capture") / "demo.bvh"
+    receiver = UdpReceiver()
+    result = run_mocap(
+        "capture", "--video", str(DEMO_VIDEO), "--calib", str(DEMO_CALIBRATION),
+        "--vmc", f"127.0.0.1:{receiver.port}", "--bvh", str(bvh_path), "--no-progress",
+    )
+    datagrams = receiver.stop()
+    assert result.returncode == 0, result.stderr
+    return DemoCapture(result, datagrams, bvh_path)

@@ -1,0 +1,73 @@
+"""The demo clip through the real CLI, streamed over real UDP, decoded by python-osc's parser."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pythonosc.osc_bundle import OscBundle
+
+from conftest import DEMO_FPS, DemoCapture
+from vmc_receiver import HUMAN_BODY_BONES, VmcFrame, decode_vmc
+
+ARMS_OUT_FRAMES = range(114, 128)
+SITTING_FRAMES = list(range(40, 96)) + list(range(140, 164))
+
+
+@pytest.fixture(scope="module")
+def frames(demo_capture: DemoCapture) -> dict[int, VmcFrame]:
+    """Received frames by video frame number (from /VMC/Ext/T, the capture time)."""
+    return {int(round(f.time_s * DEMO_FPS)): f for f in decode_vmc(demo_capture.datagrams)}
+
+
+def test_every_frame_arrives_in_bundles_under_1500_bytes(demo_capture: DemoCapture, frames: dict[int, VmcFrame]) -> None:
+    assert all(len(d) <= 1500 for d in demo_capture.datagrams)
+    assert all(OscBundle.dgram_is_bundle(d) for d in demo_capture.datagrams)
+    assert len(frames) >= 180  # 187 frames in the clip; UDP may drop a few under load
+    assert "187 frames" in demo_capture.result.stdout
+
+
+def test_messages_are_valid_vmc(frames: dict[int, VmcFrame]) -> None:
+    for frame in frames.values():
+        assert frame.ok[0] == 1
+        assert frame.root[0] == "root" and len(frame.root) == 8
+        assert set(frame.bones) <= HUMAN_BODY_BONES
+        assert {"Hips", "Spine", "Head", "LeftUpperArm", "RightLowerLeg", "LeftFoot"} <= set(frame.bones)
+        for name, (position, quat) in frame.bones.items():
+            assert abs(np.linalg.norm(quat) - 1.0) < 1e-4, name
+            assert np.linalg.norm(position) > 0.01, f"{name} has a zero rest offset"
+
+
+def _upper_arm(frame: VmcFrame, side: str) -> np.ndarray:
+    _, positions = frame.forward_kinematics()
+    direction = positions[f"{side}LowerArm"] - positions[f"{side}UpperArm"]
+    return direction / np.linalg.norm(direction)
+
+
+def test_arms_out_point_to_the_avatars_own_sides(frames: dict[int, VmcFrame]) -> None:
+    for index in ARMS_OUT_FRAMES:
+        left, right = _upper_arm(frames[index], "Left"), _upper_arm(frames[index], "Right")
+        # Unity is left-handed: an avatar facing +Z has its left hand toward -X.
+        assert left[0] < -0.9 and right[0] > 0.9, index
+        for arm in (left, right):
+            assert abs(np.degrees(np.arcsin(arm[1]))) < 20.0, index
+
+
+def test_avatar_faces_the_camera_direction(frames: dict[int, VmcFrame]) -> None:
+    for index in ARMS_OUT_FRAMES:
+        rotations, _ = frames[index].forward_kinematics()
+        assert rotations["Chest"].apply([0.0, 0.0, 1.0])[2] > 0.8, index
+
+
+def _knee_bend_deg(frame: VmcFrame, side: str) -> float:
+    _, p = frame.forward_kinematics()
+    thigh = p[f"{side}LowerLeg"] - p[f"{side}UpperLeg"]
+    shin = p[f"{side}Foot"] - p[f"{side}LowerLeg"]
+    return float(np.degrees(np.arccos(np.dot(thigh, shin) / np.linalg.norm(thigh) / np.linalg.norm(shin))))
+
+
+def test_sitting_bends_the_knees(frames: dict[int, VmcFrame]) -> None:
+    for index in SITTING_FRAMES:
+        assert _knee_bend_deg(frames[index], "Left") > 45.0, index
+        assert _knee_bend_deg(frames[index], "Right") > 45.0, index
+    for index in ARMS_OUT_FRAMES:  # standing: legs nearly straight
+        assert _knee_bend_deg(frames[index], "Left") < 30.0, index
