@@ -26,13 +26,11 @@ _ELEMENT_SIZE_BYTES = 4     # each bundle element is preceded by its size
 
 
 def parse_address(text: str, *, default_port: int = DEFAULT_VMC_PORT) -> tuple[str, int]:
-    """'HOST:PORT' (or 'HOST', or ':PORT') -> (host, port)."""
-    host, _, port_text = text.rpartition(":") if ":" in text else (text, "", "")
-    host = host or "127.0.0.1"
-    try:
-        port = int(port_text) if port_text else default_port
-    except ValueError:
-        port = -1
+    """'HOST:PORT' (or just 'HOST', meaning the default port) -> (host, port)."""
+    host, colon, port_text = text.rpartition(":")
+    if not colon:
+        host, port_text = text, str(default_port)
+    port = int(port_text) if port_text.isdigit() else -1
     if not 0 < port < 65536 or not host.strip():
         raise MocapError(f"bad address '{text}': expected HOST:PORT, e.g. 127.0.0.1:{default_port}")
     return host, port

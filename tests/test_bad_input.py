@@ -1,0 +1,108 @@
+"""Every mistake a user can make gets one clear line, a non-zero exit and no traceback."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import DEMO_VIDEO, REPO, run_mocap
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("mocap: error:")]
+    assert len(errors) == 1, result.stderr
+    for needle in needles:
+        assert needle in errors[0], errors[0]
+
+
+def test_missing_video(tmp_path: Path) -> None:
+    assert_one_line_error(run_mocap("capture", "--video", str(tmp_path / "nope.mp4")), "video file not found", "nope.mp4")
+
+
+def test_unreadable_video(tmp_path: Path) -> None:
+    fake = tmp_path / "notes.mp4"
+    fake.write_text("this is not a video")
+    assert_one_line_error(run_mocap("capture", "--video", str(fake)), "cannot decode video", "convert")
+
+
+def test_camera_that_does_not_open() -> None:
+    assert_one_line_error(run_mocap("capture", "--camera", "9"), "camera 9 did not open", "--camera")
+
+
+def test_image_folder_without_images(tmp_path: Path) -> None:
+    (tmp_path / "readme.txt").write_text("no images here")
+    assert_one_line_error(run_mocap("capture", "--images", str(tmp_path)), "no images in", ".jpg")
+
+
+def test_missing_image_folder(tmp_path: Path) -> None:
+    assert_one_line_error(run_mocap("capture", "--images", str(tmp_path / "missing")), "image folder not found")
+
+
+def test_unwritable_bvh_path(tmp_path: Path) -> None:
+    target = tmp_path / "no_such_folder" / "take.bvh"
+    assert_one_line_error(run_mocap("capture", "--video", str(DEMO_VIDEO), "--bvh", str(target)), "cannot write BVH file")
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:notaport", "127.0.0.1:70000", "127.0.0.1:"])
+def test_malformed_vmc_address(address: str) -> None:
+    assert_one_line_error(run_mocap("capture", "--video", str(DEMO_VIDEO), "--vmc", address), "HOST:PORT")
+
+
+def test_no_source_chosen() -> None:
+    assert_one_line_error(run_mocap("capture"), "choose exactly one source")
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("[vmc\naddress = 1", "not valid TOML"),
+        ("[vmc]\nadress = '127.0.0.1:39539'", "unknown key 'adress' in [vmc]"),
+        ("[filter]\nbody_beta = 'fast'", "body_beta has a value of the wrong type"),
+        ("[nonsense]\nx = 1", "unknown section or key 'nonsense'"),
+    ],
+)
+def test_malformed_config(tmp_path: Path, text: str, needle: str) -> None:
+    config = tmp_path / "mocap.toml"
+    config.write_text(text)
+    assert_one_line_error(run_mocap("capture", "--video", str(DEMO_VIDEO), "--config", str(config)), needle)
+
+
+def test_missing_config(tmp_path: Path) -> None:
+    assert_one_line_error(run_mocap("capture", "--config", str(tmp_path / "none.toml")), "config file not found")
+
+
+def test_bad_calibration_file(tmp_path: Path) -> None:
+    calib = tmp_path / "calib.toml"
+    calib.write_text("[cam_0]\nname = 'c'\nmatrix = 'oops'\n")
+    assert_one_line_error(run_mocap("capture", "--video", str(DEMO_VIDEO), "--calib", str(calib)), "calib.toml")
+
+
+def test_ctrl_c_keeps_the_recording(tmp_path: Path) -> None:
+    """Interrupting a capture leaves a complete, readable BVH of what was captured."""
+    bvh = tmp_path / "take.bvh"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mocap", "capture", "--video", str(DEMO_VIDEO), "--bvh", str(bvh), "--no-progress"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not bvh.exists() or "MOTION" not in bvh.read_text()):
+        time.sleep(0.1)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and f"BVH saved to {bvh}" in stderr
+    text = bvh.read_text()
+    motion = text.split("MOTION\n", 1)[1].splitlines()
+    declared = int(motion[0].split(":")[1])
+    rows = [line for line in motion[2:] if line.strip()]
+    assert 0 < declared == len(rows) < 187
+    channels = sum(int(line.split()[1]) for line in text.splitlines() if line.strip().startswith("CHANNELS"))
+    assert all(len(row.split()) == channels for row in rows)

@@ -1,0 +1,49 @@
+"""BVH files read back by Blender's own importer (bpy), the client that must accept them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import DemoCapture
+from test_capture_vmc import ARMS_OUT_FRAMES, SITTING_FRAMES
+
+bpy = pytest.importorskip("bpy", reason="Blender as a Python module (bpy) needs Python 3.11")
+
+
+def import_bvh(path: Path) -> "bpy.types.Object":
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.ops.import_anim.bvh(filepath=str(path), global_scale=0.01, rotate_mode="NATIVE", update_scene_fps=True, update_scene_duration=True)
+    return bpy.context.selected_objects[0]
+
+
+def bone_direction(armature: "bpy.types.Object", frame: int, bone: str) -> np.ndarray:
+    """World direction of a bone (Blender axes: Z up, the avatar's front toward -Y)."""
+    bpy.context.scene.frame_set(frame + 1)  # the importer starts at frame 1
+    pose_bone = armature.pose.bones[bone]
+    head = armature.matrix_world @ pose_bone.head
+    tail = armature.matrix_world @ pose_bone.tail
+    direction = np.array(tail - head)
+    return direction / np.linalg.norm(direction)
+
+
+def test_demo_bvh_imports_and_plays_the_motion(demo_capture: DemoCapture) -> None:
+    armature = import_bvh(demo_capture.bvh_path)
+    assert armature.type == "ARMATURE"
+    assert {"Hips", "LeftUpperArm", "RightLowerLeg", "Head"} <= set(armature.pose.bones.keys())
+    action = armature.animation_data.action
+    assert int(action.frame_range[1]) - int(action.frame_range[0]) + 1 == 187
+    render = bpy.context.scene.render
+    assert abs(render.fps / render.fps_base - 20.0) < 0.01  # Frame Time 0.05 s, the clip's rate
+
+    for frame in ARMS_OUT_FRAMES:
+        left, right = bone_direction(armature, frame, "LeftUpperArm"), bone_direction(armature, frame, "RightUpperArm")
+        assert left[0] > 0.9 and right[0] < -0.9, frame  # Blender: the avatar's left is +X
+        assert abs(np.degrees(np.arcsin(left[2]))) < 20 and abs(np.degrees(np.arcsin(right[2]))) < 20, frame
+    for frame in SITTING_FRAMES:
+        for side in ("Left", "Right"):
+            thigh = bone_direction(armature, frame, f"{side}UpperLeg")
+            shin = bone_direction(armature, frame, f"{side}LowerLeg")
+            assert np.degrees(np.arccos(np.clip(np.dot(thigh, shin), -1, 1))) > 45.0, (frame, side)
