@@ -65,7 +65,7 @@ class FilterSettings:
 
     min_confidence: float = 0.5          # landmarks below this (0..1) are not trusted
     body_min_cutoff_hz: float = 1.0      # body landmarks around the hips, Hz
-    body_beta: float = 5.0               # Hz per m/s
+    body_beta: float = 1.0               # Hz per m/s
     root_min_cutoff_hz: float = 0.5      # the hips' path through the room, Hz (monocular depth is noisy)
     root_beta: float = 2.0               # Hz per m/s
     rotation_min_cutoff_hz: float = 3.0  # bone rotations, Hz

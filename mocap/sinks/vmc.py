@@ -12,8 +12,7 @@ import time
 
 import numpy as np
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
-from pythonosc.osc_message import OscMessage
-from pythonosc.osc_message_builder import OscMessageBuilder
+from pythonosc.parsing import osc_types
 
 from mocap.conventions import positions_to_unity, quaternions_to_unity
 from mocap.errors import MocapError
@@ -21,8 +20,6 @@ from mocap.frames import SkeletonPose
 
 DEFAULT_VMC_PORT = 39539
 MAX_DATAGRAM_BYTES = 1500
-_BUNDLE_HEADER_BYTES = 16   # "#bundle\0" + 8-byte time tag
-_ELEMENT_SIZE_BYTES = 4     # each bundle element is preceded by its size
 
 
 def parse_address(text: str, *, default_port: int = DEFAULT_VMC_PORT) -> tuple[str, int]:
@@ -36,14 +33,24 @@ def parse_address(text: str, *, default_port: int = DEFAULT_VMC_PORT) -> tuple[s
     return host, port
 
 
-def _message(address: str, *args: object) -> OscMessage:
-    builder = OscMessageBuilder(address=address)
+def _message(address: str, *args: object) -> bytes:
+    """One OSC message, encoded with python-osc's type writers (ints, floats, strings)."""
+    tags = ","
+    encoded = []
     for arg in args:
-        builder.add_arg(arg)
-    return builder.build()
+        if isinstance(arg, str):
+            tags += "s"
+            encoded.append(osc_types.write_string(arg))
+        elif isinstance(arg, int):
+            tags += "i"
+            encoded.append(osc_types.write_int(arg))
+        else:
+            tags += "f"
+            encoded.append(osc_types.write_float(float(arg)))  # type: ignore[arg-type]
+    return osc_types.write_string(address) + osc_types.write_string(tags) + b"".join(encoded)
 
 
-def vmc_messages(pose: SkeletonPose) -> list[OscMessage]:
+def vmc_messages(pose: SkeletonPose) -> list[bytes]:
     """The VMC messages for one pose, in sending order. /VMC/Ext/T carries the frame's
     capture time (seconds since the source started).
 
@@ -56,40 +63,36 @@ def vmc_messages(pose: SkeletonPose) -> list[OscMessage]:
     root_unity = positions_to_unity(np.array([hips[0], 0.0, hips[2]]))
     offsets = skeleton.rest_offsets_m.copy()
     offsets[0] = (0.0, hips[1], 0.0)
-    offsets_unity = positions_to_unity(offsets)
-    quats_unity = quaternions_to_unity(pose.local_rotations.as_quat())
+    offsets_unity = positions_to_unity(offsets).tolist()
+    quats_unity = quaternions_to_unity(pose.local_rotations.as_quat()).tolist()
     messages = [
         _message("/VMC/Ext/OK", 1, 3, 0, 1 if pose.tracked else 0),  # loaded, calibrated, mode, tracking
         _message("/VMC/Ext/T", float(pose.timestamp_s)),
-        _message("/VMC/Ext/Root/Pos", "root", *map(float, root_unity), 0.0, 0.0, 0.0, 1.0),
+        _message("/VMC/Ext/Root/Pos", "root", *root_unity.tolist(), 0.0, 0.0, 0.0, 1.0),
     ]
     for name, offset, quat in zip(skeleton.names, offsets_unity, quats_unity):
-        messages.append(_message("/VMC/Ext/Bone/Pos", name, *map(float, offset), *map(float, quat)))
+        messages.append(_message("/VMC/Ext/Bone/Pos", name, *offset, *quat))
     return messages
 
 
-def pack_bundles(messages: list[OscMessage], max_bytes: int = MAX_DATAGRAM_BYTES) -> list[bytes]:
+_BUNDLE_HEADER = OscBundleBuilder(IMMEDIATELY).build().dgram  # "#bundle\0" + time tag "immediately"
+
+
+def pack_bundles(messages: list[bytes], max_bytes: int = MAX_DATAGRAM_BYTES) -> list[bytes]:
     """OSC bundles, in order, each at most ``max_bytes`` long."""
     bundles: list[bytes] = []
-    current: list[OscMessage] = []
-    size = _BUNDLE_HEADER_BYTES
+    current: list[bytes] = []
+    size = len(_BUNDLE_HEADER)
     for message in messages:
-        needed = _ELEMENT_SIZE_BYTES + message.size
-        if current and size + needed > max_bytes:
-            bundles.append(_bundle(current))
-            current, size = [], _BUNDLE_HEADER_BYTES
-        current.append(message)
-        size += needed
+        element = osc_types.write_int(len(message)) + message
+        if current and size + len(element) > max_bytes:
+            bundles.append(_BUNDLE_HEADER + b"".join(current))
+            current, size = [], len(_BUNDLE_HEADER)
+        current.append(element)
+        size += len(element)
     if current:
-        bundles.append(_bundle(current))
+        bundles.append(_BUNDLE_HEADER + b"".join(current))
     return bundles
-
-
-def _bundle(messages: list[OscMessage]) -> bytes:
-    builder = OscBundleBuilder(IMMEDIATELY)
-    for message in messages:
-        builder.add_content(message)
-    return builder.build().dgram
 
 
 class VmcSender:

@@ -1,0 +1,83 @@
+"""Pipeline speed against bare MediaPipe on the same decoded frames, in one run.
+
+Prints: bare MediaPipe Pose frames/s, full pipeline frames/s (estimation, lifting,
+filtering, solving, VMC over loopback UDP and BVH to a temp file), their ratio, the
+pipeline's per-stage milliseconds, and the process's peak memory.
+
+    .venv/bin/python benchmarks/pipeline_speed.py [--video FILE] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import socket
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from mocap.capture import build_pipeline, camera_model, open_sinks
+from mocap.config import CaptureConfig
+from mocap.estimation import MediaPipePoseEstimator
+from mocap.sources import VideoFileSource, decode_all
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO = REPO / "examples" / "demo"
+
+
+def bare_mediapipe_fps(frames: list, repeat: int) -> float:
+    with MediaPipePoseEstimator() as estimator:
+        start = time.perf_counter()
+        for _ in range(repeat):
+            for frame in frames:
+                estimator.estimate(frame)
+        return repeat * len(frames) / (time.perf_counter() - start)
+
+
+def pipeline_fps(frames: list, repeat: int, calibration: Path) -> tuple[float, dict[str, float]]:
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    with tempfile.TemporaryDirectory() as folder:
+        config = CaptureConfig().with_overrides({
+            "optics": {"calib": str(calibration)},
+            "vmc": {"address": f"127.0.0.1:{receiver.getsockname()[1]}"},
+            "bvh": {"path": str(Path(folder) / "bench.bvh")},
+        })
+        opened = open_sinks(config, frame_time_s=0.05)
+        pipeline = build_pipeline(config, opened.sinks, [], camera_model(config))
+        start = time.perf_counter()
+        for _ in range(repeat):
+            pipeline.run(frames)
+        elapsed = time.perf_counter() - start
+        for sink in opened.sinks:
+            sink.close()
+    receiver.close()
+    return repeat * len(frames) / elapsed, pipeline.timer.mean_ms()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--video", type=Path, default=DEMO / "bodypose3d_cam0_test.mp4")
+    parser.add_argument("--calib", type=Path, default=DEMO / "demo_camera.toml")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds; the median of each is reported")
+    args = parser.parse_args()
+
+    frames = decode_all(VideoFileSource(args.video))
+    print(f"{len(frames)} frames of {args.video.name}, decoded once; {args.repeat} rounds of "
+          "one bare pass then one pipeline pass (interleaved, so machine load hits both alike)")
+    bare_fps, full_fps = [], []
+    for _ in range(args.repeat):
+        bare_fps.append(bare_mediapipe_fps(frames, 1))
+        fps, stage_ms = pipeline_fps(frames, 1, args.calib)
+        full_fps.append(fps)
+    bare, full = float(np.median(bare_fps)), float(np.median(full_fps))
+    print(f"bare MediaPipe Pose (full): {bare:.1f} frames/s (median of {args.repeat})")
+    print(f"mocap pipeline:             {full:.1f} frames/s  (ratio {full / bare:.2f})")
+    print("per-stage ms/frame:         " + ", ".join(f"{k} {v:.2f}" for k, v in stage_ms.items()))
+    print(f"peak memory:                {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Filters: jitter removed, low-confidence points held, no quaternion flips, no snaps on loss."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from mocap.filtering import HoldThenRest, OneEuroSettings, PointFilter, RotationFilter
+
+FPS = 30.0
+
+
+def test_point_filter_cuts_jitter_of_a_still_point() -> None:
+    rng = np.random.default_rng(0)
+    raw = 0.5 + rng.normal(0.0, 0.01, size=(300, 1, 3))  # 1 cm noise, metres
+    point_filter = PointFilter(OneEuroSettings(min_cutoff_hz=1.0, beta=1.0))
+    filtered = np.array([point_filter(p, i / FPS) for i, p in enumerate(raw)])
+    jitter = lambda x: np.abs(np.diff(x[60:], 2, axis=0)).mean()  # noqa: E731  mean |acceleration| per frame
+    assert jitter(filtered) < jitter(raw) / 5.0
+    assert np.abs(filtered[60:].mean(axis=0) - 0.5).max() < 0.005
+
+
+def test_point_filter_follows_a_fast_move_with_little_lag() -> None:
+    point_filter = PointFilter(OneEuroSettings(min_cutoff_hz=1.0, beta=1.0))
+    t = np.arange(60) / FPS
+    x = np.where(t < 1.0, 0.0, np.minimum((t - 1.0) * 2.0, 0.5))  # 2 m/s move of 50 cm
+    out = [point_filter(np.array([[v, 0.0, 0.0]]), ti)[0, 0] for v, ti in zip(x, t)]
+    assert out[-1] > 0.49
+
+
+def test_low_confidence_points_hold_their_position() -> None:
+    point_filter = PointFilter(OneEuroSettings(min_cutoff_hz=1.0, beta=1.0))
+    point_filter(np.zeros((2, 3)), 0.0)
+    jumped = np.array([[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]])
+    out = point_filter(jumped, 1 / FPS, update_mask=np.array([True, False]))
+    assert np.all(out[1] == 0.0) and np.all(out[0] > 0.0)
+
+
+def test_rotation_filter_never_flips_quaternion_sign() -> None:
+    rotation_filter = RotationFilter(OneEuroSettings(min_cutoff_hz=3.0, beta=0.5))
+    angles = np.linspace(0.0, 4.0 * np.pi, 240)  # two full turns about Y
+    previous = None
+    for i, angle in enumerate(angles):
+        quat = rotation_filter(Rotation.from_rotvec([[0.0, angle, 0.0]]), i / FPS).as_quat()
+        if previous is not None:
+            assert np.dot(quat[0], previous[0]) > 0.0
+        previous = quat
+    assert rotation_filter(Rotation.from_rotvec([[0.0, angles[-1], 0.0]]), 8.0).magnitude()[0] < 0.1
+
+
+def test_lost_bones_hold_then_ease_to_rest_without_snapping() -> None:
+    hold = HoldThenRest(1, hold_s=0.5, ease_s=0.7)
+    raised = Rotation.from_euler("z", [80.0], degrees=True)
+    hold(raised, np.array([True]), 0.0)
+    angles = []
+    for i in range(1, 150):
+        out = hold(Rotation.identity(1), np.array([False]), i / FPS)  # tracking lost
+        angles.append(np.degrees(out.magnitude()[0]))
+    angles = np.array(angles)
+    assert np.allclose(angles[: int(0.5 * FPS) - 1], 80.0)      # held for half a second
+    assert angles[-1] < 1.0                                      # back at rest after 5 s
+    assert np.abs(np.diff(angles)).max() < 5.0                   # never more than 5 degrees a frame
