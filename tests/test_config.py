@@ -1,0 +1,33 @@
+"""The documented example config is complete and matches the built-in defaults."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+from pathlib import Path
+
+from conftest import REPO
+from mocap.config import CaptureConfig, load_config
+
+EXAMPLE = REPO / "examples" / "mocap.toml"
+
+
+def test_example_config_loads_to_the_defaults() -> None:
+    assert load_config(EXAMPLE) == CaptureConfig()
+
+
+def test_example_config_documents_every_option() -> None:
+    text = EXAMPLE.read_text()
+    config = CaptureConfig()
+    for section in fields(CaptureConfig):
+        value = getattr(config, section.name)
+        keys = [f.name for f in fields(value)] if hasattr(value, "__dataclass_fields__") else [section.name]
+        for key in keys:
+            assert re.search(rf"^#? ?{key} = ", text, re.MULTILINE), f"{key} is not in {EXAMPLE.name}"
+
+
+def test_command_line_overrides_the_file(tmp_path: Path) -> None:
+    config_file = tmp_path / "mine.toml"
+    config_file.write_text("[vmc]\naddress = '127.0.0.1:1234'\nrate_hz = 30.0\n")
+    config = load_config(config_file).with_overrides({"vmc": {"address": "127.0.0.1:39539", "rate_hz": None}})
+    assert config.vmc.address == "127.0.0.1:39539" and config.vmc.rate_hz == 30.0
