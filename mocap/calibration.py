@@ -9,7 +9,6 @@ with ``name``, ``size`` = [width, height] pixels, ``matrix`` (3x3 intrinsics, pi
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,11 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mocap.errors import MocapError
+from mocap.toml_files import read_toml
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 DEFAULT_HORIZONTAL_FOV_DEG = 60.0  # a typical webcam (Logitech C920: 70 deg, laptop cameras: 55-65 deg)
 
@@ -71,12 +67,7 @@ class CameraModel:
 
 def load_calibration(path: Path) -> list[CameraModel]:
     """Cameras from an aniposelib/Pose2Sim calibration TOML, in file order."""
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MocapError(f"calibration file not found: {path} (check the path given to --calib)") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise MocapError(f"calibration file {path} is not valid TOML: {error}") from None
+    table = read_toml(path, kind="calibration file", option="--calib")
     cameras = []
     for key, entry in table.items():
         if not isinstance(entry, dict) or "matrix" not in entry:

@@ -7,7 +7,6 @@ are errors naming the offending key.
 
 from __future__ import annotations
 
-import sys
 import types
 import typing
 from dataclasses import dataclass, field, fields, is_dataclass, replace
@@ -15,11 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from mocap.errors import MocapError
+from mocap.toml_files import read_toml
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 
 @dataclass(frozen=True)
@@ -132,12 +128,7 @@ def _accepts(annotation: str, value: Any, owner: type) -> bool:
 
 def load_config(path: Path) -> CaptureConfig:
     """Read a TOML config file."""
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MocapError(f"config file not found: {path} (check the path given to --config)") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise MocapError(f"config file {path} is not valid TOML: {error}") from None
+    table = read_toml(path, kind="config file", option="--config")
     config = CaptureConfig()
     sections = {f.name: f for f in fields(CaptureConfig)}
     overrides: dict[str, dict[str, Any]] = {"capture": {}}

@@ -73,9 +73,6 @@ class Skeleton:
     parents: tuple[int, ...]            # -1 for the root
     rest_offsets_m: NDArray[np.float64]  # (bones, 3), from the parent's joint; root: from the floor origin
 
-    def index(self, name: str) -> int:
-        return self.names.index(name)
-
     def forward_kinematics(
         self, local_rotations: Rotation, root_position_m: NDArray[np.float64]
     ) -> tuple[Rotation, NDArray[np.float64]]:

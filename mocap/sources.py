@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 from mocap.errors import MocapError
 from mocap.frames import Frame
@@ -136,25 +135,7 @@ class ImageFolderSource(FrameSource):
             yield Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), index / self.nominal_fps, index)
 
 
-class FrameListSource(FrameSource):
-    """Frames already decoded into memory (benchmarks and tests drive the pipeline with it)."""
-
-    def __init__(self, frames: list[Frame], *, fps: float, description: str = "decoded frames") -> None:
-        self.description = description
-        self._frames = frames
-        self.nominal_fps = fps
-        self.frame_count = len(frames)
-
-    def __iter__(self) -> Iterator[Frame]:
-        return iter(self._frames)
-
-
 def decode_all(source: FrameSource) -> list[Frame]:
     """Every frame of a finite source, decoded into memory."""
     with source:
         return list(source)
-
-
-def blank_frame(width: int, height: int, timestamp_s: float, index: int) -> Frame:
-    """An all-black frame (nobody in view)."""
-    return Frame(np.zeros((height, width, 3), dtype=np.uint8), timestamp_s, index)

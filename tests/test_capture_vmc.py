@@ -9,7 +9,7 @@ from pythonosc.osc_bundle import OscBundle
 from conftest import DEMO_FPS, DemoCapture
 from vmc_receiver import HUMAN_BODY_BONES, VmcFrame, decode_vmc
 
-ARMS_OUT_FRAMES = range(114, 128)
+ARMS_OUT_FRAMES = range(115, 129)  # the plateau; 108-114 raise the arms, 129-133 lower them
 SITTING_FRAMES = list(range(40, 96)) + list(range(140, 164))
 
 

@@ -1,0 +1,31 @@
+"""Calibration TOML: our own files round-trip; Pose2Sim's converted calibration reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from conftest import DEMO_CALIBRATION, shared
+from mocap.calibration import CameraModel, load_calibration, save_calibration
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    cameras = load_calibration(DEMO_CALIBRATION)
+    save_calibration(tmp_path / "copy.toml", cameras)
+    again = load_calibration(tmp_path / "copy.toml")
+    assert [c.name for c in again] == [c.name for c in cameras]
+    assert np.allclose(again[0].matrix, cameras[0].matrix) and np.allclose(again[0].distortion, cameras[0].distortion)
+
+
+def test_reads_pose2sim_calibration() -> None:
+    cameras = load_calibration(shared("multiview_pose2sim/calibration/Calib_qualisys_converted.toml"))
+    assert [c.name for c in cameras] == ["cam_01", "cam_02", "cam_03", "cam_04"]
+    assert cameras[0].image_size == (1088, 1920)
+    assert abs(cameras[0].matrix[0, 0] - 1681.24) < 0.01
+
+
+def test_intrinsics_scale_with_resolution() -> None:
+    camera = CameraModel.from_field_of_view((1280, 720), 60.0)
+    half = camera.scaled_to((640, 360))
+    assert np.isclose(half.matrix[0, 0], camera.matrix[0, 0] / 2) and np.isclose(half.matrix[1, 2], 180.0)
