@@ -29,16 +29,16 @@ REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "examples" / "demo"
 
 
-def bare_mediapipe_fps(frames: list, repeat: int) -> float:
+def bare_mediapipe_fps(frames: list) -> float:
+    """One pass of a fresh MediaPipe Pose (full) over the frames."""
     with MediaPipePoseEstimator() as estimator:
         start = time.perf_counter()
-        for _ in range(repeat):
-            for frame in frames:
-                estimator.estimate(frame)
-        return repeat * len(frames) / (time.perf_counter() - start)
+        for frame in frames:
+            estimator.estimate(frame)
+        return len(frames) / (time.perf_counter() - start)
 
 
-def pipeline_fps(frames: list, repeat: int, calibration: Path) -> tuple[float, dict[str, float]]:
+def pipeline_fps(frames: list, calibration: Path) -> tuple[float, dict[str, float]]:
     receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     receiver.bind(("127.0.0.1", 0))
     with tempfile.TemporaryDirectory() as folder:
@@ -50,13 +50,12 @@ def pipeline_fps(frames: list, repeat: int, calibration: Path) -> tuple[float, d
         opened = open_sinks(config, frame_time_s=0.05)
         pipeline = build_pipeline(config, opened.sinks, [], camera_model(config))
         start = time.perf_counter()
-        for _ in range(repeat):
-            pipeline.run(frames)
+        pipeline.run(frames)
         elapsed = time.perf_counter() - start
         for sink in opened.sinks:
             sink.close()
     receiver.close()
-    return repeat * len(frames) / elapsed, pipeline.timer.mean_ms()
+    return len(frames) / elapsed, pipeline.timer.mean_ms()
 
 
 def cli_peak_memory_mb(video: Path, calibration: Path) -> float:
@@ -84,8 +83,8 @@ def main() -> None:
           "one bare pass then one pipeline pass (interleaved, so machine load hits both alike)")
     bare_fps, full_fps = [], []
     for _ in range(args.repeat):
-        bare_fps.append(bare_mediapipe_fps(frames, 1))
-        fps, stage_ms = pipeline_fps(frames, 1, args.calib)
+        bare_fps.append(bare_mediapipe_fps(frames))
+        fps, stage_ms = pipeline_fps(frames, args.calib)
         full_fps.append(fps)
     bare, full = float(np.median(bare_fps)), float(np.median(full_fps))
     print(f"bare MediaPipe Pose (full): {bare:.1f} frames/s (median of {args.repeat})")

@@ -19,7 +19,6 @@ from numpy.typing import NDArray
 from mocap.errors import MocapError
 from mocap.toml_files import read_toml
 
-
 DEFAULT_HORIZONTAL_FOV_DEG = 60.0  # a typical webcam (Logitech C920: 70 deg, laptop cameras: 55-65 deg)
 
 

@@ -17,7 +17,6 @@ from mocap.errors import MocapError
 from mocap.toml_files import read_toml
 
 
-
 @dataclass(frozen=True)
 class SourceSettings:
     """[source]: exactly one of camera, video, images."""

@@ -158,7 +158,9 @@ _AIM_START = np.array([POINT_INDEX[a.start] for a in BONE_AIMS])
 _AIM_TO = np.array([POINT_INDEX[a.to] for a in BONE_AIMS])
 _AIM_SECONDARY = np.array([_SECONDARY_INDEX[a.secondary] for a in BONE_AIMS])
 _AIM_BONES = np.array([BONE_NAMES.index(a.bone) for a in BONE_AIMS])
-_AIM_LANDMARKS = [np.array([LANDMARK_INDEX[name] for name in a.landmarks]) for a in BONE_AIMS]
+_AIM_NEEDS = np.zeros((len(BONE_AIMS), NUM_POSE_LANDMARKS), dtype=bool)  # landmarks each aim needs confident
+for _aim_number, _aim in enumerate(BONE_AIMS):
+    _AIM_NEEDS[_aim_number, [LANDMARK_INDEX[name] for name in _aim.landmarks]] = True
 _REST_FRAMES_T = np.transpose(_frames(
     np.array([a.rest_primary for a in BONE_AIMS], dtype=np.float64),
     np.array([a.rest_secondary for a in BONE_AIMS], dtype=np.float64),
@@ -182,6 +184,8 @@ class DirectionSolver:
         self.min_confidence = min_confidence
         self._parents = humanoid_skeleton().parents
         self._followers = [b for b in range(len(BONE_NAMES)) if b not in _AIM_BONES and self._parents[b] >= 0]
+        # Each bone's parent index; the root's points one past the bones, at an identity matrix.
+        self._parent_or_identity = np.array([p if p >= 0 else len(BONE_NAMES) for p in self._parents])
 
     def solve(self, body: BodyPose) -> SolvedRotations:
         count = len(BONE_NAMES)
@@ -190,7 +194,7 @@ class DirectionSolver:
         secondary = _secondary_vectors(points)[_AIM_SECONDARY]
         finite = np.isfinite(primary).all(axis=1) & np.isfinite(secondary).all(axis=1)
         frames, valid = _frames(np.nan_to_num(primary), np.nan_to_num(secondary))
-        confident = np.array([np.all(body.confidence[idx] >= self.min_confidence) for idx in _AIM_LANDMARKS])
+        confident = np.all((body.confidence >= self.min_confidence) | ~_AIM_NEEDS, axis=1)
         aimed = valid & confident & finite
 
         global_matrices = np.tile(np.eye(3), (count, 1, 1))
@@ -200,6 +204,6 @@ class DirectionSolver:
         for bone in self._followers:  # shoulders and toes
             global_matrices[bone] = global_matrices[self._parents[bone]]
             tracked[bone] = tracked[self._parents[bone]]
-        parent_matrices = np.stack([global_matrices[p] if p >= 0 else np.eye(3) for p in self._parents])
+        parent_matrices = np.concatenate([global_matrices, np.eye(3)[None]])[self._parent_or_identity]
         local_matrices = np.transpose(parent_matrices, (0, 2, 1)) @ global_matrices
         return SolvedRotations(Rotation.from_matrix(local_matrices), tracked)
