@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mocap.capture import build_pipeline, camera_model, open_sinks
+from mocap.capture import build_pipeline, calibrated_cameras, make_estimator, make_lifter, open_sinks
 from mocap.config import CaptureConfig
 from mocap.estimation import MediaPipePoseEstimator
 from mocap.sources import VideoFileSource, decode_all
@@ -48,7 +48,10 @@ def pipeline_fps(frames: list, calibration: Path) -> tuple[float, dict[str, floa
             "bvh": {"path": str(Path(folder) / "bench.bvh")},
         })
         opened = open_sinks(config, frame_time_s=0.05)
-        pipeline = build_pipeline(config, opened.sinks, [], camera_model(config))
+        pipeline = build_pipeline(
+            config, estimator=make_estimator(config, 1), lifter=make_lifter(config, calibrated_cameras(config, 1)),
+            sinks=opened.sinks,
+        )
         start = time.perf_counter()
         pipeline.run(frames)
         elapsed = time.perf_counter() - start

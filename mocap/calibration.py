@@ -44,11 +44,19 @@ class CameraModel:
         return cls("fov", image_size, matrix, np.zeros(0))
 
     def scaled_to(self, image_size: tuple[int, int]) -> "CameraModel":
-        """The same camera at another resolution (same aspect ratio assumed)."""
-        if tuple(image_size) == tuple(self.image_size):
-            return self
+        """The same camera at another resolution with the same aspect ratio.
+
+        Sizes within 2% of the calibrated one (a 1088-pixel coded height shown as 1080) are
+        taken as the same images, cropped or padded."""
         sx = image_size[0] / self.image_size[0]
         sy = image_size[1] / self.image_size[1]
+        if abs(sx - 1.0) < 0.02 and abs(sy - 1.0) < 0.02:
+            return self
+        if abs(sx - sy) > 0.01 * max(sx, sy):
+            raise MocapError(
+                f"camera {self.name} was calibrated at {self.image_size[0]}x{self.image_size[1]} pixels but "
+                f"its images are {image_size[0]}x{image_size[1]} (another aspect ratio): calibrate it at this resolution"
+            )
         matrix = self.matrix * np.array([[sx], [sy], [1.0]])
         return CameraModel(self.name, image_size, matrix, self.distortion, self.rotation_rodrigues, self.translation_m)
 

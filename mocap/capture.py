@@ -1,51 +1,104 @@
-"""Builds a capture session from a :class:`~mocap.config.CaptureConfig` and runs it."""
+"""Builds a capture session from a :class:`~mocap.config.CaptureConfig` and runs it.
+
+One source gives the monocular path; two or more cameras or videos are synchronised,
+estimated concurrently and triangulated with the calibration. Recordings replay through
+the same filters and solver (:func:`run_replay`).
+"""
 
 from __future__ import annotations
 
+import time
 from contextlib import ExitStack
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
 
 from mocap.calibration import CameraModel, load_calibration
 from mocap.config import CaptureConfig
 from mocap.errors import MocapError
-from mocap.estimation import MediaPipePoseEstimator
+from mocap.estimation import MediaPipePoseEstimator, MultiCameraEstimator
 from mocap.filtering import BodyFilter, HoldThenRest, OneEuroSettings, RotationFilter
+from mocap.landmarks_file import LandmarkRecorder, LandmarkRecording
 from mocap.lifting import MonocularLifter
 from mocap.measure import BodyMeasurer
-from mocap.pipeline import FrameObserver, MotionPipeline, PoseSink, RunSummary
+from mocap.multiview import MultiViewLifter
+from mocap.pipeline import Estimator, FrameObserver, Lifter, MotionPipeline, PoseSink, RunSummary
 from mocap.skeleton import BONE_NAMES
 from mocap.sinks.background import BackgroundSink
 from mocap.sinks.bvh import BvhWriter
 from mocap.sinks.vmc import VmcSender, parse_address
 from mocap.solver import DirectionSolver
 from mocap.sources import CameraSource, FrameSource, ImageFolderSource, VideoFileSource
+from mocap.sync import SynchronizedSources
+
+Item = TypeVar("Item")
 
 
-def open_source(config: CaptureConfig) -> FrameSource:
+def as_list(value: Item | list[Item] | None) -> list[Item]:
+    """A config value that may be one item, a list of them, or None."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def open_source(config: CaptureConfig) -> FrameSource | SynchronizedSources:
     settings = config.source
-    chosen = [name for name in ("camera", "video", "images") if getattr(settings, name) is not None]
+    cameras, videos = as_list(settings.camera), as_list(settings.video)
+    chosen = [kind for kind, given in (("camera", cameras), ("video", videos), ("images", settings.images)) if given]
     if len(chosen) != 1:
-        raise MocapError("choose exactly one source: --camera INDEX, --video FILE or --images FOLDER")
-    if settings.camera is not None:
-        return CameraSource(settings.camera, width=settings.width, height=settings.height, fps=settings.fps)
-    if settings.video is not None:
-        return VideoFileSource(Path(settings.video))
-    return ImageFolderSource(Path(str(settings.images)), fps=settings.fps or 30.0)
+        raise MocapError("choose one kind of source: --camera INDEX, --video FILE (either may be repeated) or --images FOLDER")
+    if settings.images is not None:
+        return ImageFolderSource(Path(str(settings.images)), fps=settings.fps or 30.0)
+    clock_origin_s = time.monotonic()
+    with ExitStack() as opened:
+        sources: list[FrameSource] = []
+        for index in cameras:
+            sources.append(opened.enter_context(CameraSource(
+                index, width=settings.width, height=settings.height, fps=settings.fps, clock_origin_s=clock_origin_s
+            )))
+        for video in videos:
+            sources.append(opened.enter_context(VideoFileSource(Path(video))))
+        opened.pop_all()
+    if len(sources) == 1:
+        return sources[0]
+    return SynchronizedSources(sources, max_skew_s=config.multiview.max_skew_s)
 
 
-def camera_model(config: CaptureConfig) -> CameraModel | None:
+def source_count(config: CaptureConfig) -> int:
+    return max(len(as_list(config.source.camera)) + len(as_list(config.source.video)), 1)
+
+
+def calibrated_cameras(config: CaptureConfig, count: int, names_hint: tuple[str, ...] = ()) -> list[CameraModel] | None:
+    """The calibration's camera for each of ``count`` sources, in source order (None: no calibration).
+
+    Cameras are chosen by ``calib_camera`` names, else by ``names_hint`` (a recording's camera
+    names) when the calibration has them all, else in file order."""
     optics = config.optics
     if optics.calib is None:
+        if count > 1:
+            raise MocapError(
+                f"{count} cameras need a calibration: run `mocap calibrate` (see the README) and pass --calib FILE"
+            )
         return None
-    cameras = load_calibration(Path(optics.calib))
-    if optics.calib_camera is None:
-        return cameras[0]
-    for camera in cameras:
-        if camera.name == optics.calib_camera:
-            return camera
-    names = ", ".join(c.name for c in cameras)
-    raise MocapError(f"camera '{optics.calib_camera}' is not in {optics.calib} (it has: {names})")
+    path = Path(optics.calib)
+    cameras = load_calibration(path)
+    by_name = {camera.name: camera for camera in cameras}
+    names = as_list(optics.calib_camera)
+    if not names and names_hint and all(name in by_name for name in names_hint):
+        names = list(names_hint)
+    if names:
+        unknown = [name for name in names if name not in by_name]
+        if unknown:
+            raise MocapError(f"camera '{unknown[0]}' is not in {path} (it has: {', '.join(by_name)})")
+        if len(names) != count:
+            raise MocapError(f"{len(names)} calibration camera name(s) given for {count} source(s): give one per source")
+        return [by_name[name] for name in names]
+    if len(cameras) < count:
+        raise MocapError(f"{path} holds {len(cameras)} camera(s) but {count} sources were given")
+    return cameras[:count]
 
 
 @dataclass
@@ -74,29 +127,54 @@ def open_sinks(config: CaptureConfig, frame_time_s: float | None) -> OpenedSinks
     return OpenedSinks(sinks, bvh, vmc)
 
 
-def build_pipeline(
-    config: CaptureConfig,
-    sinks: list[PoseSink],
-    observers: list[FrameObserver],
-    camera: CameraModel | None,
-) -> MotionPipeline:
-    """Every stage of a single-camera capture, set up from ``config``."""
-    est, filt, optics = config.estimator, config.filter, config.optics
-    return MotionPipeline(
-        estimator=MediaPipePoseEstimator(
+def make_estimator(config: CaptureConfig, count: int) -> MediaPipePoseEstimator | MultiCameraEstimator:
+    """One MediaPipe Pose per camera; several run concurrently."""
+    est = config.estimator
+
+    def one() -> MediaPipePoseEstimator:
+        return MediaPipePoseEstimator(
             model_complexity=est.model_complexity,
             smooth_landmarks=est.mediapipe_smoothing,
             min_detection_confidence=est.min_detection_confidence,
             min_tracking_confidence=est.min_tracking_confidence,
-        ),
-        lifter=MonocularLifter(
-            camera,
-            horizontal_fov_deg=optics.horizontal_fov_deg,
-            camera_pitch_deg=optics.pitch_deg,
-            mirror=optics.mirror,
+        )
+
+    return one() if count == 1 else MultiCameraEstimator([one() for _ in range(count)])
+
+
+def make_lifter(config: CaptureConfig, cameras: list[CameraModel] | None) -> Lifter:
+    """Monocular lifting for one camera, triangulation for two or more (which need ``cameras``)."""
+    optics, filt, multiview = config.optics, config.filter, config.multiview
+    if cameras is not None and len(cameras) > 1:
+        return MultiViewLifter(
+            cameras,
             min_confidence=filt.min_confidence,
-            auto_upright=optics.auto_upright,
-        ),
+            max_reprojection_error=multiview.max_reprojection_error,
+            swap_check=multiview.swap_check,
+        )
+    return MonocularLifter(
+        cameras[0] if cameras else None,
+        horizontal_fov_deg=optics.horizontal_fov_deg,
+        camera_pitch_deg=optics.pitch_deg,
+        mirror=optics.mirror,
+        min_confidence=filt.min_confidence,
+        auto_upright=optics.auto_upright,
+    )
+
+
+def build_pipeline(
+    config: CaptureConfig,
+    *,
+    estimator: Estimator | None,
+    lifter: Lifter,
+    sinks: list[PoseSink],
+    observers: Sequence[FrameObserver] = (),
+) -> MotionPipeline:
+    """The filter and solver stages set up from ``config`` around the given estimator and lifter."""
+    filt = config.filter
+    return MotionPipeline(
+        estimator=estimator,
+        lifter=lifter,
         body_filter=BodyFilter(
             body=OneEuroSettings(filt.body_min_cutoff_hz, filt.body_beta),
             root=OneEuroSettings(filt.root_min_cutoff_hz, filt.root_beta),
@@ -112,31 +190,82 @@ def build_pipeline(
     )
 
 
-def run_capture(config: CaptureConfig, *, progress: bool = True) -> tuple[RunSummary, OpenedSinks]:
-    """Open the source and sinks, capture until the source ends (or Ctrl-C), close everything.
+def _first_view(observer: FrameObserver) -> FrameObserver:
+    """An observer of one camera, shown the first camera of a frame set."""
+    def show(frames: Any, observations: Any, pose: Any) -> None:
+        observer(frames.frames[0], observations[0], pose)
+    return show
 
-    Everything a user can get wrong (source, calibration, output paths) is checked before
+
+def run_capture(config: CaptureConfig, *, progress: bool = True) -> tuple[RunSummary, OpenedSinks]:
+    """Open the sources and sinks, capture until a source ends (or Ctrl-C), close everything.
+
+    Everything a user can get wrong (sources, calibration, output paths) is checked before
     MediaPipe starts, and sinks are closed whatever happens, so a recording is never lost."""
     from tqdm import tqdm
 
     with ExitStack() as stack:
         source = stack.enter_context(open_source(config))
+        count = source_count(config)
         frame_time_s = 1.0 / source.nominal_fps if source.frame_count and source.nominal_fps else None
-        camera = camera_model(config)
+        cameras = calibrated_cameras(config, count)
         opened = open_sinks(config, frame_time_s)
         for sink in opened.sinks:
             stack.callback(sink.close)
         observers: list[FrameObserver] = []
+        if config.record_landmarks is not None:
+            names = tuple(c.name for c in cameras) if cameras else tuple(f"cam_{i}" for i in range(count))
+            recorder = LandmarkRecorder(Path(config.record_landmarks), names)
+            stack.callback(recorder.close)
+            observers.append(lambda frame, observation, pose: recorder.add(observation if count > 1 else [observation]))
         if config.preview:
             from mocap.preview import PreviewWindow
 
             window = PreviewWindow.open_if_possible()
             if window is not None:
                 stack.callback(window.close)
-                observers.append(window.show)
-        pipeline = build_pipeline(config, opened.sinks, observers, camera)
+                observers.append(window.show if count == 1 else _first_view(window.show))
+        estimator = make_estimator(config, count)
+        stack.callback(estimator.close)
+        pipeline = build_pipeline(
+            config, estimator=estimator, lifter=make_lifter(config, cameras), sinks=opened.sinks, observers=observers
+        )
         bar = stack.enter_context(
             tqdm(total=source.frame_count, unit="frame", disable=not progress, desc=source.description, leave=False)
         )
         summary = pipeline.run(source, on_frame=lambda: bar.update(1))
+    return summary, opened
+
+
+def _recorded_frames(recording: LandmarkRecording) -> Iterator[tuple[Any, float]]:
+    """(observation, or a list of them with several cameras; timestamp in seconds) per frame."""
+    for index in range(recording.frame_count):
+        observations = recording.observations(index)
+        yield (observations if len(observations) > 1 else observations[0]), float(recording.timestamps_s[index])
+
+
+def run_replay(
+    config: CaptureConfig, recording: LandmarkRecording, *, progress: bool = True
+) -> tuple[RunSummary, OpenedSinks]:
+    """Lift, filter and solve a landmarks recording; stream and record like a capture."""
+    from tqdm import tqdm
+
+    count = len(recording.cameras)
+    if count == 1 and recording.world_m is None:
+        raise MocapError(
+            "the landmarks file has one camera and no 'world' landmarks: monocular solving needs them "
+            "(record with `mocap capture --record-landmarks`), or give two or more calibrated cameras"
+        )
+    cameras = calibrated_cameras(config, count, recording.cameras)
+    steps = np.diff(recording.timestamps_s)
+    frame_time_s = float(np.median(steps)) if steps.size else None
+    with ExitStack() as stack:
+        opened = open_sinks(config, frame_time_s)
+        for sink in opened.sinks:
+            stack.callback(sink.close)
+        pipeline = build_pipeline(config, estimator=None, lifter=make_lifter(config, cameras), sinks=opened.sinks)
+        bar = stack.enter_context(
+            tqdm(total=recording.frame_count, unit="frame", disable=not progress, desc="solve", leave=False)
+        )
+        summary = pipeline.replay(_recorded_frames(recording), on_frame=lambda: bar.update(1))
     return summary, opened

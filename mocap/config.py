@@ -19,10 +19,11 @@ from mocap.toml_files import read_toml
 
 @dataclass(frozen=True)
 class SourceSettings:
-    """[source]: exactly one of camera, video, images."""
+    """[source]: exactly one of camera, video, images. A list of cameras or videos captures
+    from all of them at once (needs a calibration with that many cameras)."""
 
-    camera: int | None = None      # webcam index (0 is the first camera)
-    video: str | None = None       # path of a video file
+    camera: int | list[int] | None = None   # webcam index (0 is the first camera), or a list of them
+    video: str | list[str] | None = None    # path of a video file, or a list of synchronised videos
     images: str | None = None      # folder of images, played in file-name order
     width: int | None = None       # camera capture width, pixels (None: the camera's default)
     height: int | None = None      # camera capture height, pixels
@@ -34,7 +35,7 @@ class OpticsSettings:
     """[optics]: how pixels become metres for the hips' position."""
 
     calib: str | None = None           # calibration TOML (aniposelib/Pose2Sim layout); else the field of view below
-    calib_camera: str | None = None    # camera name in that file (default: the first camera)
+    calib_camera: str | list[str] | None = None  # camera name(s) in that file, one per source (default: file order)
     horizontal_fov_deg: float = 60.0   # horizontal field of view, degrees, used without a calibration file
     pitch_deg: float = 0.0             # how far the camera looks down, degrees
     mirror: bool = False               # reflect the performer (selfie view): their left drives the avatar's right
@@ -45,7 +46,7 @@ class OpticsSettings:
 class EstimatorSettings:
     """[estimator]: MediaPipe Pose."""
 
-    model_complexity: int = 1              # 0 lite (fastest), 1 full, 2 heavy (most accurate, slowest)
+    model_complexity: int = 1              # 0 lite (fastest), 1 full (bundled), 2 heavy (most accurate); lite and heavy download on first use
     min_detection_confidence: float = 0.5  # 0..1, to find a person
     min_tracking_confidence: float = 0.5   # 0..1, below it the person is searched for again
     mediapipe_smoothing: bool = False      # MediaPipe's own One Euro filter (off: mocap filters instead)
@@ -67,6 +68,15 @@ class FilterSettings:
     rotation_beta: float = 0.5           # Hz per rad/s
     hold_s: float = 0.5                  # seconds an untracked bone holds its last rotation
     ease_to_rest_s: float = 0.7          # then it eases to rest with this time constant, seconds
+
+
+@dataclass(frozen=True)
+class MultiviewSettings:
+    """[multiview]: two or more cameras."""
+
+    max_skew_s: float | None = None       # most time between frames of one set, seconds (None: half a frame period)
+    max_reprojection_error: float = 0.03  # drop a view of a joint that misses by more than this fraction of the image height
+    swap_check: bool = True               # undo a view whose left/right labels are mirrored
 
 
 @dataclass(frozen=True)
@@ -92,9 +102,11 @@ class CaptureConfig:
     optics: OpticsSettings = field(default_factory=OpticsSettings)
     estimator: EstimatorSettings = field(default_factory=EstimatorSettings)
     filter: FilterSettings = field(default_factory=FilterSettings)
+    multiview: MultiviewSettings = field(default_factory=MultiviewSettings)
     vmc: VmcSettings = field(default_factory=VmcSettings)
     bvh: BvhSettings = field(default_factory=BvhSettings)
     preview: bool = False        # window with the skeleton over the camera image (needs a display)
+    record_landmarks: str | None = None  # .npz file to record every camera's landmarks to (for `mocap solve`)
 
     def with_overrides(self, overrides: dict[str, dict[str, Any]]) -> "CaptureConfig":
         """A copy with ``{section: {key: value}}`` applied; None values are ignored."""
@@ -114,15 +126,23 @@ def _accepts(annotation: str, value: Any, owner: type) -> bool:
     hint = typing.get_type_hints(owner)[annotation]
     allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
     for kind in allowed:
-        if kind is type(None) and value is None:
-            return True
-        if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-            return True
-        if kind is int and isinstance(value, int) and not isinstance(value, bool):
-            return True
-        if kind in (str, bool) and isinstance(value, kind):
+        if typing.get_origin(kind) is list:
+            (item_kind,) = typing.get_args(kind)
+            if isinstance(value, list) and value and all(_accepts_type(item_kind, item) for item in value):
+                return True
+        elif _accepts_type(kind, value):
             return True
     return False
+
+
+def _accepts_type(kind: Any, value: Any) -> bool:
+    if kind is type(None) and value is None:
+        return True
+    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return True
+    if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        return True
+    return kind in (str, bool) and isinstance(value, kind)
 
 
 def load_config(path: Path) -> CaptureConfig:

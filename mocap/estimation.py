@@ -1,13 +1,16 @@
-"""Pose estimation with MediaPipe Pose (BlazePose, 33 landmarks) in tracking mode."""
+"""Pose estimation with MediaPipe Pose (BlazePose, 33 landmarks) in tracking mode, per camera."""
 
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from mocap.conventions import NUM_POSE_LANDMARKS
+from mocap.errors import MocapError
 from mocap.frames import Frame, PoseObservation
+from mocap.sync import FrameSet
 
 os.environ.setdefault("GLOG_minloglevel", "2")  # keep MediaPipe's C++ logging off the console
 
@@ -15,8 +18,9 @@ os.environ.setdefault("GLOG_minloglevel", "2")  # keep MediaPipe's C++ logging o
 class MediaPipePoseEstimator:
     """MediaPipe Pose for one camera.
 
-    ``model_complexity``: 0 lite, 1 full (default), 2 heavy; all three ship in the
-    mediapipe 0.10.21 wheel, so nothing is downloaded. ``smooth_landmarks`` turns on
+    ``model_complexity``: 0 lite, 1 full (default), 2 heavy. Only the full model ships in
+    the mediapipe 0.10.21 wheel; MediaPipe downloads lite or heavy on first use, which needs
+    a network connection. ``smooth_landmarks`` turns on
     MediaPipe's own One Euro filter; mocap filters landmarks itself (``mocap.filtering``)
     and leaves it off by default so lag is not stacked on lag.
     """
@@ -32,13 +36,20 @@ class MediaPipePoseEstimator:
     ) -> None:
         import mediapipe as mp  # imported here: it takes about a second
 
-        self._pose = mp.solutions.pose.Pose(
-            static_image_mode=static_image_mode,
-            model_complexity=model_complexity,
-            smooth_landmarks=smooth_landmarks,
-            min_detection_confidence=min_detection_confidence,
-            min_tracking_confidence=min_tracking_confidence,
-        )
+        try:
+            self._pose = mp.solutions.pose.Pose(
+                static_image_mode=static_image_mode,
+                model_complexity=model_complexity,
+                smooth_landmarks=smooth_landmarks,
+                min_detection_confidence=min_detection_confidence,
+                min_tracking_confidence=min_tracking_confidence,
+            )
+        except OSError as error:  # urllib's URLError is an OSError
+            model = {0: "lite", 2: "heavy"}.get(model_complexity, str(model_complexity))
+            raise MocapError(
+                f"MediaPipe could not download its {model} pose model ({error}): connect to the "
+                "internet once, or use --model-complexity 1 (the full model, bundled)"
+            ) from None
 
     def estimate(self, frame: Frame) -> PoseObservation:
         width, height = frame.size
@@ -60,3 +71,21 @@ class MediaPipePoseEstimator:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class MultiCameraEstimator:
+    """One MediaPipe Pose per camera, run concurrently on a thread each (MediaPipe's graph
+    releases the GIL while it computes)."""
+
+    def __init__(self, estimators: list[MediaPipePoseEstimator]) -> None:
+        self._estimators = estimators
+        self._pool = ThreadPoolExecutor(max_workers=len(estimators), thread_name_prefix="estimate")
+
+    def estimate(self, frames: FrameSet) -> list[PoseObservation]:
+        jobs = [self._pool.submit(estimator.estimate, frame) for estimator, frame in zip(self._estimators, frames.frames)]
+        return [job.result() for job in jobs]
+
+    def close(self) -> None:
+        self._pool.shutdown()
+        for estimator in self._estimators:
+            estimator.close()

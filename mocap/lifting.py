@@ -52,6 +52,41 @@ def solve_camera_translation(
     return translation
 
 
+def nobody(timestamp_s: float) -> BodyPose:
+    """The body of a frame where nobody was seen."""
+    return BodyPose(timestamp_s, np.full((NUM_POSE_LANDMARKS, 3), np.nan), np.zeros(NUM_POSE_LANDMARKS), detected=False)
+
+
+class StagePlacement:
+    """Shifts world joints so the first-seen hips stand above the origin and the floor is y = 0.
+
+    The floor is the ``floor_percentile`` of the lowest confident foot landmark over the last
+    ``floor_window_s`` seconds.
+    """
+
+    def __init__(self, *, min_confidence: float, floor_window_s: float = 10.0, floor_percentile: float = 10.0) -> None:
+        self._min_confidence = min_confidence
+        self._floor_window_s = floor_window_s
+        self._floor_percentile = floor_percentile
+        self._foot_heights: deque[tuple[float, float]] = deque()
+        self._origin_xz: NDArray[np.float64] | None = None
+
+    def place(self, joints: NDArray[np.float64], confidence: NDArray[np.float64], timestamp_s: float) -> NDArray[np.float64]:
+        hips = joints[list(HIP_LANDMARKS)].mean(axis=0)
+        if self._origin_xz is None:
+            self._origin_xz = hips[[0, 2]].copy()
+        feet = [i for i in FOOT_LANDMARKS if confidence[i] >= self._min_confidence and np.isfinite(joints[i, 1])]
+        if feet:
+            self._foot_heights.append((timestamp_s, float(joints[feet, 1].min())))
+        while self._foot_heights and self._foot_heights[0][0] < timestamp_s - self._floor_window_s:
+            self._foot_heights.popleft()
+        if self._foot_heights:
+            floor_y = float(np.percentile([h for _, h in self._foot_heights], self._floor_percentile))
+        else:
+            floor_y = float(hips[1]) - 0.9  # no foot seen yet: assume hips about 0.9 m up
+        return joints - np.array([self._origin_xz[0], floor_y, self._origin_xz[1]])
+
+
 class UprightCorrection:
     """The rotation (camera axes) that makes the performer's standing body axis vertical.
 
@@ -117,10 +152,9 @@ class MonocularLifter:
         self._to_world = camera_to_world(camera_pitch_deg)
         self._mirror = mirror
         self._min_confidence = min_confidence
-        self._floor_window_s = floor_window_s
-        self._floor_percentile = floor_percentile
-        self._foot_heights: deque[tuple[float, float]] = deque()
-        self._origin_xz: NDArray[np.float64] | None = None
+        self._stage = StagePlacement(
+            min_confidence=min_confidence, floor_window_s=floor_window_s, floor_percentile=floor_percentile
+        )
 
     def camera_for(self, image_size: tuple[int, int]) -> CameraModel:
         if self._camera is None:
@@ -129,12 +163,7 @@ class MonocularLifter:
 
     def lift(self, observation: PoseObservation) -> BodyPose:
         if not observation.detected or observation.world_m is None:
-            return BodyPose(
-                observation.timestamp_s,
-                np.full((NUM_POSE_LANDMARKS, 3), np.nan),
-                np.zeros(NUM_POSE_LANDMARKS),
-                detected=False,
-            )
+            return nobody(observation.timestamp_s)
         camera = self.camera_for(observation.image_size)
         confidence = np.nan_to_num(observation.keypoints[:, 2])
         body_m = observation.world_m
@@ -153,23 +182,5 @@ class MonocularLifter:
             joints[:, 0] *= -1.0
             order = mirrored_landmark_order()
             joints, confidence = joints[order], confidence[order]
-        joints = self._place_on_stage(joints, confidence, observation.timestamp_s)
+        joints = self._stage.place(joints, confidence, observation.timestamp_s)
         return BodyPose(observation.timestamp_s, joints, confidence, detected=True)
-
-    def _place_on_stage(
-        self, joints: NDArray[np.float64], confidence: NDArray[np.float64], timestamp_s: float
-    ) -> NDArray[np.float64]:
-        """Shift so the first-seen hips are above the origin and the floor is at y = 0."""
-        hips = joints[list(HIP_LANDMARKS)].mean(axis=0)
-        if self._origin_xz is None:
-            self._origin_xz = hips[[0, 2]].copy()
-        feet = [i for i in FOOT_LANDMARKS if confidence[i] >= self._min_confidence]
-        if feet:
-            self._foot_heights.append((timestamp_s, float(joints[feet, 1].min())))
-        while self._foot_heights and self._foot_heights[0][0] < timestamp_s - self._floor_window_s:
-            self._foot_heights.popleft()
-        if self._foot_heights:
-            floor_y = float(np.percentile([h for _, h in self._foot_heights], self._floor_percentile))
-        else:
-            floor_y = float(hips[1]) - 0.9  # no foot seen yet: assume hips about 0.9 m up
-        return joints - np.array([self._origin_xz[0], floor_y, self._origin_xz[1]])

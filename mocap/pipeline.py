@@ -1,6 +1,10 @@
 """The capture loop: source -> estimator -> lifting -> filter -> solver -> sinks.
 
-It knows the stages only by their interfaces, not MediaPipe, OSC or BVH.
+It knows the stages only by their interfaces, not MediaPipe, OSC or BVH, nor how many
+cameras there are: with one camera a frame is a :class:`~mocap.frames.Frame` and an
+observation a :class:`~mocap.frames.PoseObservation`; with several, a
+:class:`~mocap.sync.FrameSet` and a list of observations. A recording is replayed from its
+observations (:meth:`MotionPipeline.process_observation`), skipping the estimator.
 """
 
 from __future__ import annotations
@@ -9,24 +13,29 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from mocap.conventions import HIP_LANDMARKS
 from mocap.filtering import BodyFilter, HoldThenRest, RotationFilter
-from mocap.frames import BodyPose, Frame, PoseObservation, SkeletonPose
+from mocap.frames import BodyPose, SkeletonPose
 from mocap.measure import BodyMeasurer
 from mocap.skeleton import BodyProportions, Skeleton, humanoid_skeleton
 from mocap.solver import DirectionSolver
 
 
+class TimedInput(Protocol):
+    @property
+    def timestamp_s(self) -> float: ...
+
+
 class Estimator(Protocol):
-    def estimate(self, frame: Frame) -> PoseObservation: ...
+    def estimate(self, frame: Any) -> Any: ...
 
 
 class Lifter(Protocol):
-    def lift(self, observation: PoseObservation) -> BodyPose: ...
+    def lift(self, observation: Any) -> BodyPose: ...
 
 
 class PoseSink(Protocol):
@@ -34,7 +43,7 @@ class PoseSink(Protocol):
     def close(self) -> None: ...
 
 
-FrameObserver = Callable[[Frame, PoseObservation, SkeletonPose], None]
+FrameObserver = Callable[[Any, Any, SkeletonPose], None]  # (frame or frame set, observation(s), pose)
 
 
 @dataclass
@@ -77,7 +86,7 @@ class MotionPipeline:
     def __init__(
         self,
         *,
-        estimator: Estimator,
+        estimator: Estimator | None,
         lifter: Lifter,
         body_filter: BodyFilter,
         rotation_filter: RotationFilter,
@@ -108,11 +117,24 @@ class MotionPipeline:
             self._skeleton_for = (proportions, humanoid_skeleton(proportions))
         return self._skeleton_for[1]
 
-    def process(self, frame: Frame) -> SkeletonPose:
-        times = self.timer.total_ms
+    def process(self, frame: TimedInput) -> SkeletonPose:
+        """Estimate, then :meth:`process_observation`; observers see the frame and the result."""
+        if self.estimator is None:
+            raise ValueError("this pipeline replays observations; it has no estimator")
         start = time.perf_counter()
         observation = self.estimator.estimate(frame)
-        estimated = time.perf_counter()
+        self.timer.total_ms["estimate"] += 1000 * (time.perf_counter() - start)
+        pose = self.process_observation(observation, frame.timestamp_s)
+        start = time.perf_counter()
+        for observer in self.observers:
+            observer(frame, observation, pose)
+        self.timer.total_ms["sinks"] += 1000 * (time.perf_counter() - start)
+        return pose
+
+    def process_observation(self, observation: Any, timestamp_s: float) -> SkeletonPose:
+        """Lift, filter, solve and send one frame's observation(s)."""
+        times = self.timer.total_ms
+        start = time.perf_counter()
         body = self.body_filter(self.lifter.lift(observation))
         filtered = time.perf_counter()
         self.measurer.add(body)
@@ -120,10 +142,10 @@ class MotionPipeline:
         solved = self.solver.solve(body)
         if body.detected and np.all(body.confidence[list(HIP_LANDMARKS)] >= self.min_confidence):
             self._root_m = body.joints_m[list(HIP_LANDMARKS)].mean(axis=0)
-        local = self.hold_then_rest(solved.local, solved.tracked, frame.timestamp_s)
-        local = self.rotation_filter(local, frame.timestamp_s)
+        local = self.hold_then_rest(solved.local, solved.tracked, timestamp_s)
+        local = self.rotation_filter(local, timestamp_s)
         pose = SkeletonPose(
-            timestamp_s=frame.timestamp_s,
+            timestamp_s=timestamp_s,
             skeleton=skeleton,
             root_position_m=self._root_m.copy(),
             local_rotations=local,
@@ -133,22 +155,30 @@ class MotionPipeline:
         solved_at = time.perf_counter()
         for sink in self.sinks:
             sink.write(pose)
-        for observer in self.observers:
-            observer(frame, observation, pose)
         done = time.perf_counter()
-        times["estimate"] += 1000 * (estimated - start)
-        times["lift+filter"] += 1000 * (filtered - estimated)
+        times["lift+filter"] += 1000 * (filtered - start)
         times["solve"] += 1000 * (solved_at - filtered)
         times["sinks"] += 1000 * (done - solved_at)
         self.timer.frames += 1
         return pose
 
-    def run(self, frames: Iterable[Frame], on_frame: Callable[[], None] | None = None) -> RunSummary:
-        """Process every frame. The caller closes the sinks (also on Ctrl-C or error)."""
+    def run(self, frames: Iterable[TimedInput], on_frame: Callable[[], None] | None = None) -> RunSummary:
+        """Process every frame (or frame set). The caller closes the sinks (also on Ctrl-C or error)."""
+        return self._run((lambda frame=frame: self.process(frame) for frame in frames), on_frame)
+
+    def replay(
+        self, observations: Iterable[tuple[Any, float]], on_frame: Callable[[], None] | None = None
+    ) -> RunSummary:
+        """Process recorded (observation(s), timestamp in seconds) pairs."""
+        return self._run(
+            (lambda o=o, t=t: self.process_observation(o, t) for o, t in observations), on_frame
+        )
+
+    def _run(self, steps: Iterable[Callable[[], SkeletonPose]], on_frame: Callable[[], None] | None) -> RunSummary:
         start = time.perf_counter()
         count = detected = 0
-        for frame in frames:
-            pose = self.process(frame)
+        for step in steps:
+            pose = step()
             count += 1
             detected += pose.tracked
             if on_frame is not None:

@@ -76,10 +76,17 @@ class VideoFileSource(FrameSource):
 
 
 class CameraSource(FrameSource):
-    """A live webcam by index; timestamps are seconds since the first frame."""
+    """A live webcam by index; timestamps are seconds of ``time.monotonic()`` since
+    ``clock_origin_s`` (default: when the camera opened), so cameras opened with one origin share a clock."""
 
     def __init__(
-        self, index: int, *, width: int | None = None, height: int | None = None, fps: float | None = None
+        self,
+        index: int,
+        *,
+        width: int | None = None,
+        height: int | None = None,
+        fps: float | None = None,
+        clock_origin_s: float | None = None,
     ) -> None:
         self.description = f"camera {index}"
         self._capture = cv2.VideoCapture(index)
@@ -97,15 +104,16 @@ class CameraSource(FrameSource):
             self._capture.set(cv2.CAP_PROP_FPS, fps)
         reported_fps = self._capture.get(cv2.CAP_PROP_FPS)
         self.nominal_fps = float(reported_fps) if reported_fps and reported_fps > 0 else None
+        self._clock_origin_s = time.monotonic() if clock_origin_s is None else clock_origin_s
 
     def __iter__(self) -> Iterator[Frame]:
-        start = time.monotonic()
         index = 0
         while True:
             ok, image = self._capture.read()
+            captured_s = time.monotonic() - self._clock_origin_s
             if not ok:
                 return
-            yield Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), time.monotonic() - start, index)
+            yield Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), captured_s, index)
             index += 1
 
     def close(self) -> None:

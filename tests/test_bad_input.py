@@ -56,7 +56,7 @@ def test_malformed_vmc_address(address: str) -> None:
 
 
 def test_no_source_chosen() -> None:
-    assert_one_line_error(run_mocap("capture"), "choose exactly one source")
+    assert_one_line_error(run_mocap("capture"), "choose one kind of source")
 
 
 @pytest.mark.parametrize(

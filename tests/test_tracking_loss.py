@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from conftest import DEMO_CALIBRATION, DEMO_VIDEO
-from mocap.capture import build_pipeline, camera_model
+from mocap.capture import build_pipeline, calibrated_cameras, make_estimator, make_lifter
 from mocap.config import CaptureConfig
 from mocap.frames import Frame, SkeletonPose
 from mocap.sources import VideoFileSource
@@ -28,7 +28,9 @@ def test_empty_frames_hold_then_ease_to_rest() -> None:
     empty = [Frame(np.zeros_like(seen[0].image_rgb), (60 + i) / 20.0, 60 + i) for i in range(60)]
     config = CaptureConfig().with_overrides({"optics": {"calib": str(DEMO_CALIBRATION)}})
     collect = Collect()
-    pipeline = build_pipeline(config, [collect], [], camera_model(config))
+    pipeline = build_pipeline(
+        config, estimator=make_estimator(config, 1), lifter=make_lifter(config, calibrated_cameras(config, 1)), sinks=[collect]
+    )
     pipeline.run(seen + empty)
 
     poses = collect.poses

@@ -1,0 +1,203 @@
+"""Triangulating one frame's landmarks from two or more calibrated cameras.
+
+For each joint, a confidence-weighted linear (DLT) triangulation on undistorted points:
+each view adds two rows ``w (x P3 - P1)`` and ``w (y P3 - P2)`` where ``P`` is the view's
+3x4 world -> normalised-camera matrix and ``w`` the landmark's confidence; the point is
+the null vector of those rows (SVD). Then:
+
+- left/right swap check: a 2D detector sometimes labels a whole body mirrored in one view
+  (a performer seen from behind). Each view's labels are tried swapped; the swap is kept
+  when it more than halves the mean reprojection error.
+- reprojection gating: a view whose reprojection error for a joint exceeds the limit is
+  dropped and the joint re-triangulated from the others; a joint left with fewer than two
+  views is not triangulated.
+- monocular fallback: joints no two views agree on take the monocular world landmarks of
+  the camera that sees the body best, rotated into the world and translated onto the
+  triangulated joints.
+
+Points are in the calibration's world frame, metres.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from mocap.calibration import CameraModel
+from mocap.conventions import mirrored_landmark_order
+
+
+@dataclass(frozen=True)
+class Triangulation:
+    """One frame's joints in the calibration world frame."""
+
+    points_m: NDArray[np.float64]          # (joints, 3) metres; NaN where nothing was seen
+    views: NDArray[np.int_]                # (joints,) views used; 0 = monocular fallback or missing
+    reprojection_px: NDArray[np.float64]   # (joints,) mean reprojection error of the views used, pixels
+    confidence: NDArray[np.float64]        # (joints,) mean confidence of the views used (fallback: that view's); 0 if missing
+    swapped: NDArray[np.bool_]             # (cameras,) views whose left/right labels were swapped
+
+
+def _rotation_matrices(cameras: list[CameraModel]) -> NDArray[np.float64]:
+    return np.stack([cv2.Rodrigues(np.asarray(c.rotation_rodrigues, dtype=np.float64))[0] for c in cameras])
+
+
+class Triangulator:
+    """Triangulates (cameras, joints, 3) keypoints: x px, y px, confidence.
+
+    ``min_confidence``: keypoints below it (0..1) are not used.
+    ``max_reprojection_error``: a view disagreeing with the others by more than this fraction
+    of its image height (0.03 = 32 px on 1080p) is dropped for that joint.
+    ``swap_check``: try each view's left/right labels swapped (see the module docstring).
+    """
+
+    def __init__(
+        self,
+        cameras: list[CameraModel],
+        *,
+        min_confidence: float = 0.3,
+        max_reprojection_error: float = 0.03,
+        swap_check: bool = True,
+    ) -> None:
+        if len(cameras) < 2:
+            raise ValueError("triangulation needs at least two cameras")
+        self.cameras = cameras
+        self.rotations = _rotation_matrices(cameras)                                   # (C, 3, 3)
+        translations = np.stack([np.asarray(c.translation_m, dtype=np.float64) for c in cameras])
+        self.projections = np.concatenate([self.rotations, translations[:, :, None]], axis=2)  # (C, 3, 4)
+        self.focal_px = np.array([float(np.mean(np.diag(c.matrix)[:2])) for c in cameras])
+        self.max_error_px = max_reprojection_error * np.array([float(c.image_size[1]) for c in cameras])
+        self.min_confidence = min_confidence
+        self.swap_check = swap_check
+        self._mirror = mirrored_landmark_order()
+        self._previous: NDArray[np.float64] | None = None
+
+    def normalised(self, keypoints: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Undistorted normalised image coordinates (C, J, 2) and weights (C, J), 0 where unusable."""
+        points = np.full(keypoints.shape[:2] + (2,), np.nan)
+        confidence = np.nan_to_num(keypoints[:, :, 2], nan=0.0)
+        usable = (confidence >= self.min_confidence) & np.isfinite(keypoints[:, :, :2]).all(axis=2)
+        for view, camera in enumerate(self.cameras):
+            seen = usable[view]
+            if seen.any():
+                src = keypoints[view, seen, :2].reshape(-1, 1, 2).astype(np.float64)
+                points[view, seen] = cv2.undistortPoints(src, camera.matrix, camera.distortion).reshape(-1, 2)
+        return points, np.where(usable, confidence, 0.0)
+
+    def _solve(self, points: NDArray[np.float64], weights: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Weighted DLT for every joint at once: (C, J, 2), (C, J) -> (J, 3); NaN under two views."""
+        xy = np.nan_to_num(points)
+        rows_x = xy[:, :, 0, None] * self.projections[:, None, 2] - self.projections[:, None, 0]  # (C, J, 4)
+        rows_y = xy[:, :, 1, None] * self.projections[:, None, 2] - self.projections[:, None, 1]
+        system = np.concatenate([rows_x, rows_y], axis=0) * np.concatenate([weights, weights])[:, :, None]
+        _, _, vh = np.linalg.svd(system.transpose(1, 0, 2))                                       # (J, 4, 4)
+        homogeneous = vh[:, -1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            result = homogeneous[:, :3] / homogeneous[:, 3:]
+        result[(weights > 0).sum(axis=0) < 2] = np.nan
+        return result
+
+    def reprojection_px(self, points_m: NDArray[np.float64], normalised: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Distance (C, J) in pixels between each view's point and the projected 3D point."""
+        camera_points = np.einsum("cij,nj->cni", self.rotations, points_m) + self.projections[:, None, :, 3]
+        projected = camera_points[:, :, :2] / camera_points[:, :, 2:]
+        return np.linalg.norm(projected - normalised, axis=2) * self.focal_px[:, None]
+
+    def _mean_error(
+        self, normalised: NDArray[np.float64], weights: NDArray[np.float64]
+    ) -> tuple[float, NDArray[np.float64]]:
+        """Mean reprojection error (in units of the gating limit) and the points it came from."""
+        points = self._solve(normalised, weights)
+        errors = self.reprojection_px(points, normalised) / self.max_error_px[:, None]
+        used = (weights > 0) & np.isfinite(errors)
+        return (float(np.mean(errors[used])) if used.any() else np.inf), points
+
+    def _undo_swaps(
+        self, normalised: NDArray[np.float64], weights: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+        """The labelling (none or one view swapped) that the views agree on best.
+
+        With two views, swapping either one gives the same agreement, mirrored; the
+        candidate closest to the previous frame's joints wins, so labels stay put."""
+        candidates = [(normalised, weights, -1)]
+        for view in range(len(self.cameras)):
+            trial_points, trial_weights = normalised.copy(), weights.copy()
+            trial_points[view] = normalised[view, self._mirror]
+            trial_weights[view] = weights[view, self._mirror]
+            candidates.append((trial_points, trial_weights, view))
+        scored = [(*self._mean_error(p, w), p, w, view) for p, w, view in candidates]
+        best_error = min(error for error, *_ in scored)
+        if scored[0][0] <= 2.0 * best_error:
+            chosen = scored[0]
+        else:
+            close = [entry for entry in scored[1:] if entry[0] <= 1.25 * best_error]
+            chosen = min(close, key=lambda entry: (self._distance_to_previous(entry[1]), -entry[4]))
+        swapped = np.zeros(len(self.cameras), dtype=bool)
+        if chosen[4] >= 0:
+            swapped[chosen[4]] = True
+        return chosen[2], chosen[3], swapped
+
+    def _distance_to_previous(self, points: NDArray[np.float64]) -> float:
+        if self._previous is None:
+            return 0.0
+        distances = np.linalg.norm(points - self._previous, axis=1)
+        return float(np.nanmean(distances)) if np.isfinite(distances).any() else 0.0
+
+    def triangulate(
+        self, keypoints: NDArray[np.float64], world_m: NDArray[np.float64] | None = None
+    ) -> Triangulation:
+        """``keypoints`` (C, J, 3) pixels + confidence; ``world_m`` (C, J, 3) optional monocular
+        world landmarks per view (camera axes, metres) for the fallback."""
+        normalised, weights = self.normalised(keypoints)
+        swapped = np.zeros(len(self.cameras), dtype=bool)
+        if self.swap_check:
+            normalised, weights, swapped = self._undo_swaps(normalised, weights)
+        points = self._solve(normalised, weights)
+        for _ in range(len(self.cameras) - 1):
+            errors = self.reprojection_px(points, normalised)
+            ratio = np.where(weights > 0, errors / self.max_error_px[:, None], 0.0)
+            ratio = np.nan_to_num(ratio, nan=np.inf)
+            worst_view = np.argmax(ratio, axis=0)
+            joints = np.flatnonzero(ratio[worst_view, np.arange(ratio.shape[1])] > 1.0)
+            if joints.size == 0:
+                break
+            weights[worst_view[joints], joints] = 0.0
+            points[joints] = self._solve(normalised[:, joints], weights[:, joints])
+        views = (weights > 0).sum(axis=0)
+        views[~np.isfinite(points).all(axis=1)] = 0
+        errors = np.where(weights > 0, self.reprojection_px(points, normalised), 0.0)
+        with np.errstate(invalid="ignore"):
+            mean_error = np.where(views > 0, errors.sum(axis=0) / np.maximum(views, 1), np.nan)
+        confidence = np.where(views > 0, weights.sum(axis=0) / np.maximum(views, 1), 0.0)
+        if views.sum() > 0:
+            self._previous = points.copy()
+        if world_m is not None:
+            points, confidence = self._fill_from_monocular(points, confidence, views, weights, world_m, swapped)
+        return Triangulation(points, views, mean_error, confidence, swapped)
+
+    def _fill_from_monocular(
+        self,
+        points: NDArray[np.float64],
+        confidence: NDArray[np.float64],
+        views: NDArray[np.int_],
+        weights: NDArray[np.float64],
+        world_m: NDArray[np.float64],
+        swapped: NDArray[np.bool_],
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Joints seen by fewer than two views, from the best view's monocular landmarks
+        (``weights`` are per view, after any swap), translated onto the triangulated joints."""
+        missing = views < 2
+        has_world = np.isfinite(world_m).all(axis=(1, 2))
+        if not missing.any() or missing.all() or not has_world.any():
+            return points, confidence
+        best = int(np.argmax(np.where(has_world, weights.sum(axis=1), -1.0)))
+        body_camera = world_m[best, self._mirror] if swapped[best] else world_m[best]
+        body_world = body_camera @ self.rotations[best]          # R^T v for every row: camera -> world axes
+        offset = np.mean(points[~missing] - body_world[~missing], axis=0)
+        filled, filled_confidence = points.copy(), confidence.copy()
+        filled[missing] = body_world[missing] + offset
+        filled_confidence[missing] = weights[best, missing]
+        return filled, filled_confidence
