@@ -119,3 +119,9 @@ def save_calibration(path: Path, cameras: list[CameraModel]) -> None:
             "",
         ]
     path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def camera_position_m(camera: CameraModel) -> NDArray[np.float64]:
+    """The camera's centre in world coordinates, metres."""
+    rotation, _ = cv2.Rodrigues(np.asarray(camera.rotation_rodrigues, dtype=np.float64))
+    return -rotation.T @ np.asarray(camera.translation_m, dtype=np.float64)

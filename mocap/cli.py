@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
+import numpy as np
 
 from mocap.config import CaptureConfig, load_config
 from mocap.errors import MocapError
@@ -150,6 +151,130 @@ def solve(landmarks: str, **options: Any) -> None:
     recording = load_landmarks(Path(landmarks))
     _report(config, lambda: run_replay(config, recording, progress=options["progress"]))
 
+
+
+def _grid(text: str | None, option: str) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        columns, rows = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise MocapError(f"{option} must look like 5x7 (columns x rows), not '{text}'") from None
+    return columns, rows
+
+
+def _board(kind: str, squares: str | None, corners: str | None, square_m: float, marker_m: float | None, dictionary: str | None) -> Any:
+    from mocap.boards import BoardSpec
+
+    if kind == "charuco":
+        grid = _grid(squares, "--squares")
+        if grid is None or corners is not None:
+            raise MocapError("a ChArUco board is given by --squares CxR (squares, e.g. 5x7), not --corners")
+        if dictionary is None:
+            raise MocapError("a ChArUco board needs --dictionary, e.g. DICT_6X6_250 (printed on most board generators)")
+        return BoardSpec("charuco", grid[0], grid[1], square_m, marker_m, dictionary)
+    grid = _grid(corners, "--corners")
+    if grid is None or squares is not None:
+        raise MocapError("a checkerboard is given by --corners CxR (inner corners, e.g. 9x6), not --squares")
+    return BoardSpec("checkerboard", grid[0], grid[1], square_m)
+
+
+@main.command()
+@click.option("--board", "kind", type=click.Choice(["charuco", "checkerboard"]), required=True, help="Board type.")
+@click.option("--squares", help="ChArUco: squares, columns x rows (e.g. 5x7).")
+@click.option("--corners", help="Checkerboard: inner corners, columns x rows (e.g. 9x6).")
+@click.option("--square-size", "square_m", type=float, required=True, help="Side of one square, metres.")
+@click.option("--marker-size", "marker_m", type=float, help="ChArUco: side of one marker, metres.")
+@click.option("--dictionary", help="ChArUco: OpenCV ArUco dictionary, e.g. DICT_6X6_250.")
+@click.option("--images", multiple=True, help="Folder (or glob pattern) of one camera's images; repeat per camera, same order.")
+@click.option("--video", multiple=True, help="One camera's video; repeat per camera (synchronised).")
+@click.option("--camera", type=int, multiple=True, help="Live webcam index; repeat per camera.")
+@click.option("--name", "names", multiple=True, help="Camera names, one per source (default cam_0, cam_1, ...).")
+@click.option("--every", type=int, default=None, help="Use every N-th frame of videos (default 15) or images (default 1).")
+@click.option("--views", type=int, default=30, show_default=True, help="Live cameras: views to take.")
+@click.option("--interval", "interval_s", type=float, default=1.0, show_default=True, help="Live cameras: seconds between views.")
+@click.option("--intrinsics", help="Calibration TOML whose intrinsics to keep (one camera per source, by name or order).")
+@click.option("--floor", type=click.Choice(["none", "board", "person"]), default="none", show_default=True,
+              help="Make the world Y-up with y = 0 on the floor, from the board lying on the floor or a standing performer.")
+@click.option("--floor-view", type=int, help="--floor board: the view number where the board lies on the floor (default: the first every camera saw).")
+@click.option("--standing", help="--floor person: landmarks file (.npz) of the performer standing, recorded with these cameras.")
+@click.option("--output", required=True, help="Calibration TOML to write.")
+@click.option("--progress/--no-progress", default=True, help="Progress bar.")
+def calibrate(**options: Any) -> None:
+    """Calibrate one or more cameras from views of a ChArUco board or checkerboard."""
+    from mocap.calibrate import calibrate_cameras, collect_views, finish_world
+    from mocap.calibration import load_calibration, save_calibration
+
+    board = _board(options["kind"], options["squares"], options["corners"], options["square_m"],
+                   options["marker_m"], options["dictionary"])
+    sources = _calibration_sources(options)
+    count = len(sources)
+    names = list(options["names"]) or [f"cam_{i}" for i in range(count)]
+    if len(names) != count:
+        raise MocapError(f"{len(names)} --name values for {count} source(s): give one per source")
+    output = Path(options["output"])
+    try:
+        output.touch()
+    except OSError as error:
+        raise MocapError(f"cannot write {output}: {error.strerror}; choose another --output path") from None
+    intrinsics = None
+    if options["intrinsics"]:
+        given = load_calibration(Path(options["intrinsics"]))
+        by_name = {camera.name: camera for camera in given}
+        intrinsics = [by_name[n] for n in names] if all(n in by_name for n in names) else given[:count]
+        if len(intrinsics) != count:
+            raise MocapError(f"{options['intrinsics']} holds {len(given)} camera(s) for {count} source(s)")
+    every = options["every"] or (15 if options["video"] else 1)
+    views = collect_views(board, sources, names, every=every, views=options["views"],
+                          interval_s=options["interval_s"], progress=options["progress"])
+    note = lambda text: click.echo(f"mocap: note: {text}", err=True)  # noqa: E731
+    cameras, report, boards = calibrate_cameras(board, views, intrinsics=intrinsics, note=note)
+    cameras = finish_world(cameras, options["floor"], boards, floor_view=options["floor_view"],
+                           standing=Path(options["standing"]) if options["standing"] else None)
+    for camera, camera_views in zip(cameras, views):
+        found = sum(d is not None for d in camera_views.detections)
+        fx, fy, cx, cy = camera.matrix[0, 0], camera.matrix[1, 1], camera.matrix[0, 2], camera.matrix[1, 2]
+        rms = report.intrinsic_rms_px[camera.name]
+        fitted = f"intrinsic RMS {rms:.3f} px" if rms == rms else "intrinsics kept"
+        click.echo(f"{camera.name}: board in {found} of {len(camera_views.detections)} views, {fitted}, "
+                   f"fx {fx:.1f} fy {fy:.1f} cx {cx:.1f} cy {cy:.1f} px")
+    if count > 1:
+        errors = ", ".join(f"{name} {rms:.3f} px" for name, rms in report.reprojection_rms_px.items())
+        click.echo(f"bundle adjustment over {report.shared_views} shared views: RMS reprojection {errors}")
+        if report.neighbour_error_mm is not None:
+            mean_mm, max_mm = report.neighbour_error_mm
+            click.echo(f"neighbouring corners triangulated: mean error {mean_mm:.2f} mm, max {max_mm:.2f} mm "
+                       f"against the {1000 * board.square_m:.1f} mm square")
+        for camera in cameras[1:]:
+            click.echo(f"{camera.name}: {100 * _distance_m(cameras[0], camera):.1f} cm from {cameras[0].name}")
+    save_calibration(output, cameras)
+    click.echo(f"Calibration written to {output}")
+
+
+def _distance_m(first: Any, second: Any) -> float:
+    from mocap.calibration import camera_position_m
+
+    return float(np.linalg.norm(camera_position_m(first) - camera_position_m(second)))
+
+
+def _calibration_sources(options: dict[str, Any]) -> list[Any]:
+    from contextlib import ExitStack
+
+    from mocap.sources import CameraSource, ImageFolderSource, VideoFileSource
+
+    kinds = [kind for kind in ("images", "video", "camera") if options[kind]]
+    if len(kinds) != 1:
+        raise MocapError("give the views as --images, --video or --camera (one kind, repeated once per camera)")
+    with ExitStack() as opened:
+        sources = [opened.enter_context(ImageFolderSource(Path(p), fps=1.0)) for p in options["images"]]
+        sources += [opened.enter_context(VideoFileSource(Path(p))) for p in options["video"]]
+        sources += [opened.enter_context(CameraSource(i)) for i in options["camera"]]
+        counts = {source.frame_count for source in sources if options["images"]}
+        if len(counts) > 1:
+            raise MocapError("the image folders hold different numbers of images: each camera needs one image per view, "
+                             "in the same order")
+        opened.pop_all()
+    return sources
 
 
 @main.command()

@@ -24,23 +24,30 @@ from mocap.triangulation import Triangulator
 SNAP_TO_AXIS_DEG = 20.0
 
 
-def world_alignment(cameras: list[CameraModel]) -> Rotation:
-    """Rotation from the calibration's world axes to the internal frame (+Y up, +Z toward camera 0)."""
-    rotations = Rotation.from_rotvec(np.stack([c.rotation_rodrigues for c in cameras]))   # world -> camera
-    camera_up_world = rotations.inv().apply(np.array([0.0, -1.0, 0.0]))
-    up = camera_up_world.mean(axis=0)
-    up /= np.linalg.norm(up)
-    axis = int(np.argmax(np.abs(up)))
-    if np.degrees(np.arccos(min(abs(up[axis]), 1.0))) < SNAP_TO_AXIS_DEG:
-        up = np.sign(up[axis]) * np.eye(3)[axis]
-    toward_camera0 = -rotations[0].inv().apply(np.array([0.0, 0.0, 1.0]))
+def level_rotation(cameras: list[CameraModel], up: NDArray[np.float64]) -> Rotation:
+    """Rotation from calibration axes to the internal frame whose +Y is ``up`` (a unit vector in
+    calibration axes) and whose +Z points horizontally from the scene toward camera 0."""
+    camera0 = Rotation.from_rotvec(cameras[0].rotation_rodrigues)   # world -> camera
+    toward_camera0 = -camera0.inv().apply(np.array([0.0, 0.0, 1.0]))
     forward = toward_camera0 - np.dot(toward_camera0, up) * up
     if np.linalg.norm(forward) < 1e-6:  # camera 0 looks straight down: use its image-down direction
-        forward = rotations[0].inv().apply(np.array([0.0, 1.0, 0.0]))
+        forward = camera0.inv().apply(np.array([0.0, 1.0, 0.0]))
         forward -= np.dot(forward, up) * up
     forward /= np.linalg.norm(forward)
     left = np.cross(up, forward)
     return Rotation.from_matrix(np.stack([left, up, forward]))
+
+
+def world_alignment(cameras: list[CameraModel]) -> Rotation:
+    """Rotation from the calibration's world axes to the internal frame, with up taken from
+    the cameras' mean image-up direction (snapped to an axis within 20 degrees)."""
+    rotations = Rotation.from_rotvec(np.stack([c.rotation_rodrigues for c in cameras]))   # world -> camera
+    up = rotations.inv().apply(np.array([0.0, -1.0, 0.0])).mean(axis=0)
+    up /= np.linalg.norm(up)
+    axis = int(np.argmax(np.abs(up)))
+    if np.degrees(np.arccos(min(abs(up[axis]), 1.0))) < SNAP_TO_AXIS_DEG:
+        up = np.sign(up[axis]) * np.eye(3)[axis]
+    return level_rotation(cameras, up)
 
 
 class MultiViewLifter:

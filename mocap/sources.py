@@ -121,17 +121,23 @@ class CameraSource(FrameSource):
 
 
 class ImageFolderSource(FrameSource):
-    """Images in a folder, in file-name order, at a fixed rate (``fps``, frames per second)."""
+    """Images in a folder (or matching a glob pattern such as ``shots/cam0_*.png``), in
+    file-name order, at a fixed rate (``fps``, frames per second)."""
 
     def __init__(self, folder: Path, *, fps: float = 30.0) -> None:
         self.description = str(folder)
-        if not folder.is_dir():
-            raise MocapError(f"image folder not found: {folder} (check the path given to --images)")
-        self._paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not self._paths:
-            raise MocapError(
-                f"no images in {folder}: expected files ending in {', '.join(IMAGE_SUFFIXES)}"
-            )
+        if any(char in str(folder) for char in "*?["):
+            self._paths = sorted(p for p in folder.parent.glob(folder.name) if p.suffix.lower() in IMAGE_SUFFIXES)
+            if not self._paths:
+                raise MocapError(f"no images match {folder}: check the pattern given to --images")
+        else:
+            if not folder.is_dir():
+                raise MocapError(f"image folder not found: {folder} (check the path given to --images)")
+            self._paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            if not self._paths:
+                raise MocapError(
+                    f"no images in {folder}: expected files ending in {', '.join(IMAGE_SUFFIXES)}"
+                )
         self.nominal_fps = fps
         self.frame_count = len(self._paths)
 
