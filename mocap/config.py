@@ -75,7 +75,7 @@ class MultiviewSettings:
     """[multiview]: two or more cameras."""
 
     max_skew_s: float | None = None       # most time between frames of one set, seconds (None: half a frame period)
-    max_reprojection_error: float = 0.03  # drop a view of a joint that misses by more than this fraction of the image height
+    max_reprojection_error: float = 0.02  # drop a view of a joint that misses by more than this fraction of the image height
     swap_check: bool = True               # undo a view whose left/right labels are mirrored
 
 

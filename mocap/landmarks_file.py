@@ -60,14 +60,14 @@ class LandmarkRecording:
 def save_landmarks(path: Path, recording: LandmarkRecording) -> None:
     """Write the recording; written to a temporary file first so a crash never leaves half a file."""
     arrays: dict[str, NDArray] = {
-        "keypoints": recording.keypoints.astype(np.float32),
+        "keypoints": recording.keypoints.astype(np.float64),
         "timestamps": recording.timestamps_s.astype(np.float64),
         "joints": np.array(POSE_LANDMARK_NAMES),
         "cameras": np.array(recording.cameras),
         "image_size": np.array(recording.image_sizes, dtype=np.int32).reshape(-1, 2),
     }
     if recording.world_m is not None:
-        arrays["world"] = recording.world_m.astype(np.float32)
+        arrays["world"] = recording.world_m.astype(np.float64)
     partial = path.with_name(path.name + ".partial")
     with open(partial, "wb") as file:
         np.savez_compressed(file, **arrays)

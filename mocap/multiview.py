@@ -58,7 +58,7 @@ class MultiViewLifter:
         cameras: list[CameraModel],
         *,
         min_confidence: float = 0.5,
-        max_reprojection_error: float = 0.03,
+        max_reprojection_error: float = 0.02,
         swap_check: bool = True,
         floor_window_s: float = 10.0,
     ) -> None:

@@ -50,7 +50,7 @@ class Triangulator:
 
     ``min_confidence``: keypoints below it (0..1) are not used.
     ``max_reprojection_error``: a view disagreeing with the others by more than this fraction
-    of its image height (0.03 = 32 px on 1080p) is dropped for that joint.
+    of its image height (0.02 = 22 px on 1080p) is dropped for that joint.
     ``swap_check``: try each view's left/right labels swapped (see the module docstring).
     """
 
@@ -59,7 +59,7 @@ class Triangulator:
         cameras: list[CameraModel],
         *,
         min_confidence: float = 0.3,
-        max_reprojection_error: float = 0.03,
+        max_reprojection_error: float = 0.02,
         swap_check: bool = True,
     ) -> None:
         if len(cameras) < 2:

@@ -32,6 +32,16 @@ def run_mocap(*args: str, timeout_s: float = 300) -> subprocess.CompletedProcess
     )
 
 
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    """Exit code 2, no traceback, exactly one 'mocap: error:' line containing every needle."""
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("mocap: error:")]
+    assert len(errors) == 1, result.stderr
+    for needle in needles:
+        assert needle in errors[0], errors[0]
+
+
 class UdpReceiver:
     """A real UDP socket on loopback collecting every datagram until stopped."""
 

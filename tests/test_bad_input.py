@@ -10,16 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEMO_VIDEO, REPO, run_mocap
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("mocap: error:")]
-    assert len(errors) == 1, result.stderr
-    for needle in needles:
-        assert needle in errors[0], errors[0]
+from conftest import DEMO_VIDEO, REPO, assert_one_line_error, run_mocap
 
 
 def test_missing_video(tmp_path: Path) -> None:

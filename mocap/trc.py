@@ -1,0 +1,36 @@
+"""Reading TRC marker files (OpenSim / Pose2Sim): named 3D markers per frame."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from mocap.errors import MocapError
+
+
+@dataclass(frozen=True)
+class MarkerTrajectories:
+    names: tuple[str, ...]
+    positions: NDArray[np.float64]   # (frames, markers, 3) in the file's units and axes
+    rate_hz: float
+    units: str
+
+    def marker(self, name: str) -> NDArray[np.float64]:
+        """(frames, 3) of one marker."""
+        return self.positions[:, self.names.index(name)]
+
+
+def read_trc(path: Path) -> MarkerTrajectories:
+    """A TRC file: header lines, then Frame#, Time and X Y Z per marker on each row."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        values = dict(zip(lines[1].split("\t"), lines[2].split("\t")))
+        names = tuple(name for name in lines[3].split("\t")[2:] if name.strip())
+        table = np.loadtxt(path, skiprows=5, ndmin=2)
+    except (OSError, IndexError, ValueError) as error:
+        raise MocapError(f"cannot read TRC file {path}: {error}") from None
+    positions = table[:, 2:2 + 3 * len(names)].reshape(len(table), len(names), 3)
+    return MarkerTrajectories(names, positions, float(values.get("DataRate", "nan")), values.get("Units", "m"))

@@ -1,0 +1,157 @@
+"""Several cameras: triangulation against Pose2Sim's reference, record and replay, bad landmark files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import REPO, assert_one_line_error, run_mocap, shared
+from mocap.calibration import load_calibration
+from mocap.conventions import LANDMARK_INDEX, mirrored_landmark_order
+from mocap.landmarks_file import LandmarkRecording, load_landmarks, save_landmarks
+from mocap.multiview import world_alignment
+from mocap.triangulation import Triangulator
+from mocap.trc import read_trc
+
+POSE2SIM = "multiview_pose2sim"
+CALIB = f"{POSE2SIM}/calibration/Calib_qualisys_converted.toml"
+REFERENCE = f"{POSE2SIM}/reference_output_pose2sim/S00_P00_T01_BalancingTrial_0-100.trc"
+LIMB_JOINTS = ("knee", "ankle", "elbow", "wrist")
+
+
+def mean_error_mm(points: np.ndarray, frames: slice = slice(None)) -> float:
+    """Mean distance to Pose2Sim's TRC over left and right knees, ankles, elbows and wrists
+    in ``frames`` (TRC X, Y, Z = calibration world Y, Z, X)."""
+    reference = read_trc(shared(REFERENCE))
+    errors = []
+    for joint in LIMB_JOINTS:
+        for side, prefix in (("left", "L"), ("right", "R")):
+            expected = reference.marker(prefix + joint.capitalize())[frames][:, [2, 0, 1]]
+            found = points[frames, LANDMARK_INDEX[f"{side}_{joint}"]]
+            errors.append(np.nanmean(np.linalg.norm(found - expected, axis=1)))
+    return 1000.0 * float(np.mean(errors))
+
+
+def triangulate_all(recording: LandmarkRecording, cameras: list, **settings: object) -> np.ndarray:
+    triangulator = Triangulator(cameras, **settings)
+    return np.stack([
+        triangulator.triangulate(recording.keypoints[:, f]).points_m for f in range(recording.frame_count)
+    ])
+
+
+@pytest.fixture(scope="module")
+def openpose_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Pose2Sim's own OpenPose 2D keypoints, converted by the example script into a landmarks file."""
+    folders = [str(shared(f"{POSE2SIM}/pose2d_openpose_body25b/cam0{i}_json")) for i in range(1, 5)]
+    output = tmp_path_factory.mktemp("openpose") / "openpose.npz"
+    subprocess.run(
+        [sys.executable, str(REPO / "examples" / "openpose_to_landmarks.py"), *folders, "--calib", str(shared(CALIB)),
+         "--fps", "60", "--skeleton", "body25b", "--output", str(output)],
+        check=True, capture_output=True,
+    )
+    return output
+
+
+def test_another_detectors_keypoints_triangulate_like_pose2sim(openpose_recording: Path) -> None:
+    recording = load_landmarks(openpose_recording)
+    assert recording.keypoints.shape == (4, 100, 33, 3) and recording.world_m is None
+    points = triangulate_all(recording, load_calibration(shared(CALIB)))
+    # The same 2D keypoints as Pose2Sim's reference: only the triangulation rules differ.
+    assert mean_error_mm(points) < 20.0
+
+
+def test_swap_check_undoes_a_mirrored_view(openpose_recording: Path) -> None:
+    recording = load_landmarks(openpose_recording)
+    cameras = load_calibration(shared(CALIB))
+    mirrored = recording.keypoints.copy()
+    mirrored[2, 30:60] = mirrored[2, 30:60][:, mirrored_landmark_order()]
+    damaged = LandmarkRecording(mirrored, None, recording.timestamps_s, recording.cameras, recording.image_sizes)
+    clean_mm = mean_error_mm(triangulate_all(recording, cameras))
+    assert mean_error_mm(triangulate_all(damaged, cameras)) < clean_mm + 2.0
+    # Without the check, only reprojection gating stands between the wrong labels and the result.
+    unchecked = triangulate_all(damaged, cameras, swap_check=False, max_reprojection_error=1.0)
+    assert mean_error_mm(unchecked, slice(30, 60)) > mean_error_mm(triangulate_all(recording, cameras), slice(30, 60)) + 20.0
+
+
+def test_world_alignment_stands_the_pose2sim_lab_upright(openpose_recording: Path) -> None:
+    recording = load_landmarks(openpose_recording)
+    cameras = load_calibration(shared(CALIB))
+    points = triangulate_all(recording, cameras)
+    world = world_alignment(cameras).apply(points.reshape(-1, 3)).reshape(points.shape)
+    lower_ankle = np.minimum(world[:, LANDMARK_INDEX["left_ankle"], 1], world[:, LANDMARK_INDEX["right_ankle"], 1])
+    assert np.nanmin(world[:, LANDMARK_INDEX["nose"], 1] - lower_ankle) > 1.0   # the calibration's Z-up became +Y up
+    # Right-handed: facing = (left - right) x up, and the nose is in front of the ears that way.
+    left_minus_right = world[:, LANDMARK_INDEX["left_shoulder"]] - world[:, LANDMARK_INDEX["right_shoulder"]]
+    facing = np.cross(left_minus_right, [0.0, 1.0, 0.0])
+    ears = (world[:, LANDMARK_INDEX["left_ear"]] + world[:, LANDMARK_INDEX["right_ear"]]) / 2
+    assert np.nanmedian(np.sum((world[:, LANDMARK_INDEX["nose"]] - ears) * facing, axis=1)) > 0
+
+
+@pytest.fixture(scope="module")
+def two_view_capture(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """`mocap capture` on two of Pose2Sim's videos, recording landmarks and a BVH."""
+    folder = tmp_path_factory.mktemp("two_views")
+    result = run_mocap(
+        "capture", "--video", str(shared(f"{POSE2SIM}/videos/cam01.mp4")), "--video", str(shared(f"{POSE2SIM}/videos/cam04.mp4")),
+        "--calib", str(shared(CALIB)), "--calib-camera", "cam_01", "--calib-camera", "cam_04",
+        "--record-landmarks", str(folder / "take.npz"), "--bvh", str(folder / "take.bvh"), "--no-progress",
+    )
+    return result, folder
+
+
+def test_two_videos_are_triangulated_and_recorded(two_view_capture: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    result, folder = two_view_capture
+    assert result.returncode == 0, result.stderr
+    assert "100 frames, person detected in 100%" in result.stdout
+    recording = load_landmarks(folder / "take.npz")
+    assert recording.cameras == ("cam_01", "cam_04")
+    assert recording.keypoints.shape == (2, 100, 33, 3) and recording.world_m is not None
+    assert np.allclose(np.diff(recording.timestamps_s), 1 / 60.0)
+    by_name = {c.name: c for c in load_calibration(shared(CALIB))}
+    points = triangulate_all(recording, [by_name["cam_01"], by_name["cam_04"]])
+    # MediaPipe's joints against OpenPose-based reference: see the README's multi-camera figures.
+    assert mean_error_mm(points) < 60.0
+
+
+def test_recording_replays_to_the_same_bvh(two_view_capture: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    _, folder = two_view_capture
+    replay = run_mocap("solve", str(folder / "take.npz"), "--calib", str(shared(CALIB)),
+                       "--bvh", str(folder / "replay.bvh"), "--no-progress")
+    assert replay.returncode == 0, replay.stderr
+    captured = (folder / "take.bvh").read_text().split("MOTION")[1]
+    replayed = (folder / "replay.bvh").read_text().split("MOTION")[1]
+    assert replayed == captured
+
+
+def test_solve_needs_a_calibration_for_several_cameras(openpose_recording: Path, tmp_path: Path) -> None:
+    assert_one_line_error(
+        run_mocap("solve", str(openpose_recording), "--bvh", str(tmp_path / "x.bvh")), "need a calibration", "--calib"
+    )
+
+
+def test_bad_landmark_files(tmp_path: Path) -> None:
+    not_npz = tmp_path / "notes.npz"
+    not_npz.write_text("hello")
+    assert_one_line_error(run_mocap("solve", str(not_npz), "--bvh", str(tmp_path / "x.bvh")), "cannot read landmarks file")
+
+    good = LandmarkRecording(
+        np.zeros((1, 3, 33, 3)), np.zeros((1, 3, 33, 3)), np.arange(3) / 30.0, ("cam_0",), ((640, 480),)
+    )
+    missing_key = tmp_path / "no_times.npz"
+    save_landmarks(missing_key, good)
+    with np.load(missing_key) as data:
+        np.savez(missing_key, **{k: data[k] for k in data.files if k != "timestamps"})
+    assert_one_line_error(run_mocap("solve", str(missing_key), "--bvh", str(tmp_path / "x.bvh")), "missing key(s) timestamps")
+
+    wrong_shape = tmp_path / "flat.npz"
+    np.savez(wrong_shape, keypoints=np.zeros((3, 33, 3)), timestamps=np.arange(3.0), joints=np.array(["nose"]),
+             cameras=np.array(["cam_0"]), image_size=np.array([[640, 480]]))
+    assert_one_line_error(run_mocap("solve", str(wrong_shape), "--bvh", str(tmp_path / "x.bvh")), "'keypoints' has shape")
+
+    no_world = tmp_path / "no_world.npz"
+    save_landmarks(no_world, LandmarkRecording(good.keypoints, None, good.timestamps_s, good.cameras, good.image_sizes))
+    assert_one_line_error(run_mocap("solve", str(no_world), "--bvh", str(tmp_path / "x.bvh")), "no 'world' landmarks")
