@@ -13,9 +13,10 @@ from conftest import REPO, assert_one_line_error, run_mocap, shared
 from mocap.calibration import load_calibration
 from mocap.conventions import LANDMARK_INDEX, mirrored_landmark_order
 from mocap.landmarks_file import LandmarkRecording, load_landmarks, save_landmarks
+from mocap.calibrate import move_world, standing_person_world
 from mocap.multiview import world_alignment
 from mocap.triangulation import Triangulator
-from mocap.trc import read_trc
+from mocap.trc import TRC_TO_CALIBRATION_AXES, landmark_errors_mm, read_trc
 
 POSE2SIM = "multiview_pose2sim"
 CALIB = f"{POSE2SIM}/calibration/Calib_qualisys_converted.toml"
@@ -26,14 +27,8 @@ LIMB_JOINTS = ("knee", "ankle", "elbow", "wrist")
 def mean_error_mm(points: np.ndarray, frames: slice = slice(None)) -> float:
     """Mean distance to Pose2Sim's TRC over left and right knees, ankles, elbows and wrists
     in ``frames`` (TRC X, Y, Z = calibration world Y, Z, X)."""
-    reference = read_trc(shared(REFERENCE))
-    errors = []
-    for joint in LIMB_JOINTS:
-        for side, prefix in (("left", "L"), ("right", "R")):
-            expected = reference.marker(prefix + joint.capitalize())[frames][:, [2, 0, 1]]
-            found = points[frames, LANDMARK_INDEX[f"{side}_{joint}"]]
-            errors.append(np.nanmean(np.linalg.norm(found - expected, axis=1)))
-    return 1000.0 * float(np.mean(errors))
+    errors = landmark_errors_mm(points, read_trc(shared(REFERENCE)), axes=TRC_TO_CALIBRATION_AXES)
+    return float(np.mean([np.nanmean(errors[f"{side}_{joint}"][frames]) for joint in LIMB_JOINTS for side in ("left", "right")]))
 
 
 def triangulate_all(recording: LandmarkRecording, cameras: list, **settings: object) -> np.ndarray:
@@ -155,3 +150,15 @@ def test_bad_landmark_files(tmp_path: Path) -> None:
     no_world = tmp_path / "no_world.npz"
     save_landmarks(no_world, LandmarkRecording(good.keypoints, None, good.timestamps_s, good.cameras, good.image_sizes))
     assert_one_line_error(run_mocap("solve", str(no_world), "--bvh", str(tmp_path / "x.bvh")), "no 'world' landmarks")
+
+
+def test_floor_from_a_standing_performer(openpose_recording: Path) -> None:
+    recording = load_landmarks(openpose_recording)
+    cameras = move_world(load_calibration(shared(CALIB)), *standing_person_world(load_calibration(shared(CALIB)), recording))
+    points = triangulate_all(recording, cameras)
+    feet = points[:, [LANDMARK_INDEX[f"{side}_{part}"] for side in ("left", "right") for part in ("heel", "foot_index")], 1]
+    assert abs(np.nanmedian(np.nanmin(feet, axis=1))) < 0.01       # the lowest foot point on the floor, y = 0
+    assert np.nanmedian(points[:, LANDMARK_INDEX["nose"], 1]) > 1.3  # up is +Y
+    hips = (points[:, LANDMARK_INDEX["left_hip"]] + points[:, LANDMARK_INDEX["right_hip"]]) / 2
+    # Origin under the hips (median over the frames with the whole body; the performer moves about 0.7 m)
+    assert np.linalg.norm(np.nanmedian(hips[:, [0, 2]], axis=0)) < 0.1

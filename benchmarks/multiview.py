@@ -1,0 +1,161 @@
+"""Multi-camera figures on Pose2Sim's 4-camera demo (../shared/data/multiview_pose2sim).
+
+1. Throughput: bare MediaPipe on one camera, the full single-camera pipeline, and the full
+   two-camera pipeline (concurrent estimation + triangulation), on the same decoded frames.
+2. Accuracy: MediaPipe on every view, triangulated from all 4 views and from every pair,
+   against Pose2Sim's reference TRC (triangulated from OpenPose): mean distance over knees,
+   ankles, elbows and wrists, with hips and shoulders beside them (and their steady offset).
+   The same for Pose2Sim's own OpenPose keypoints through mocap's triangulation, and the
+   monocular path after rigid alignment to the reference, to show what stereo buys.
+
+    .venv/bin/python benchmarks/multiview.py
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from mocap.calibration import load_calibration
+from mocap.capture import build_pipeline, make_lifter
+from mocap.config import CaptureConfig
+from mocap.conventions import LANDMARK_INDEX, NUM_POSE_LANDMARKS
+from mocap.estimation import MediaPipePoseEstimator, MultiCameraEstimator
+from mocap.frames import PoseObservation
+from mocap.lifting import MonocularLifter
+from mocap.openpose import SKELETONS, read_camera
+from mocap.sources import VideoFileSource, decode_all
+from mocap.sync import FrameSet
+from mocap.triangulation import Triangulator
+from mocap.trc import TRC_TO_CALIBRATION_AXES, landmark_errors_mm, read_trc
+
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "multiview_pose2sim"
+CALIB = DATA / "calibration" / "Calib_qualisys_converted.toml"
+REFERENCE = DATA / "reference_output_pose2sim" / "S00_P00_T01_BalancingTrial_0-100.trc"
+LIMBS = ("knee", "ankle", "elbow", "wrist")
+
+
+def throughput(frames: list[list], cameras: list) -> None:
+    config = CaptureConfig()
+    one = frames[0]
+    with MediaPipePoseEstimator() as estimator:
+        start = time.perf_counter()
+        for frame in one:
+            estimator.estimate(frame)
+        bare_fps = len(one) / (time.perf_counter() - start)
+    single = build_pipeline(config, estimator=MediaPipePoseEstimator(), lifter=make_lifter(config, cameras[:1]), sinks=[])
+    start = time.perf_counter()
+    single.run(one)
+    single_fps = len(one) / (time.perf_counter() - start)
+    estimator_pair = MultiCameraEstimator([MediaPipePoseEstimator(), MediaPipePoseEstimator()])
+    double = build_pipeline(config, estimator=estimator_pair, lifter=make_lifter(config, cameras[:2]), sinks=[])
+    sets = [FrameSet((a, b), a.timestamp_s, i) for i, (a, b) in enumerate(zip(frames[0], frames[1]))]
+    start = time.perf_counter()
+    double.run(sets)
+    double_fps = len(sets) / (time.perf_counter() - start)
+    estimator_pair.close()
+    stages = ", ".join(f"{k} {v:.2f}" for k, v in double.timer.mean_ms().items())
+    print(f"throughput on {len(one)} frames of {one[0].size[0]}x{one[0].size[1]}:")
+    print(f"  bare MediaPipe, 1 camera     {bare_fps:6.1f} frames/s")
+    print(f"  pipeline, 1 camera           {single_fps:6.1f} frames/s")
+    print(f"  pipeline, 2 cameras          {double_fps:6.1f} frame sets/s  "
+          f"(ratio to 1 camera: {double_fps / single_fps:.2f}; target at least 0.6)")
+    print(f"  2-camera per-stage ms: {stages}")
+
+
+def estimate(frames: list[list]) -> tuple[NDArray[np.float64], NDArray[np.float64], list[list[PoseObservation]]]:
+    keypoints, world, observations = [], [], []
+    for views in frames:
+        with MediaPipePoseEstimator() as estimator:
+            seen = [estimator.estimate(frame) for frame in views]
+        observations.append(seen)
+        keypoints.append([o.keypoints for o in seen])
+        world.append([o.world_m if o.world_m is not None else np.full((NUM_POSE_LANDMARKS, 3), np.nan) for o in seen])
+    return np.array(keypoints), np.array(world), observations
+
+
+def summary(points: NDArray[np.float64], reference) -> dict[str, float]:
+    errors = landmark_errors_mm(points, reference, axes=TRC_TO_CALIBRATION_AXES)
+
+    def mean(joints: tuple[str, ...]) -> float:
+        return float(np.mean([np.nanmean(errors[f"{s}_{j}"]) for j in joints for s in ("left", "right")]))
+
+    return {"limbs": mean(LIMBS), "hips": mean(("hip",)), "shoulders": mean(("shoulder",))}
+
+
+def triangulated(keypoints: NDArray[np.float64], world: NDArray[np.float64] | None, cameras: list, views: tuple[int, ...]) -> NDArray[np.float64]:
+    triangulator = Triangulator([cameras[v] for v in views])
+    return np.stack([
+        triangulator.triangulate(keypoints[list(views), f], None if world is None else world[list(views), f]).points_m
+        for f in range(keypoints.shape[1])
+    ])
+
+
+def steady_offset_mm(points: NDArray[np.float64], reference, landmark: str, marker: str) -> NDArray[np.float64]:
+    """Median of (mocap - reference) for one joint, in the reference's Y-up axes (mm)."""
+    expected = reference.marker(marker)[:, list(TRC_TO_CALIBRATION_AXES)]
+    difference = np.nanmedian(points[:, LANDMARK_INDEX[landmark]] - expected, axis=0)
+    return 1000.0 * difference[[1, 2, 0]]     # calibration (X, Y, Z) -> TRC (X, Y, Z)
+
+
+def rigid_align(source: NDArray[np.float64], target: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``source`` points (N, 3) moved by the rotation and translation that best fit ``target``."""
+    ok = np.isfinite(source).all(axis=1) & np.isfinite(target).all(axis=1)
+    source_mean, target_mean = source[ok].mean(axis=0), target[ok].mean(axis=0)
+    u, _, vt = np.linalg.svd((source[ok] - source_mean).T @ (target[ok] - target_mean))
+    d = np.sign(np.linalg.det(u @ vt))
+    rotation = u @ np.diag([1.0, 1.0, d]) @ vt
+    return (source - source_mean) @ rotation + target_mean
+
+
+def monocular(observations: list[PoseObservation], camera, reference) -> tuple[float, float]:
+    """Limb error (mm) of the monocular path after one rigid alignment of the whole take, and per frame."""
+    lifter = MonocularLifter(camera)
+    points = np.stack([lifter.lift(o).joints_m for o in observations])
+    expected = np.full_like(points, np.nan)
+    for landmark, marker in (("left_" + j, "L" + j.capitalize()) for j in LIMBS + ("hip", "shoulder")):
+        expected[:, LANDMARK_INDEX[landmark]] = reference.marker(marker)[:, list(TRC_TO_CALIBRATION_AXES)]
+    for landmark, marker in (("right_" + j, "R" + j.capitalize()) for j in LIMBS + ("hip", "shoulder")):
+        expected[:, LANDMARK_INDEX[landmark]] = reference.marker(marker)[:, list(TRC_TO_CALIBRATION_AXES)]
+    whole = rigid_align(points.reshape(-1, 3), expected.reshape(-1, 3)).reshape(points.shape)
+    per_frame = np.stack([rigid_align(p, e) for p, e in zip(points, expected)])
+    return summary(whole, reference)["limbs"], summary(per_frame, reference)["limbs"]
+
+
+def openpose_keypoints(count: int) -> NDArray[np.float64]:
+    """Pose2Sim's OpenPose keypoints, BlazePose order, (cameras, frames, 33, 3)."""
+    folders = [DATA / "pose2d_openpose_body25b" / f"cam0{c + 1}_json" for c in range(count)]
+    return np.stack([read_camera(folder, SKELETONS["body25b"]) for folder in folders])
+
+
+def main() -> None:
+    cameras = load_calibration(CALIB)
+    reference = read_trc(REFERENCE)
+    frames = [decode_all(VideoFileSource(DATA / "videos" / f"cam0{i}.mp4")) for i in range(1, 5)]
+    throughput([frames[0], frames[3]], [cameras[0], cameras[3]])
+
+    keypoints, world, observations = estimate(frames)
+    print("\naccuracy against Pose2Sim's reference TRC (mean distance, mm):")
+    print(f"  {'input':<28}{'views':<14}{'knees+ankles+elbows+wrists':>28}{'hips':>8}{'shoulders':>11}")
+    rows = [("MediaPipe (mocap)", keypoints, world), ("OpenPose (Pose2Sim's 2D)", openpose_keypoints(len(cameras)), None)]
+    for label, points_2d, world_3d in rows:
+        for views in [(0, 1, 2, 3), *itertools.combinations(range(4), 2)]:
+            result = summary(triangulated(points_2d, world_3d, cameras, views), reference)
+            names = "+".join(str(v + 1) for v in views)
+            print(f"  {label:<28}{names:<14}{result['limbs']:>28.1f}{result['hips']:>8.1f}{result['shoulders']:>11.1f}")
+    all_views = triangulated(keypoints, world, cameras, (0, 1, 2, 3))
+    for landmark, marker in (("left_hip", "LHip"), ("right_hip", "RHip"), ("left_shoulder", "LShoulder"), ("right_shoulder", "RShoulder")):
+        offset = steady_offset_mm(all_views, reference, landmark, marker)
+        print(f"  steady offset of MediaPipe's {landmark} from Pose2Sim's (TRC X, Y up, Z; mm): {np.round(offset).astype(int)}")
+    print("\nmonocular path (one camera, MediaPipe world landmarks + intrinsics), rigidly aligned to the reference:")
+    for c in range(4):
+        whole, per_frame = monocular(observations[c], cameras[c], reference)
+        print(f"  camera {c + 1}: limbs {whole:.1f} mm with one alignment for the take, {per_frame:.1f} mm aligned per frame")
+
+
+if __name__ == "__main__":
+    main()
