@@ -5,7 +5,7 @@ VENV := .venv
 PYTHON := $(shell command -v python3.11 || command -v python3)
 SYSTEM_PACKAGES := libgl1 libglib2.0-0 libegl1 libxrender1 libxxf86vm1 libxfixes3 libxi6 libxkbcommon0 libsm6 libx11-6 libxext6
 
-.PHONY: demo test benchmark system-packages clean
+.PHONY: demo test benchmark benchmark-multiview system-packages clean
 
 system-packages:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -32,6 +32,9 @@ test: system-packages $(VENV)/.installed-test
 
 benchmark: system-packages $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/pipeline_speed.py
+
+benchmark-multiview: system-packages $(VENV)/.installed
+	$(VENV)/bin/python benchmarks/multiview.py
 
 clean:
 	rm -rf $(VENV) demo_output
