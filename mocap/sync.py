@@ -7,7 +7,9 @@ Each source is read on its own thread. Drop policy (documented in the README):
 - Files are read in full, never dropped by the reader.
 - A set is formed when the heads of all queues lie within ``max_skew_s`` of each other; while
   they do not, the oldest head is dropped (its partner frames were never captured), counted
-  in :attr:`SynchronizedSources.dropped`. The set's timestamp is its latest frame's.
+  in :attr:`SynchronizedSources.dropped`. The oldest head is also dropped when its source's
+  next frame (already waiting, for live cameras) is nearer the set's latest frame, so each
+  set takes the nearest frames. The set's timestamp is its latest frame's.
 - The stream ends when any source ends.
 """
 
@@ -22,6 +24,7 @@ from mocap.frames import Frame
 from mocap.sources import FrameSource
 
 _END = None
+_NOTHING_YET = object()
 DEFAULT_FPS = 30.0
 
 
@@ -42,6 +45,7 @@ class _Reader:
         self._live = source.frame_count is None
         self._queue: queue.Queue[Frame | None] = queue.Queue(maxsize=2 if self._live else 8)
         self._stop = stop
+        self._peeked: object = _NOTHING_YET
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._read, daemon=True, name=f"read {source.description}")
         self._thread.start()
@@ -71,10 +75,22 @@ class _Reader:
             self._put(_END)
 
     def next(self) -> Frame | None:
-        item = self._queue.get()
+        if self._peeked is _NOTHING_YET:
+            item = self._queue.get()
+        else:
+            item, self._peeked = self._peeked, _NOTHING_YET
         if item is _END and self.error is not None:
             raise self.error
-        return item
+        return item  # type: ignore[return-value]
+
+    def upcoming(self) -> Frame | None:
+        """The frame after the current one if known (files wait for it; live cameras do not)."""
+        if self._peeked is _NOTHING_YET:
+            try:
+                self._peeked = self._queue.get(block=not self._live)
+            except queue.Empty:
+                return None
+        return self._peeked if isinstance(self._peeked, Frame) else None
 
     def join(self) -> None:
         self._thread.join(timeout=2.0)
@@ -106,12 +122,14 @@ class SynchronizedSources:
         while all(head is not None for head in heads):
             frames = [head for head in heads if head is not None]
             times = [frame.timestamp_s for frame in frames]
-            if max(times) - min(times) <= self.max_skew_s:
+            oldest = times.index(min(times))
+            upcoming = self._readers[oldest].upcoming()
+            nearer = upcoming is not None and abs(upcoming.timestamp_s - max(times)) < max(times) - min(times)
+            if max(times) - min(times) <= self.max_skew_s and not nearer:
                 yield FrameSet(tuple(frames), max(times), index)
                 index += 1
                 heads = [reader.next() for reader in self._readers]
             else:
-                oldest = times.index(min(times))
                 self.dropped[oldest] += 1
                 heads[oldest] = self._readers[oldest].next()
 
