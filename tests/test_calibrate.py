@@ -122,3 +122,20 @@ def test_charuco_board_needs_its_dictionary(tmp_path: Path) -> None:
         "--images", str(shared(CHARUCO)), "--output", str(tmp_path / "c.toml"),
     )
     assert_one_line_error(result, "--dictionary")
+
+
+def test_views_can_come_from_a_video(tmp_path: Path) -> None:
+    video = tmp_path / "board.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5, (640, 480))
+    for path in sorted(shared(CHARUCO).glob("img_0*.jpg")):
+        for _ in range(3):
+            writer.write(cv2.imread(str(path)))
+    writer.release()
+    output = tmp_path / "video.toml"
+    result = run_mocap(
+        "calibrate", "--board", "charuco", "--squares", "5x7", "--square-size", "0.04", "--marker-size", "0.02",
+        "--dictionary", "DICT_6X6_250", "--video", str(video), "--every", "3", "--output", str(output), "--no-progress",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "board in 4 of 4 views" in result.stdout
+    assert load_calibration(output)[0].matrix[0, 0] == pytest.approx(452.51, rel=0.03)
