@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 import numpy as np
 
 from mocap.config import CaptureConfig, load_config
-from mocap.errors import MocapError
+from mocap.errors import MocapError, require_writable
 
 if TYPE_CHECKING:
     from mocap.capture import OpenedSinks
@@ -145,7 +146,7 @@ def solve(landmarks: str, **options: Any) -> None:
     from mocap.capture import run_replay
     from mocap.landmarks_file import load_landmarks
 
-    config = _solve_config(options)
+    config = replace(_solve_config(options), record_landmarks=None, preview=False)
     if config.vmc.address is None and config.bvh.path is None:
         raise MocapError("choose an output: --bvh FILE and/or --vmc HOST:PORT")
     recording = load_landmarks(Path(landmarks))
@@ -207,16 +208,13 @@ def calibrate(**options: Any) -> None:
 
     board = _board(options["kind"], options["squares"], options["corners"], options["square_m"],
                    options["marker_m"], options["dictionary"])
+    output = Path(options["output"])
+    require_writable(output, "calibration file")
     sources = _calibration_sources(options)
     count = len(sources)
     names = list(options["names"]) or [f"cam_{i}" for i in range(count)]
     if len(names) != count:
         raise MocapError(f"{len(names)} --name values for {count} source(s): give one per source")
-    output = Path(options["output"])
-    try:
-        output.touch()
-    except OSError as error:
-        raise MocapError(f"cannot write {output}: {error.strerror}; choose another --output path") from None
     intrinsics = None
     if options["intrinsics"]:
         given = load_calibration(Path(options["intrinsics"]))

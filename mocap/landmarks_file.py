@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mocap.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDMARKS, POSE_LANDMARK_NAMES
-from mocap.errors import MocapError
+from mocap.errors import MocapError, require_writable
 from mocap.frames import PoseObservation
 
 
@@ -128,10 +128,7 @@ class LandmarkRecorder:
     def __init__(self, path: Path, cameras: tuple[str, ...]) -> None:
         if path.suffix.lower() != ".npz":
             raise MocapError(f"landmarks file {path} must end in .npz")
-        try:
-            path.touch()
-        except OSError as error:
-            raise MocapError(f"cannot write landmarks file {path}: {error.strerror}; choose another path") from None
+        require_writable(path, "landmarks file")
         self.path = path
         self._cameras = cameras
         self._frames: list[list[PoseObservation]] = []
@@ -145,7 +142,6 @@ class LandmarkRecorder:
 
     def close(self) -> None:
         if not self._frames:
-            self.path.unlink(missing_ok=True)
             return
         nothing = np.full((NUM_POSE_LANDMARKS, 3), np.nan)
         keypoints = np.array([[obs.keypoints for obs in frame] for frame in self._frames]).transpose(1, 0, 2, 3)

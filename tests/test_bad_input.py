@@ -97,3 +97,12 @@ def test_ctrl_c_keeps_the_recording(tmp_path: Path) -> None:
     assert 0 < declared == len(rows) < 187
     channels = sum(int(line.split()[1]) for line in text.splitlines() if line.strip().startswith("CHANNELS"))
     assert all(len(row.split()) == channels for row in rows)
+
+
+def test_unwritable_landmarks_and_calibration_paths(tmp_path: Path) -> None:
+    missing = tmp_path / "no_such_folder"
+    result = run_mocap("capture", "--video", str(DEMO_VIDEO), "--record-landmarks", str(missing / "take.npz"))
+    assert_one_line_error(result, "cannot write landmarks file", "choose another path")
+    result = run_mocap("calibrate", "--board", "checkerboard", "--corners", "9x6", "--square-size", "0.025",
+                       "--images", str(tmp_path), "--output", str(missing / "calib.toml"))
+    assert_one_line_error(result, "cannot write calibration file")
