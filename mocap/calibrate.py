@@ -317,8 +317,9 @@ def standing_person_world(cameras: list[CameraModel], recording: LandmarkRecordi
     up = np.median(mid("left_shoulder", "right_shoulder") - mid("left_ankle", "right_ankle"), axis=0)
     rotation = level_rotation(cameras, up / np.linalg.norm(up))
     feet = [index[n] for n in ("left_heel", "right_heel", "left_foot_index", "right_foot_index")]
-    floor_height = np.nanpercentile(np.nanmin(rotation.apply(joints[:, feet].reshape(-1, 3)).reshape(len(joints), -1, 3)[:, :, 1], axis=1), 50)
-    hips = rotation.apply(np.median(mid("left_hip", "right_hip"), axis=0))
+    foot_heights = joints[:, feet] @ rotation.as_matrix()[1]          # height of each foot point along up
+    floor_height = float(np.nanmedian(np.nanmin(foot_heights, axis=1)))  # the lowest foot point, median over frames
+    hips = rotation.apply(np.nanmedian(mid("left_hip", "right_hip"), axis=0))
     origin = rotation.inv().apply(np.array([hips[0], floor_height, hips[2]]))
     return rotation, origin
 
