@@ -28,7 +28,10 @@ from mocap.multiview import MultiViewLifter
 from mocap.pipeline import Estimator, FrameObserver, Lifter, MotionPipeline, PoseSink, RunSummary
 from mocap.skeleton import BONE_NAMES
 from mocap.sinks.background import BackgroundSink
+from mocap.retarget import Retargeter
+from mocap.rigs import load_rig
 from mocap.sinks.bvh import BvhWriter
+from mocap.sinks.rig import RetargetedSink, RigProportionsSink
 from mocap.sinks.vmc import VmcSender, parse_address
 from mocap.solver import DirectionSolver
 from mocap.sources import CameraSource, FrameSource, ImageFolderSource, VideoFileSource
@@ -109,13 +112,18 @@ class OpenedSinks:
 
 
 def open_sinks(config: CaptureConfig, frame_time_s: float | None) -> OpenedSinks:
-    """The VMC sender and BVH writer the config asks for, each on its own thread."""
+    """The VMC sender and BVH writer the config asks for, each on its own thread; with a rig,
+    BVH is written on the rig's joints and VMC carries the rig's proportions."""
     vmc = bvh = None
     sinks: list[PoseSink] = []
+    retargeter = None
+    if config.rig.path is not None:
+        rig = load_rig(Path(config.rig.path), Path(config.rig.map) if config.rig.map else None)
+        retargeter = Retargeter(rig)
     if config.vmc.address is not None:
         host, port = parse_address(config.vmc.address)
         vmc = VmcSender(host, port, max_rate_hz=config.vmc.rate_hz)
-        sinks.append(BackgroundSink(vmc, max_queued=2))
+        sinks.append(BackgroundSink(vmc if retargeter is None else RigProportionsSink(vmc, retargeter), max_queued=2))
     if config.bvh.path is not None:
         bvh = BvhWriter(
             Path(config.bvh.path),
@@ -123,7 +131,7 @@ def open_sinks(config: CaptureConfig, frame_time_s: float | None) -> OpenedSinks
             rotation_order=config.bvh.rotation_order,
             units=config.bvh.units,
         )
-        sinks.append(BackgroundSink(bvh))
+        sinks.append(BackgroundSink(bvh if retargeter is None else RetargetedSink(bvh, retargeter)))
     return OpenedSinks(sinks, bvh, vmc)
 
 

@@ -42,6 +42,8 @@ _OUTPUT_OPTIONS = [
     click.option("--vmc", "vmc_address", type=str, help="Send VMC to HOST:PORT (VSeeFace, VNyan, Warudo: 127.0.0.1:39539)."),
     click.option("--vmc-rate", type=float, help="Most VMC frames per second to send (default: every frame)."),
     click.option("--bvh", "bvh_path", type=str, help="Record a BVH file."),
+    click.option("--rig", "rig_path", type=str, help="Avatar to drive: .vrm, .glb/.gltf (with --rig-map) or .bvh skeleton."),
+    click.option("--rig-map", type=str, help="Bone map for a glTF rig: TOML of HumanBodyBones = \"node name\" (see rigs/)."),
     click.option("--bvh-units", type=click.Choice(["cm", "m"]), help="BVH length unit (default cm)."),
     click.option("--config", "config_path", type=str, help="TOML config file; options given here override it."),
     click.option("--progress/--no-progress", default=True, help="Progress bar for files."),
@@ -87,6 +89,7 @@ def _config_from_options(options: dict[str, Any]) -> CaptureConfig:
         "multiview": {"max_skew_s": options["max_skew_s"]},
         "vmc": {"address": options["vmc_address"], "rate_hz": options["vmc_rate"]},
         "bvh": {"path": options["bvh_path"], "units": options["bvh_units"]},
+        "rig": {"path": options["rig_path"], "map": options["rig_map"]},
         "capture": {"preview": options["preview"], "record_landmarks": options["record_landmarks"]},
     })
 
@@ -97,6 +100,7 @@ def _solve_config(options: dict[str, Any]) -> CaptureConfig:
         "optics": {"calib": options["calib"], "calib_camera": _one_or_many(options["calib_camera"])},
         "vmc": {"address": options["vmc_address"], "rate_hz": options["vmc_rate"]},
         "bvh": {"path": options["bvh_path"], "units": options["bvh_units"]},
+        "rig": {"path": options["rig_path"], "map": options["rig_map"]},
     })
 
 

@@ -80,6 +80,14 @@ class MultiviewSettings:
 
 
 @dataclass(frozen=True)
+class RigSettings:
+    """[rig]: the avatar to drive (default: the canonical humanoid with the performer's proportions)."""
+
+    path: str | None = None      # .vrm, .glb/.gltf (with map) or .bvh: BVH is written on its joints, VMC uses its proportions
+    map: str | None = None       # glTF bone map: TOML of HumanBodyBones = "node name" lines (see rigs/)
+
+
+@dataclass(frozen=True)
 class VmcSettings:
     """[vmc]: VMC protocol output."""
 
@@ -103,6 +111,7 @@ class CaptureConfig:
     estimator: EstimatorSettings = field(default_factory=EstimatorSettings)
     filter: FilterSettings = field(default_factory=FilterSettings)
     multiview: MultiviewSettings = field(default_factory=MultiviewSettings)
+    rig: RigSettings = field(default_factory=RigSettings)
     vmc: VmcSettings = field(default_factory=VmcSettings)
     bvh: BvhSettings = field(default_factory=BvhSettings)
     preview: bool = False        # window with the skeleton over the camera image (needs a display)

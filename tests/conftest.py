@@ -75,17 +75,20 @@ class DemoCapture:
     result: subprocess.CompletedProcess[str]
     datagrams: list[bytes]
     bvh_path: Path
+    landmarks_path: Path
 
 
 @pytest.fixture(scope="session")
 def demo_capture(tmp_path_factory: pytest.TempPathFactory) -> DemoCapture:
-    """`mocap capture` on the demo clip, VMC to a loopback receiver, BVH to a temp file."""
-    bvh_path = tmp_path_factory.mktemp("capture") / "demo.bvh"
+    """`mocap capture` on the demo clip, VMC to a loopback receiver, BVH and landmarks to temp files."""
+    folder = tmp_path_factory.mktemp("capture")
+    bvh_path, landmarks_path = folder / "demo.bvh", folder / "demo.npz"
     receiver = UdpReceiver()
     result = run_mocap(
         "capture", "--video", str(DEMO_VIDEO), "--calib", str(DEMO_CALIBRATION),
-        "--vmc", f"127.0.0.1:{receiver.port}", "--bvh", str(bvh_path), "--no-progress",
+        "--vmc", f"127.0.0.1:{receiver.port}", "--bvh", str(bvh_path), "--record-landmarks", str(landmarks_path),
+        "--no-progress",
     )
     datagrams = receiver.stop()
     assert result.returncode == 0, result.stderr
-    return DemoCapture(result, datagrams, bvh_path)
+    return DemoCapture(result, datagrams, bvh_path, landmarks_path)

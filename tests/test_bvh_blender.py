@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import DemoCapture
+from conftest import DEMO_CALIBRATION, REPO, DemoCapture, run_mocap, shared
 from test_capture_vmc import ARMS_OUT_FRAMES, SITTING_FRAMES
 
 bpy = pytest.importorskip("bpy", reason="Blender as a Python module (bpy) needs Python 3.11")
@@ -47,3 +47,35 @@ def test_demo_bvh_imports_and_plays_the_motion(demo_capture: DemoCapture) -> Non
             thigh = bone_direction(armature, frame, f"{side}UpperLeg")
             shin = bone_direction(armature, frame, f"{side}LowerLeg")
             assert np.degrees(np.arccos(np.clip(np.dot(thigh, shin), -1, 1))) > 45.0, (frame, side)
+
+
+@pytest.mark.parametrize(("rig", "rig_map", "left_x_sign"), [
+    ("rigs/vrm/Godette_vrm_v4.vrm", None, -1.0),            # VRM 0.x faces -Z: its left is -X
+    ("rigs/vrm/VRMC_vrm_expressions_isBinary_Overridden.vrm", None, 1.0),
+    ("rigs/gltf/kaykit_mannequin/manny_med_mod.gltf", "rigs/kaykit_mannequin.toml", 1.0),
+    ("bvh/cmu/02_01_walk.bvh", None, 1.0),
+])
+def test_bvh_on_a_chosen_rig_keeps_its_joints_and_moves_like_the_performer(
+    demo_capture: DemoCapture, tmp_path: Path, rig: str, rig_map: str | None, left_x_sign: float
+) -> None:
+    from mocap.rigs import load_rig
+
+    rig_path = shared(rig)
+    map_args = ["--rig-map", str(REPO / rig_map)] if rig_map else []
+    output = tmp_path / "rig.bvh"
+    result = run_mocap("solve", str(demo_capture.landmarks_path), "--calib", str(DEMO_CALIBRATION),
+                       "--rig", str(rig_path), *map_args, "--bvh", str(output), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    loaded = load_rig(rig_path, REPO / rig_map if rig_map else None)
+    names = {bone: loaded.joints[joint] for bone, joint in loaded.humanoid.items()}
+    armature = import_bvh(output)
+    assert set(loaded.joints) == set(armature.pose.bones.keys())   # the rig's own hierarchy and names
+    for frame in ARMS_OUT_FRAMES:
+        left = bone_direction(armature, frame, names["LeftUpperArm"])
+        right = bone_direction(armature, frame, names["RightUpperArm"])
+        assert left[0] * left_x_sign > 0.9 and right[0] * left_x_sign < -0.9, frame
+        assert abs(np.degrees(np.arcsin(left[2]))) < 20 and abs(np.degrees(np.arcsin(right[2]))) < 20, frame
+    for frame in SITTING_FRAMES[::4]:
+        thigh = bone_direction(armature, frame, names["LeftUpperLeg"])
+        shin = bone_direction(armature, frame, names["LeftLowerLeg"])
+        assert np.degrees(np.arccos(np.clip(np.dot(thigh, shin), -1, 1))) > 45.0, frame
