@@ -21,6 +21,7 @@ from mocap.config import CaptureConfig
 from mocap.errors import MocapError
 from mocap.estimation import MediaPipePoseEstimator, MultiCameraEstimator
 from mocap.filtering import BodyFilter, HoldThenRest, OneEuroSettings, RotationFilter
+from mocap.joint_limits import JointLimits
 from mocap.landmarks_file import LandmarkRecorder, LandmarkRecording
 from mocap.lifting import MonocularLifter
 from mocap.measure import BodyMeasurer
@@ -192,6 +193,7 @@ def build_pipeline(
         hold_then_rest=HoldThenRest(len(BONE_NAMES), hold_s=filt.hold_s, ease_s=filt.ease_to_rest_s),
         measurer=BodyMeasurer(),
         solver=DirectionSolver(min_confidence=filt.min_confidence),
+        joint_limits=JointLimits(),
         sinks=sinks,
         observers=list(observers),
         min_confidence=filt.min_confidence,

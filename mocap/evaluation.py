@@ -37,6 +37,7 @@ from mocap.bvh_file import BvhClip, read_bvh
 from mocap.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDMARKS
 from mocap.filtering import BodyFilter, OneEuroSettings, RotationFilter
 from mocap.frames import BodyPose
+from mocap.joint_limits import JointLimits
 from mocap.retarget import Retargeter, rig_facing
 from mocap.rigs import Rig, bvh_metres_per_unit, forward_kinematics, load_bvh_rig
 from mocap.solver import DirectionSolver
@@ -168,6 +169,7 @@ def solve_onto_rig(
     body_filter = BodyFilter(body=settings.body, root=settings.root)
     rotation_filter = RotationFilter(settings.rotation)
     solver = DirectionSolver()
+    limits = JointLimits()
     rig = retargeter.rig
     offsets = rig.rest_offsets_m.copy()
     confidence = np.ones(NUM_POSE_LANDMARKS)
@@ -177,7 +179,7 @@ def solve_onto_rig(
         body = BodyPose(timestamp_s, joints, confidence, detected=True)
         if settings.filtered:
             body = body_filter(body)
-        local = solver.solve(body).local
+        local = limits(solver.solve(body).local)
         if settings.filtered:
             local = rotation_filter(local, timestamp_s)
         root = body.joints_m[list(HIP_LANDMARKS)].mean(axis=0)

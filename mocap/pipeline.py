@@ -20,6 +20,7 @@ import numpy as np
 from mocap.conventions import HIP_LANDMARKS
 from mocap.filtering import BodyFilter, HoldThenRest, RotationFilter
 from mocap.frames import BodyPose, SkeletonPose
+from mocap.joint_limits import JointLimits
 from mocap.measure import BodyMeasurer
 from mocap.skeleton import BodyProportions, Skeleton, humanoid_skeleton
 from mocap.solver import DirectionSolver
@@ -93,6 +94,7 @@ class MotionPipeline:
         hold_then_rest: HoldThenRest,
         measurer: BodyMeasurer,
         solver: DirectionSolver,
+        joint_limits: JointLimits,
         sinks: Iterable[PoseSink] = (),
         observers: Iterable[FrameObserver] = (),
         min_confidence: float = 0.5,
@@ -104,6 +106,7 @@ class MotionPipeline:
         self.hold_then_rest = hold_then_rest
         self.measurer = measurer
         self.solver = solver
+        self.joint_limits = joint_limits
         self.sinks = list(sinks)
         self.observers = list(observers)
         self.min_confidence = min_confidence
@@ -142,7 +145,7 @@ class MotionPipeline:
         solved = self.solver.solve(body)
         if body.detected and np.all(body.confidence[list(HIP_LANDMARKS)] >= self.min_confidence):
             self._root_m = body.joints_m[list(HIP_LANDMARKS)].mean(axis=0)
-        local = self.hold_then_rest(solved.local, solved.tracked, timestamp_s)
+        local = self.hold_then_rest(self.joint_limits(solved.local), solved.tracked, timestamp_s)
         local = self.rotation_filter(local, timestamp_s)
         pose = SkeletonPose(
             timestamp_s=timestamp_s,

@@ -16,7 +16,8 @@ Directions per bone (rest values in the T-pose, internal frame: +X left, +Y up, 
   LowerArm        elbow -> wrist                             / thumb side of the hand (pinky -> index)
   Hand            wrist -> index/pinky midpoint              / thumb side of the hand
 Hinge axes come from the bend of the limb; as the limb straightens and the bend plane
-vanishes they blend toward an axis from the hand (arms) or the foot (legs).
+vanishes they blend toward an axis from the hand (arms) or the foot (legs). Knee hinges
+that point clearly to the body's right are flipped (a backward bend is left to the joint limits).
 Shoulders (clavicles) and toes have no landmarks of their own and follow their parents.
 Everything is computed for all bones at once with array operations (well under 1 ms).
 """
@@ -132,6 +133,12 @@ def _secondary_vectors(p: NDArray[np.float64]) -> NDArray[np.float64]:
     thighs = p[sides("knee")] - p[sides("hip")]
     toes = p[sides("foot_index")] - p[sides("heel")]
     knee_hinges = _blended_hinges(thighs, p[sides("ankle")] - p[sides("knee")], np.cross(_unit(toes), _unit(thighs)))
+    # A knee bends one way: its hinge points to the body's left, give or take a turned-out leg.
+    # One that points clearly right (over 120 degrees from the hip line) is a knee seen bent
+    # backward; flipping the axis lets the joint limits straighten it instead of twisting the
+    # whole leg round.
+    facing_right = _unit(knee_hinges) @ _unit(hip_line) < -0.5
+    knee_hinges *= np.where(facing_right, -1.0, 1.0)[:, None]
     return np.stack([
         hip_line,
         shoulder_line,
