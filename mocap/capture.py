@@ -21,17 +21,21 @@ from mocap.config import CaptureConfig
 from mocap.errors import MocapError
 from mocap.estimation import MediaPipePoseEstimator, MultiCameraEstimator
 from mocap.filtering import BodyFilter, HoldThenRest, OneEuroSettings, RotationFilter
+from mocap.frames import BodyPose
+from mocap.foot_contact import FootContact
 from mocap.joint_limits import JointLimits
 from mocap.landmarks_file import LandmarkRecorder, LandmarkRecording
 from mocap.lifting import MonocularLifter
 from mocap.measure import BodyMeasurer
 from mocap.multiview import MultiViewLifter
+from mocap.outliers import OutlierGuard
 from mocap.pipeline import Estimator, FrameObserver, Lifter, MotionPipeline, PoseSink, RunSummary
 from mocap.skeleton import BONE_NAMES
 from mocap.sinks.background import BackgroundSink
 from mocap.retarget import Retargeter
 from mocap.rigs import load_rig
 from mocap.sinks.bvh import BvhWriter
+from mocap.smoothing import smooth_bodies
 from mocap.sinks.rig import RetargetedSink, RigProportionsSink
 from mocap.sinks.vmc import VmcSender, parse_address
 from mocap.solver import DirectionSolver
@@ -178,18 +182,22 @@ def build_pipeline(
     lifter: Lifter,
     sinks: list[PoseSink],
     observers: Sequence[FrameObserver] = (),
+    live_filters: bool = True,
 ) -> MotionPipeline:
-    """The filter and solver stages set up from ``config`` around the given estimator and lifter."""
+    """The filter and solver stages set up from ``config`` around the given estimator and lifter
+    (``live_filters=False``: no One Euro filters, for bodies smoothed offline)."""
     filt = config.filter
     return MotionPipeline(
         estimator=estimator,
         lifter=lifter,
+        outlier_guard=OutlierGuard(),
         body_filter=BodyFilter(
             body=OneEuroSettings(filt.body_min_cutoff_hz, filt.body_beta),
             root=OneEuroSettings(filt.root_min_cutoff_hz, filt.root_beta),
             min_confidence=filt.min_confidence,
-        ),
-        rotation_filter=RotationFilter(OneEuroSettings(filt.rotation_min_cutoff_hz, filt.rotation_beta)),
+        ) if live_filters else None,
+        foot_contact=FootContact(),
+        rotation_filter=RotationFilter(OneEuroSettings(filt.rotation_min_cutoff_hz, filt.rotation_beta)) if live_filters else None,
         hold_then_rest=HoldThenRest(len(BONE_NAMES), hold_s=filt.hold_s, ease_s=filt.ease_to_rest_s),
         measurer=BodyMeasurer(),
         solver=DirectionSolver(min_confidence=filt.min_confidence),
@@ -254,10 +262,20 @@ def _recorded_frames(recording: LandmarkRecording) -> Iterator[tuple[Any, float]
         yield (observations if len(observations) > 1 else observations[0]), float(recording.timestamps_s[index])
 
 
+class AlreadyLifted:
+    """The lifter of bodies lifted (and smoothed) beforehand: hands each body on."""
+
+    def lift(self, body: BodyPose) -> BodyPose:
+        return body
+
+
 def run_replay(
-    config: CaptureConfig, recording: LandmarkRecording, *, progress: bool = True
+    config: CaptureConfig, recording: LandmarkRecording, *, progress: bool = True, smooth_hz: float | None = None
 ) -> tuple[RunSummary, OpenedSinks]:
-    """Lift, filter and solve a landmarks recording; stream and record like a capture."""
+    """Lift, filter and solve a landmarks recording; stream and record like a capture.
+
+    ``smooth_hz``: instead of the live One Euro filters, smooth the whole recording's lifted
+    joints with a zero-phase low-pass at this cutoff (Hz) first (:mod:`mocap.smoothing`)."""
     from tqdm import tqdm
 
     count = len(recording.cameras)
@@ -273,9 +291,15 @@ def run_replay(
         opened = open_sinks(config, frame_time_s)
         for sink in opened.sinks:
             stack.callback(sink.close)
-        pipeline = build_pipeline(config, estimator=None, lifter=make_lifter(config, cameras), sinks=opened.sinks)
+        lifter = make_lifter(config, cameras)
         bar = stack.enter_context(
             tqdm(total=recording.frame_count, unit="frame", disable=not progress, desc="solve", leave=False)
         )
-        summary = pipeline.replay(_recorded_frames(recording), on_frame=lambda: bar.update(1))
+        if smooth_hz is None:
+            pipeline = build_pipeline(config, estimator=None, lifter=lifter, sinks=opened.sinks)
+            summary = pipeline.replay(_recorded_frames(recording), on_frame=lambda: bar.update(1))
+        else:
+            bodies = smooth_bodies([lifter.lift(observation) for observation, _ in _recorded_frames(recording)], smooth_hz)
+            pipeline = build_pipeline(config, estimator=None, lifter=AlreadyLifted(), sinks=opened.sinks, live_filters=False)
+            summary = pipeline.replay(((body, body.timestamp_s) for body in bodies), on_frame=lambda: bar.update(1))
     return summary, opened

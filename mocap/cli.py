@@ -144,8 +144,9 @@ def capture(**options: Any) -> None:
 
 @main.command()
 @click.argument("landmarks", type=str)
+@click.option("--smooth", "smooth_hz", type=click.FloatRange(min=0.1), help="Zero-phase smoothing at this cutoff, Hz (e.g. 6), instead of the live filters.")
 @_output_options
-def solve(landmarks: str, **options: Any) -> None:
+def solve(landmarks: str, smooth_hz: float | None, **options: Any) -> None:
     """Re-run lifting or triangulation, filtering and solving on a landmarks file (.npz)."""
     from mocap.capture import run_replay
     from mocap.landmarks_file import load_landmarks
@@ -154,7 +155,7 @@ def solve(landmarks: str, **options: Any) -> None:
     if config.vmc.address is None and config.bvh.path is None:
         raise MocapError("choose an output: --bvh FILE and/or --vmc HOST:PORT")
     recording = load_landmarks(Path(landmarks))
-    _report(config, lambda: run_replay(config, recording, progress=options["progress"]))
+    _report(config, lambda: run_replay(config, recording, progress=options["progress"], smooth_hz=smooth_hz))
 
 
 

@@ -35,8 +35,11 @@ from scipy.spatial.transform import Rotation
 
 from mocap.bvh_file import BvhClip, read_bvh
 from mocap.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDMARKS
+from mocap.foot_contact import FootContact
 from mocap.filtering import BodyFilter, OneEuroSettings, RotationFilter
-from mocap.frames import BodyPose
+from mocap.frames import BodyPose, SkeletonPose
+from mocap.measure import BodyMeasurer
+from mocap.skeleton import humanoid_skeleton
 from mocap.joint_limits import JointLimits
 from mocap.retarget import Retargeter, rig_facing
 from mocap.rigs import Rig, bvh_metres_per_unit, forward_kinematics, load_bvh_rig
@@ -164,26 +167,34 @@ class SolveSettings:
 def solve_onto_rig(
     landmarks_m: NDArray[np.float64], frame_time_s: float, retargeter: Retargeter, settings: SolveSettings
 ) -> NDArray[np.float64]:
-    """Filter and solve landmarks (frames, 33, 3) in the stage frame, retarget onto the rig and
-    return its joint positions (frames, rig joints, 3) in the rig's frame, metres."""
+    """Filter and solve landmarks (frames, 33, 3) in the stage frame (floor y = 0) as a capture
+    does, retarget onto the rig and return its joint positions (frames, rig joints, 3) in the
+    rig's frame, metres."""
+    confidence = np.ones(NUM_POSE_LANDMARKS)
+    bodies = [BodyPose(i * frame_time_s, joints, confidence, detected=True) for i, joints in enumerate(landmarks_m)]
+    measurer = BodyMeasurer()
+    for body in bodies[:60]:
+        measurer.add(body)
+    skeleton = humanoid_skeleton(measurer.proportions)
     body_filter = BodyFilter(body=settings.body, root=settings.root)
     rotation_filter = RotationFilter(settings.rotation)
+    foot_contact = FootContact()
     solver = DirectionSolver()
     limits = JointLimits()
     rig = retargeter.rig
     offsets = rig.rest_offsets_m.copy()
-    confidence = np.ones(NUM_POSE_LANDMARKS)
     positions = []
-    for frame, joints in enumerate(landmarks_m):
-        timestamp_s = frame * frame_time_s
-        body = BodyPose(timestamp_s, joints, confidence, detected=True)
+    for body in bodies:
         if settings.filtered:
             body = body_filter(body)
         local = limits(solver.solve(body).local)
         if settings.filtered:
-            local = rotation_filter(local, timestamp_s)
+            local = rotation_filter(local, body.timestamp_s)
         root = body.joints_m[list(HIP_LANDMARKS)].mean(axis=0)
-        rig_local, offsets[0] = retargeter.retarget(local, root, retargeter.hip_height_m)
+        pose = SkeletonPose(body.timestamp_s, skeleton, root, local, tracked=True, skeleton_settled=True)
+        if settings.filtered:
+            pose = foot_contact(pose)
+        rig_local, offsets[0] = retargeter.retarget(pose.local_rotations, pose.root_position_m, skeleton.rest_offsets_m[0, 1])
         positions.append(forward_kinematics(rig.parents, offsets, rig_local)[1])
     return np.stack(positions)
 
@@ -214,6 +225,8 @@ def evaluate(motion: ClipMotion, *, noise_m: float = 0.0, seed: int = 0, setting
 
     retargeter = Retargeter(motion.rig)
     clean = retargeter.facing.apply(synthesize_landmarks(motion).reshape(-1, 3)).reshape(-1, NUM_POSE_LANDMARKS, 3)
+    feet = [LANDMARK_INDEX[f"{side}_{part}"] for side in ("left", "right") for part in ("heel", "foot_index")]
+    clean[:, :, 1] -= np.percentile(clean[:, feet, 1].min(axis=1), 5)   # the floor at y = 0
     noisy = clean + np.random.default_rng(seed).normal(0.0, noise_m, clean.shape) if noise_m > 0 else clean
     start = time.perf_counter()
     solved = solve_onto_rig(noisy, motion.frame_time_s, retargeter, settings)
@@ -233,8 +246,9 @@ def evaluate(motion: ClipMotion, *, noise_m: float = 0.0, seed: int = 0, setting
             continue  # a bone of no length (CMU's Spine1 -> Neck) has no direction
         cosine = np.sum(_unit(solved[:, b] - solved[:, a]) * _unit(truth[:, b] - truth[:, a]), axis=1)
         errors[bone] = float(np.degrees(np.mean(np.arccos(np.clip(cosine, -1.0, 1.0)))))
-    shifts = range(0, 6)
-    lag = min(shifts, key=lambda k: float(np.mean((solved[k:] - reference[: len(reference) - k]) ** 2)))
+    hips = rig.humanoid["Hips"]
+    shape, reference_shape = solved - solved[:, hips:hips + 1], reference - reference[:, hips:hips + 1]
+    lag = min(range(6), key=lambda k: float(np.mean((shape[k:] - reference_shape[: len(reference_shape) - k]) ** 2)))
     return ClipAccuracy(
         errors, _jitter(solved, motion.frame_time_s), _jitter(raw, motion.frame_time_s), lag,
         _foot_skate_mm(solved, truth, rig), ms_per_frame,

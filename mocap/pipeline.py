@@ -20,8 +20,10 @@ import numpy as np
 from mocap.conventions import HIP_LANDMARKS
 from mocap.filtering import BodyFilter, HoldThenRest, RotationFilter
 from mocap.frames import BodyPose, SkeletonPose
+from mocap.foot_contact import FootContact
 from mocap.joint_limits import JointLimits
 from mocap.measure import BodyMeasurer
+from mocap.outliers import OutlierGuard
 from mocap.skeleton import BodyProportions, Skeleton, humanoid_skeleton
 from mocap.solver import DirectionSolver
 
@@ -82,15 +84,19 @@ class RunSummary:
 
 
 class MotionPipeline:
-    """Turns frames into solved skeleton poses and hands them to the sinks."""
+    """Turns frames into solved skeleton poses and hands them to the sinks.
+
+    ``body_filter`` and ``rotation_filter`` may be None for bodies already smoothed offline."""
 
     def __init__(
         self,
         *,
         estimator: Estimator | None,
         lifter: Lifter,
-        body_filter: BodyFilter,
-        rotation_filter: RotationFilter,
+        outlier_guard: OutlierGuard,
+        body_filter: BodyFilter | None,
+        foot_contact: FootContact,
+        rotation_filter: RotationFilter | None,
         hold_then_rest: HoldThenRest,
         measurer: BodyMeasurer,
         solver: DirectionSolver,
@@ -101,7 +107,9 @@ class MotionPipeline:
     ) -> None:
         self.estimator = estimator
         self.lifter = lifter
+        self.outlier_guard = outlier_guard
         self.body_filter = body_filter
+        self.foot_contact = foot_contact
         self.rotation_filter = rotation_filter
         self.hold_then_rest = hold_then_rest
         self.measurer = measurer
@@ -138,7 +146,9 @@ class MotionPipeline:
         """Lift, filter, solve and send one frame's observation(s)."""
         times = self.timer.total_ms
         start = time.perf_counter()
-        body = self.body_filter(self.lifter.lift(observation))
+        body = self.outlier_guard(self.lifter.lift(observation))
+        if self.body_filter is not None:
+            body = self.body_filter(body)
         filtered = time.perf_counter()
         self.measurer.add(body)
         skeleton = self._skeleton()
@@ -146,15 +156,16 @@ class MotionPipeline:
         if body.detected and np.all(body.confidence[list(HIP_LANDMARKS)] >= self.min_confidence):
             self._root_m = body.joints_m[list(HIP_LANDMARKS)].mean(axis=0)
         local = self.hold_then_rest(self.joint_limits(solved.local), solved.tracked, timestamp_s)
-        local = self.rotation_filter(local, timestamp_s)
-        pose = SkeletonPose(
+        if self.rotation_filter is not None:
+            local = self.rotation_filter(local, timestamp_s)
+        pose = self.foot_contact(SkeletonPose(
             timestamp_s=timestamp_s,
             skeleton=skeleton,
             root_position_m=self._root_m.copy(),
             local_rotations=local,
             tracked=body.detected,
             skeleton_settled=self.measurer.settled,
-        )
+        ))
         solved_at = time.perf_counter()
         for sink in self.sinks:
             sink.write(pose)

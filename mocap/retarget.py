@@ -14,8 +14,9 @@ carry non-identity rest rotations (glTF). Three rotations bridge that:
 A mapped joint's world rotation is ``facing^-1 * G_b * alignment_b * facing * rest_world``; an
 unmapped joint between mapped ones keeps its rest local rotation; bones the rig lacks (no neck,
 no shoulders) fold into their parents because only world rotations are imposed. Local rotations
-follow as parent^-1 * child. The root moves like the performer's hips, scaled by the ratio of
-hip heights, so feet stay on the floor.
+follow as parent^-1 * child. The point between the rig's hip joints moves like the performer's,
+scaled by the ratio of leg lengths (hip joints above the floor), so strides match and feet stay
+on the floor; the rig's Hips joint keeps its rest offset from that point, turned with the pelvis.
 """
 
 from __future__ import annotations
@@ -104,8 +105,10 @@ class Retargeter:
         self._canonical_parents = canonical.parents
         hips = rig.humanoid["Hips"]
         self._floor_y = _floor_y(rig, self.facing)
-        self.hip_height_m = float(faced[hips, 1] - self._floor_y)
-        self._rig_hips_xz = faced[hips, [0, 2]]
+        hip_joints = (faced[rig.humanoid["LeftUpperLeg"]] + faced[rig.humanoid["RightUpperLeg"]]) / 2.0
+        self.hip_height_m = float(hip_joints[1] - self._floor_y)   # hip joints above the floor: the leg length
+        self._hip_joints_xz = hip_joints[[0, 2]]
+        self._hips_from_hip_joints = faced[hips] - hip_joints   # rest offset of the Hips joint, faced frame
 
     def _torso_alignment(self, bone: str, positions: NDArray[np.float64]) -> NDArray[np.float64]:
         """Rotation taking the rig's rest hip line and mid-hips -> mid-shoulders line to the
@@ -186,6 +189,7 @@ class Retargeter:
                 world[joint] = world[parent] @ self._rest_local[joint]
             rig_local[joint] = world[joint] if parent < 0 else world[parent].T @ world[joint]
         scale = self.hip_height_m / max(performer_hip_height_m, 1e-6)
-        root_faced = np.asarray(root_position_m, dtype=np.float64) * scale
-        root_faced = root_faced + np.array([self._rig_hips_xz[0], self._floor_y, self._rig_hips_xz[1]])
+        hips_turn = canonical_global[0] @ self._alignment[self.rig.humanoid["Hips"]]
+        root_faced = np.asarray(root_position_m, dtype=np.float64) * scale + hips_turn @ self._hips_from_hip_joints
+        root_faced += np.array([self._hip_joints_xz[0], self._floor_y, self._hip_joints_xz[1]])
         return Rotation.from_matrix(rig_local), self.facing.inv().apply(root_faced)

@@ -1,0 +1,74 @@
+"""Single-frame mistakes of the detector, caught before filtering.
+
+- Left/right swaps: a monocular detector sometimes labels a limb pair the wrong way round for
+  a frame or two. For the arms and for the legs separately, if the swapped labels fit the
+  previous frame (body shape around the mid-hips) in under half the distance, they are
+  swapped back.
+- Jumps: a landmark that moves faster than ``max_speed_m_s`` from its last position is not
+  trusted for that frame (its confidence is set to 0, so the filter holds it); after
+  ``max_rejected`` frames in a row it is believed again, so a real fast move is only delayed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from mocap.conventions import HIP_LANDMARKS, LANDMARK_INDEX
+from mocap.frames import BodyPose
+
+_GROUPS = {
+    "arms": ("shoulder", "elbow", "wrist", "pinky", "index", "thumb"),
+    "legs": ("hip", "knee", "ankle", "heel", "foot_index"),
+}
+_PAIRS = {
+    group: (np.array([LANDMARK_INDEX[f"left_{p}"] for p in parts]), np.array([LANDMARK_INDEX[f"right_{p}"] for p in parts]))
+    for group, parts in _GROUPS.items()
+}
+
+
+class OutlierGuard:
+    """Undoes left/right swaps and holds landmarks that jump (see the module docstring)."""
+
+    def __init__(self, *, max_speed_m_s: float = 12.0, max_rejected: int = 2, swap_ratio: float = 0.5) -> None:
+        self.max_speed_m_s = max_speed_m_s
+        self.max_rejected = max_rejected
+        self.swap_ratio = swap_ratio
+        self._previous: NDArray[np.float64] | None = None
+        self._time_s: float | None = None
+        self._rejected = np.zeros(len(LANDMARK_INDEX), dtype=int)
+        self.swaps = 0
+
+    def __call__(self, body: BodyPose) -> BodyPose:
+        if not body.detected:
+            return body
+        joints, confidence = body.joints_m.copy(), body.confidence.copy()
+        if self._previous is not None and self._time_s is not None:
+            self._undo_swaps(joints, confidence)
+            dt_s = max(body.timestamp_s - self._time_s, 1e-3)
+            speed = np.linalg.norm(joints - self._previous, axis=1) / dt_s
+            jumped = (speed > self.max_speed_m_s) & (self._rejected < self.max_rejected)
+            self._rejected = np.where(jumped, self._rejected + 1, 0)
+            confidence[jumped] = 0.0
+            keep = ~jumped & np.isfinite(joints).all(axis=1)
+            self._previous = np.where(keep[:, None], joints, self._previous)
+        else:
+            self._previous = joints.copy()
+        self._time_s = body.timestamp_s
+        return BodyPose(body.timestamp_s, joints, confidence, detected=True)
+
+    def _undo_swaps(self, joints: NDArray[np.float64], confidence: NDArray[np.float64]) -> None:
+        assert self._previous is not None
+        hips = list(HIP_LANDMARKS)
+        shape = joints - np.nanmean(joints[hips], axis=0)
+        previous_shape = self._previous - np.nanmean(self._previous[hips], axis=0)
+        for left, right in _PAIRS.values():
+            kept = np.nansum(np.linalg.norm(shape[left] - previous_shape[left], axis=1)
+                             + np.linalg.norm(shape[right] - previous_shape[right], axis=1))
+            swapped = np.nansum(np.linalg.norm(shape[right] - previous_shape[left], axis=1)
+                                + np.linalg.norm(shape[left] - previous_shape[right], axis=1))
+            if swapped < self.swap_ratio * kept:
+                joints[left], joints[right] = joints[right].copy(), joints[left].copy()
+                confidence[left], confidence[right] = confidence[right].copy(), confidence[left].copy()
+                shape[left], shape[right] = shape[right].copy(), shape[left].copy()
+                self.swaps += 1
