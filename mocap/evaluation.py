@@ -26,6 +26,7 @@ has planted, mm).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from scipy.spatial.transform import Rotation
 from mocap.bvh_file import BvhClip, read_bvh
 from mocap.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDMARKS
 from mocap.foot_contact import FootContact
+from mocap.config import FilterSettings
 from mocap.filtering import BodyFilter, OneEuroSettings, RotationFilter
 from mocap.frames import BodyPose, SkeletonPose
 from mocap.measure import BodyMeasurer
@@ -43,6 +45,7 @@ from mocap.skeleton import humanoid_skeleton
 from mocap.joint_limits import JointLimits
 from mocap.retarget import Retargeter, rig_facing
 from mocap.rigs import Rig, bvh_metres_per_unit, forward_kinematics, load_bvh_rig
+from mocap.smoothing import smooth_trajectories
 from mocap.solver import DirectionSolver
 
 EVALUATED_BONES = (
@@ -56,7 +59,8 @@ _BONE_END = {"Spine": "Chest", "Chest": "Neck", "Neck": "Head",
              "LeftUpperLeg": "LeftLowerLeg", "LeftLowerLeg": "LeftFoot", "LeftFoot": "LeftToes",
              "RightUpperLeg": "RightLowerLeg", "RightLowerLeg": "RightFoot", "RightFoot": "RightToes"}
 CONTACT_HEIGHT_M = 0.05      # a foot (ankle) this close to its lowest height counts as planted ...
-CONTACT_SPEED_M_S = 0.25     # ... while it moves slower than this
+CONTACT_SPEED_M_S = 0.25     # ... while it moves slower than this, metres per second
+CONTACT_FRAME_S = 1.0 / 30.0  # the evaluation rate the speed threshold is applied at
 
 
 @dataclass(frozen=True)
@@ -156,61 +160,86 @@ def synthesize_landmarks(motion: ClipMotion) -> NDArray[np.float64]:
 
 @dataclass(frozen=True)
 class SolveSettings:
-    """The filters the evaluation runs (the capture defaults unless changed)."""
+    """How the evaluation solves: ``mode`` "raw" (no filters), "live" (the capture's One Euro
+    filters and foot locking) or "offline" (zero-phase smoothing at ``smooth_hz``, then foot
+    locking, as ``mocap solve --smooth``). Filter settings default to the capture defaults."""
 
-    body: OneEuroSettings = OneEuroSettings(1.0, 1.0)
-    root: OneEuroSettings = OneEuroSettings(0.5, 2.0)
-    rotation: OneEuroSettings = OneEuroSettings(3.0, 0.5)
-    filtered: bool = True
+    mode: str = "live"
+    body: OneEuroSettings = OneEuroSettings(FilterSettings.body_min_cutoff_hz, FilterSettings.body_beta)
+    root: OneEuroSettings = OneEuroSettings(FilterSettings.root_min_cutoff_hz, FilterSettings.root_beta)
+    rotation: OneEuroSettings = OneEuroSettings(FilterSettings.rotation_min_cutoff_hz, FilterSettings.rotation_beta)
+    smooth_hz: float = 6.0
+
+
+@dataclass(frozen=True)
+class SolvedMotion:
+    positions_m: NDArray[np.float64]   # (frames, rig joints, 3) in the rig's frame
+    live_ms_per_frame: float           # filters, solver, joint limits, foot contact and retargeting
 
 
 def solve_onto_rig(
     landmarks_m: NDArray[np.float64], frame_time_s: float, retargeter: Retargeter, settings: SolveSettings
-) -> NDArray[np.float64]:
-    """Filter and solve landmarks (frames, 33, 3) in the stage frame (floor y = 0) as a capture
-    does, retarget onto the rig and return its joint positions (frames, rig joints, 3) in the
-    rig's frame, metres."""
+) -> SolvedMotion:
+    """Solve landmarks (frames, 33, 3) in the stage frame (floor y = 0) as a capture does,
+    retarget onto the rig and forward-kinematics it."""
     confidence = np.ones(NUM_POSE_LANDMARKS)
-    bodies = [BodyPose(i * frame_time_s, joints, confidence, detected=True) for i, joints in enumerate(landmarks_m)]
+    timestamps = np.arange(len(landmarks_m)) * frame_time_s
+    if settings.mode == "offline":
+        landmarks_m = smooth_trajectories(landmarks_m, timestamps, settings.smooth_hz)
+    bodies = [BodyPose(t, joints, confidence, detected=True) for t, joints in zip(timestamps, landmarks_m)]
     measurer = BodyMeasurer()
     for body in bodies[:60]:
         measurer.add(body)
     skeleton = humanoid_skeleton(measurer.proportions)
-    body_filter = BodyFilter(body=settings.body, root=settings.root)
-    rotation_filter = RotationFilter(settings.rotation)
-    foot_contact = FootContact()
+    live = settings.mode == "live"
+    body_filter = BodyFilter(body=settings.body, root=settings.root) if live else None
+    rotation_filter = RotationFilter(settings.rotation) if live else None
+    foot_contact = FootContact() if settings.mode != "raw" else None
     solver = DirectionSolver()
     limits = JointLimits()
     rig = retargeter.rig
     offsets = rig.rest_offsets_m.copy()
     positions = []
+    stage_s = 0.0
     for body in bodies:
-        if settings.filtered:
+        start = time.perf_counter()
+        if body_filter is not None:
             body = body_filter(body)
         local = limits(solver.solve(body).local)
-        if settings.filtered:
+        if rotation_filter is not None:
             local = rotation_filter(local, body.timestamp_s)
         root = body.joints_m[list(HIP_LANDMARKS)].mean(axis=0)
         pose = SkeletonPose(body.timestamp_s, skeleton, root, local, tracked=True, skeleton_settled=True)
-        if settings.filtered:
+        if foot_contact is not None:
             pose = foot_contact(pose)
         rig_local, offsets[0] = retargeter.retarget(pose.local_rotations, pose.root_position_m, skeleton.rest_offsets_m[0, 1])
+        stage_s += time.perf_counter() - start
         positions.append(forward_kinematics(rig.parents, offsets, rig_local)[1])
-    return np.stack(positions)
+    return SolvedMotion(np.stack(positions), 1000.0 * stage_s / len(bodies))
 
 
 @dataclass(frozen=True)
 class ClipAccuracy:
     bone_error_deg: dict[str, float]    # mean over frames, per evaluated bone
-    jitter_filtered: float              # mean |acceleration| of the solved joints, m/s^2
-    jitter_unfiltered: float
-    lag_frames: int
-    foot_skate_mm: float                # mean horizontal movement per frame of planted feet
-    ms_per_frame: float                 # filter + solve + retarget
+    jitter: float                       # mean |acceleration| of the solved joints, m/s^2
+    jitter_unfiltered: float            # the same solved without filters, from the same landmarks
+    body_jitter: float                  # the same for the joints relative to the hips (the body's shape)
+    body_jitter_unfiltered: float
+    lag_frames: int                     # frame shift best matching the body's shape to the noise-free raw solve
+    foot_skate_mm: float                # mean horizontal movement per frame of the feet the clip has planted
+    ms_per_frame: float                 # filters + solver + joint limits + foot contact + retargeting
 
     @property
     def mean_error_deg(self) -> float:
         return float(np.mean(list(self.bone_error_deg.values())))
+
+    @property
+    def jitter_cut(self) -> float:
+        return self.jitter_unfiltered / self.jitter
+
+    @property
+    def body_jitter_cut(self) -> float:
+        return self.body_jitter_unfiltered / self.body_jitter
 
 
 def _jitter(positions: NDArray[np.float64], frame_time_s: float) -> float:
@@ -221,21 +250,17 @@ def _jitter(positions: NDArray[np.float64], frame_time_s: float) -> float:
 def evaluate(motion: ClipMotion, *, noise_m: float = 0.0, seed: int = 0, settings: SolveSettings = SolveSettings()) -> ClipAccuracy:
     """Synthesise landmarks from ``motion`` (plus Gaussian noise of ``noise_m`` metres per
     coordinate), solve them back onto the clip's own skeleton and compare."""
-    import time
-
     retargeter = Retargeter(motion.rig)
     clean = retargeter.facing.apply(synthesize_landmarks(motion).reshape(-1, 3)).reshape(-1, NUM_POSE_LANDMARKS, 3)
     feet = [LANDMARK_INDEX[f"{side}_{part}"] for side in ("left", "right") for part in ("heel", "foot_index")]
     clean[:, :, 1] -= np.percentile(clean[:, feet, 1].min(axis=1), 5)   # the floor at y = 0
     noisy = clean + np.random.default_rng(seed).normal(0.0, noise_m, clean.shape) if noise_m > 0 else clean
-    start = time.perf_counter()
-    solved = solve_onto_rig(noisy, motion.frame_time_s, retargeter, settings)
-    ms_per_frame = 1000.0 * (time.perf_counter() - start) / len(noisy)
-    raw = solve_onto_rig(noisy, motion.frame_time_s, retargeter, SolveSettings(filtered=False))
-    reference = solve_onto_rig(clean, motion.frame_time_s, retargeter, SolveSettings(filtered=False))
+    result = solve_onto_rig(noisy, motion.frame_time_s, retargeter, settings)
+    solved = result.positions_m
+    raw = solve_onto_rig(noisy, motion.frame_time_s, retargeter, SolveSettings(mode="raw")).positions_m
+    reference = solve_onto_rig(clean, motion.frame_time_s, retargeter, SolveSettings(mode="raw")).positions_m
     rig = motion.rig
-    clip_index = [motion.names.index(name) for name in rig.joints]
-    truth = motion.positions_m[:, clip_index]
+    truth = motion.positions_m[:, [motion.names.index(name) for name in rig.joints]]
     errors = {}
     for bone in EVALUATED_BONES:
         end = _BONE_END[bone]
@@ -247,24 +272,28 @@ def evaluate(motion: ClipMotion, *, noise_m: float = 0.0, seed: int = 0, setting
         cosine = np.sum(_unit(solved[:, b] - solved[:, a]) * _unit(truth[:, b] - truth[:, a]), axis=1)
         errors[bone] = float(np.degrees(np.mean(np.arccos(np.clip(cosine, -1.0, 1.0)))))
     hips = rig.humanoid["Hips"]
-    shape, reference_shape = solved - solved[:, hips:hips + 1], reference - reference[:, hips:hips + 1]
-    lag = min(range(6), key=lambda k: float(np.mean((shape[k:] - reference_shape[: len(reference_shape) - k]) ** 2)))
+
+    def shape(positions: NDArray[np.float64]) -> NDArray[np.float64]:
+        return positions - positions[:, hips:hips + 1]
+
+    lag = min(range(6), key=lambda k: float(np.mean((shape(solved)[k:] - shape(reference)[: len(reference) - k]) ** 2)))
+    dt = motion.frame_time_s
     return ClipAccuracy(
-        errors, _jitter(solved, motion.frame_time_s), _jitter(raw, motion.frame_time_s), lag,
-        _foot_skate_mm(solved, truth, rig), ms_per_frame,
+        errors, _jitter(solved, dt), _jitter(raw, dt), _jitter(shape(solved), dt), _jitter(shape(raw), dt),
+        lag, _foot_skate_mm(solved, truth, rig), result.live_ms_per_frame,
     )
 
 
 def _foot_skate_mm(solved: NDArray[np.float64], truth: NDArray[np.float64], rig: Rig) -> float:
-    """Mean horizontal movement per frame (mm) of the solved feet while the clip's feet are planted."""
+    """Mean horizontal movement per frame (mm) of the solved ankles while the clip's are planted:
+    within ``CONTACT_HEIGHT_M`` of their lowest and slower than ``CONTACT_SPEED_M_S``."""
     moves = []
     for bone in ("LeftFoot", "RightFoot"):
         foot = rig.humanoid[bone]
         height = truth[:, foot, 1] - truth[:, foot, 1].min()
-        speed = np.linalg.norm(np.diff(truth[:, foot], axis=0), axis=1)
+        step = np.linalg.norm(np.diff(truth[:, foot], axis=0), axis=1)
         planted = (height[1:] < CONTACT_HEIGHT_M) & (height[:-1] < CONTACT_HEIGHT_M)
         horizontal = np.linalg.norm(np.diff(solved[:, foot][:, [0, 2]], axis=0), axis=1)
-        slow = speed < CONTACT_SPEED_M_S * 0.05
-        moves.append(horizontal[planted & slow])
+        moves.append(horizontal[planted & (step < CONTACT_SPEED_M_S * CONTACT_FRAME_S)])
     moved = np.concatenate(moves)
     return 1000.0 * float(np.mean(moved)) if moved.size else float("nan")

@@ -171,26 +171,27 @@ def load_gltf_rig(path: Path, bone_map: dict[str, str] | None = None) -> Rig:
     return _rig_from_world(path.stem, names, parents, world, humanoid)
 
 
-# BVH joint names per HumanBodyBones bone, tried in order ({S}: Left/Right, {s}: L/R).
+# BVH joint names per HumanBodyBones bone, tried in order ({S}: Left/Right, {s}: L/R, {l}: l/r).
 BVH_NAMES: dict[str, tuple[str, ...]] = {
     "Hips": ("Hips", "hip", "pelvis"),
-    "Spine": ("Spine", "LowerBack", "Ab", "abdomen", "Chest"),
+    "Spine": ("Spine", "LowerBack", "lowerback", "Ab", "abdomen", "Chest"),
     "Chest": ("Spine1", "Chest2", "Chest", "chest"),
     "Neck": ("Neck", "neck"),
     "Head": ("Head", "head"),
-    "{S}Shoulder": ("{S}Shoulder", "{S}Collar", "Shoulder_{s}"),
-    "{S}UpperArm": ("{S}Arm", "{S}UpArm", "UpperArm_{s}", "{S}Shoulder"),
-    "{S}LowerArm": ("{S}ForeArm", "LowerArm_{s}", "{S}Elbow"),
-    "{S}Hand": ("{S}Hand", "Hand_{s}", "{S}Wrist"),
-    "{S}UpperLeg": ("{S}UpLeg", "UpperLeg_{s}", "{S}Hip", "{S}Thigh"),
-    "{S}LowerLeg": ("{S}Leg", "LowerLeg_{s}", "{S}Knee", "{S}Shin"),
-    "{S}Foot": ("{S}Foot", "Foot_{s}", "{S}Ankle"),
-    "{S}Toes": ("{S}ToeBase", "Toes_{s}", "{S}Toe", "{S}Toes"),
+    "{S}Shoulder": ("{S}Shoulder", "{S}Collar", "Shoulder_{s}", "{l}Collar"),
+    "{S}UpperArm": ("{S}Arm", "{S}UpArm", "UpperArm_{s}", "{S}Shoulder", "{l}Shldr"),
+    "{S}LowerArm": ("{S}ForeArm", "LowerArm_{s}", "{S}Elbow", "{l}ForeArm"),
+    "{S}Hand": ("{S}Hand", "Hand_{s}", "{S}Wrist", "{l}Hand"),
+    "{S}UpperLeg": ("{S}UpLeg", "UpperLeg_{s}", "{S}Hip", "{S}Thigh", "{l}Thigh"),
+    "{S}LowerLeg": ("{S}Leg", "LowerLeg_{s}", "{S}Knee", "{S}Shin", "{l}Shin"),
+    "{S}Foot": ("{S}Foot", "Foot_{s}", "{S}Ankle", "{l}Foot"),
+    "{S}Toes": ("{S}ToeBase", "Toes_{s}", "{S}Toe", "{S}Toes", "{l}Toe"),
 }
 
 
 def bvh_humanoid_map(names: list[str]) -> dict[str, str]:
-    """HumanBodyBones -> joint name for the naming conventions of CMU, Bandai-Namco, Perfume and others.
+    """HumanBodyBones -> joint name for the naming conventions of CMU (MotionBuilder, 3ds Max and
+    DAZ-friendly), Bandai-Namco, Perfume and others.
 
     A joint is used once: the upper arm is looked for before the shoulder, so a skeleton
     whose upper-arm joint is called "LeftShoulder" keeps it as the upper arm."""
@@ -202,7 +203,7 @@ def bvh_humanoid_map(names: list[str]) -> dict[str, str]:
         for side, short in (("Left", "L"), ("Right", "R")) if "{S}" in pattern else (("", ""),):
             bone = pattern.replace("{S}", side)
             for candidate in BVH_NAMES[pattern]:
-                joint = candidate.replace("{S}", side).replace("{s}", short)
+                joint = candidate.replace("{S}", side).replace("{s}", short).replace("{l}", short.lower())
                 if joint in names and joint not in used:
                     found[bone] = joint
                     used.add(joint)

@@ -77,20 +77,17 @@ class Skeleton:
         self, local_rotations: Rotation, root_position_m: NDArray[np.float64]
     ) -> tuple[Rotation, NDArray[np.float64]]:
         """Global rotations and joint positions (bones, 3) for one pose."""
-        count = len(self.names)
-        global_quats = np.empty((count, 4))
-        positions = np.empty((count, 3))
+        local = local_rotations.as_matrix()
+        world = np.empty_like(local)
+        positions = np.empty((len(self.names), 3))
         for bone, parent in enumerate(self.parents):
-            local = local_rotations[bone]
             if parent < 0:
-                global_rotation = local
+                world[bone] = local[bone]
                 positions[bone] = root_position_m
             else:
-                parent_rotation = Rotation.from_quat(global_quats[parent])
-                global_rotation = parent_rotation * local
-                positions[bone] = positions[parent] + parent_rotation.apply(self.rest_offsets_m[bone])
-            global_quats[bone] = global_rotation.as_quat()
-        return Rotation.from_quat(global_quats), positions
+                world[bone] = world[parent] @ local[bone]
+                positions[bone] = positions[parent] + world[parent] @ self.rest_offsets_m[bone]
+        return Rotation.from_matrix(world), positions
 
 
 def humanoid_skeleton(proportions: BodyProportions = BodyProportions()) -> Skeleton:

@@ -1,8 +1,10 @@
 """BVH recording, streamed to disk so a recording is never lost.
 
 The hierarchy is the solved skeleton (HumanBodyBones names, the performer's proportions),
-in centimetres by default. Every joint declares its rotation channels in ``rotation_order``
-(intrinsic, as BVH readers apply them left to right); angles are made continuous from frame
+in centimetres by default. Every joint declares its rotation channels (intrinsic, as BVH
+readers apply them left to right): by default ("auto") an order whose middle axis lies along
+the bone, so no joint meets gimbal lock in ordinary motion (ZXY for arms along X, ZYX for legs
+and spine along Y, XZY for feet along Z, YXZ for the freely turning root), or one ``rotation_order`` for all; angles are made continuous from frame
 to frame, so no 360-degree or gimbal-branch jumps appear. Frames are written as they come;
 the header's ``Frames`` and ``Frame Time`` fields are fixed-width and rewritten in place
 at every flush and at the end (normal end, Ctrl-C or error), so the file on disk is always
@@ -62,16 +64,17 @@ class BvhWriter:
         path: Path,
         *,
         frame_time_s: float | None = None,
-        rotation_order: str = "ZXY",
+        rotation_order: str = "auto",
         units: str = "cm",
         flush_every: int = 30,
     ) -> None:
-        if sorted(rotation_order.upper()) != ["X", "Y", "Z"]:
-            raise MocapError(f"bad BVH rotation order '{rotation_order}': use a permutation of XYZ such as ZXY")
+        if rotation_order != "auto" and sorted(rotation_order.upper()) != ["X", "Y", "Z"]:
+            raise MocapError(f"bad BVH rotation order '{rotation_order}': use auto or a permutation of XYZ such as ZXY")
         if units not in UNITS_PER_METRE:
             raise MocapError(f"bad BVH units '{units}': use cm or m")
         self.path = path
-        self._order = rotation_order.upper()
+        self._order = rotation_order if rotation_order == "auto" else rotation_order.upper()
+        self._orders: list[str] = []
         self._scale = UNITS_PER_METRE[units]
         self._frame_time_s = frame_time_s
         self._flush_every = flush_every
@@ -103,11 +106,14 @@ class BvhWriter:
             self._write_frame(pose)
 
     def _write_header(self, skeleton: Skeleton) -> None:
-        channels = " ".join(_AXIS_CHANNEL[axis] for axis in self._order)
         children: dict[int, list[int]] = {i: [] for i in range(len(skeleton.names))}
         for bone, parent in enumerate(skeleton.parents):
             if parent >= 0:
                 children[parent].append(bone)
+        self._orders = [
+            _gimbal_safe_order(skeleton, bone, children[bone]) if self._order == "auto" else self._order
+            for bone in range(len(skeleton.names))
+        ]
         lines = ["HIERARCHY"]
 
         def emit(bone: int, depth: int) -> None:
@@ -117,6 +123,7 @@ class BvhWriter:
             lines.append(f"{pad}{keyword} {skeleton.names[bone]}")
             lines.append(f"{pad}{{")
             lines.append(f"{pad}  OFFSET {offset[0]:.4f} {offset[1]:.4f} {offset[2]:.4f}")
+            channels = " ".join(_AXIS_CHANNEL[axis] for axis in self._orders[bone])
             if skeleton.parents[bone] < 0:
                 lines.append(f"{pad}  CHANNELS 6 Xposition Yposition Zposition {channels}")
             else:
@@ -141,7 +148,11 @@ class BvhWriter:
         if self._frames == 0:
             self._first_s = pose.timestamp_s
         self._last_s = pose.timestamp_s
-        angles = continuous_euler(pose.local_rotations, self._order, self._previous_deg)
+        angles = np.empty((len(self._orders), 3))
+        for order in set(self._orders):
+            bones = [bone for bone, bone_order in enumerate(self._orders) if bone_order == order]
+            previous = None if self._previous_deg is None else self._previous_deg[bones]
+            angles[bones] = continuous_euler(pose.local_rotations[bones], order, previous)
         self._previous_deg = angles
         values = np.concatenate([pose.root_position_m * self._scale, angles.reshape(-1)])
         self._file.write(" ".join(f"{v:.4f}" for v in values) + "\n")
@@ -181,6 +192,19 @@ class BvhWriter:
                 self._update_header()
         finally:
             self._file.close()
+
+
+_ORDER_WITH_MIDDLE = {0: "ZXY", 1: "ZYX", 2: "XZY"}
+
+
+def _gimbal_safe_order(skeleton: Skeleton, bone: int, children: list[int]) -> str:
+    """An Euler order whose middle axis is the bone's own direction (its twist, which rarely
+    nears 90 degrees), so bending an arm, leg or spine never meets gimbal lock. The root turns
+    freely about the vertical, so its order is YXZ: heading first, then pitch, then roll."""
+    if skeleton.parents[bone] < 0:
+        return "YXZ"
+    direction = np.mean([skeleton.rest_offsets_m[child] for child in children], axis=0) if children else _end_site(skeleton, bone)
+    return _ORDER_WITH_MIDDLE[int(np.argmax(np.abs(direction)))]
 
 
 def _end_site(skeleton: Skeleton, bone: int) -> NDArray[np.float64]:
