@@ -5,7 +5,7 @@ VENV := .venv
 PYTHON := $(shell command -v python3.11 || command -v python3)
 SYSTEM_PACKAGES := libgl1 libglib2.0-0 libegl1 libxrender1 libxxf86vm1 libxfixes3 libxi6 libxkbcommon0 libsm6 libx11-6 libxext6
 
-.PHONY: demo test benchmark benchmark-multiview system-packages clean
+.PHONY: demo test benchmark benchmark-multiview benchmark-retarget system-packages clean
 
 system-packages:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -35,6 +35,9 @@ benchmark: system-packages $(VENV)/.installed
 
 benchmark-multiview: system-packages $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/multiview.py
+
+benchmark-retarget: system-packages $(VENV)/.installed
+	$(VENV)/bin/python benchmarks/retarget_accuracy.py
 
 clean:
 	rm -rf $(VENV) demo_output

@@ -175,6 +175,7 @@ class SolveSettings:
 class SolvedMotion:
     positions_m: NDArray[np.float64]   # (frames, rig joints, 3) in the rig's frame
     live_ms_per_frame: float           # filters, solver, joint limits, foot contact and retargeting
+    ik_ms_per_frame: float             # solver, joint limits and retargeting alone
 
 
 def solve_onto_rig(
@@ -200,22 +201,26 @@ def solve_onto_rig(
     rig = retargeter.rig
     offsets = rig.rest_offsets_m.copy()
     positions = []
-    stage_s = 0.0
+    stage_s = ik_s = 0.0
     for body in bodies:
         start = time.perf_counter()
         if body_filter is not None:
             body = body_filter(body)
+        ik_start = time.perf_counter()
         local = limits(solver.solve(body).local)
+        ik_s += time.perf_counter() - ik_start
         if rotation_filter is not None:
             local = rotation_filter(local, body.timestamp_s)
         root = body.joints_m[list(HIP_LANDMARKS)].mean(axis=0)
         pose = SkeletonPose(body.timestamp_s, skeleton, root, local, tracked=True, skeleton_settled=True)
         if foot_contact is not None:
             pose = foot_contact(pose)
+        ik_start = time.perf_counter()
         rig_local, offsets[0] = retargeter.retarget(pose.local_rotations, pose.root_position_m, skeleton.rest_offsets_m[0, 1])
+        ik_s += time.perf_counter() - ik_start
         stage_s += time.perf_counter() - start
         positions.append(forward_kinematics(rig.parents, offsets, rig_local)[1])
-    return SolvedMotion(np.stack(positions), 1000.0 * stage_s / len(bodies))
+    return SolvedMotion(np.stack(positions), 1000.0 * stage_s / len(bodies), 1000.0 * ik_s / len(bodies))
 
 
 @dataclass(frozen=True)
@@ -228,6 +233,7 @@ class ClipAccuracy:
     lag_frames: int                     # frame shift best matching the body's shape to the noise-free raw solve
     foot_skate_mm: float                # mean horizontal movement per frame of the feet the clip has planted
     ms_per_frame: float                 # filters + solver + joint limits + foot contact + retargeting
+    ik_ms_per_frame: float              # solver + joint limits + retargeting
 
     @property
     def mean_error_deg(self) -> float:
@@ -280,7 +286,7 @@ def evaluate(motion: ClipMotion, *, noise_m: float = 0.0, seed: int = 0, setting
     dt = motion.frame_time_s
     return ClipAccuracy(
         errors, _jitter(solved, dt), _jitter(raw, dt), _jitter(shape(solved), dt), _jitter(shape(raw), dt),
-        lag, _foot_skate_mm(solved, truth, rig), result.live_ms_per_frame,
+        lag, _foot_skate_mm(solved, truth, rig), result.live_ms_per_frame, result.ik_ms_per_frame,
     )
 
 

@@ -57,7 +57,8 @@ class FootContact:
         s = self.settings
         dt_s = 0.0 if self._time_s is None else max(pose.timestamp_s - self._time_s, 1e-3)
         self._time_s = pose.timestamp_s
-        _, joints = pose.skeleton.forward_kinematics(pose.local_rotations, pose.root_position_m)
+        legs = pose.skeleton.chain_to([bone for pair in _FEET.values() for bone in pair])
+        joints = pose.skeleton.joint_positions(pose.local_rotations, pose.root_position_m, legs)
         sole_below_ankle_m = -pose.skeleton.rest_offsets_m[_FEET["Left"][1], 1]
         soles = {side: min(float(joints[toes, 1]), float(joints[ankle, 1]) - sole_below_ankle_m)
                  for side, (ankle, toes) in _FEET.items()}

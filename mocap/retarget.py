@@ -102,6 +102,11 @@ class Retargeter:
                 self._mapped_bone[joint] = BONE_INDEX[bone]
                 self._alignment[joint] = alignment[bone]
         self._rest_local = rig.rest_rotations.as_matrix()
+        self._facing_inverse = self.facing.inv().as_matrix()
+        self._aligned_rest = self._alignment @ self._rest_world          # alignment_b * facing * rest_world
+        self._mapped_joints = np.flatnonzero(self._mapped_bone >= 0)
+        self._unmapped_joints = [j for j in range(len(rig.joints)) if self._mapped_bone[j] < 0]
+        self._parent_or_root = np.array([max(parent, 0) for parent in rig.parents])
         self._canonical_parents = canonical.parents
         hips = rig.humanoid["Hips"]
         self._floor_y = _floor_y(rig, self.facing)
@@ -178,16 +183,13 @@ class Retargeter:
         canonical_global = np.empty_like(local)
         for bone, parent in enumerate(self._canonical_parents):
             canonical_global[bone] = local[bone] if parent < 0 else canonical_global[parent] @ local[bone]
-        facing_inverse = self.facing.inv().as_matrix()
         world = np.empty((len(self.rig.joints), 3, 3))
-        rig_local = np.empty_like(world)
-        for joint, parent in enumerate(self.rig.parents):
-            bone = self._mapped_bone[joint]
-            if bone >= 0:
-                world[joint] = facing_inverse @ canonical_global[bone] @ self._alignment[joint] @ self._rest_world[joint]
-            else:
-                world[joint] = world[parent] @ self._rest_local[joint]
-            rig_local[joint] = world[joint] if parent < 0 else world[parent].T @ world[joint]
+        mapped = self._mapped_joints
+        world[mapped] = self._facing_inverse @ canonical_global[self._mapped_bone[mapped]] @ self._aligned_rest[mapped]
+        for joint in self._unmapped_joints:   # parents first
+            world[joint] = world[self.rig.parents[joint]] @ self._rest_local[joint]
+        rig_local = np.transpose(world[self._parent_or_root], (0, 2, 1)) @ world
+        rig_local[0] = world[0]
         scale = self.hip_height_m / max(performer_hip_height_m, 1e-6)
         hips_turn = canonical_global[0] @ self._alignment[self.rig.humanoid["Hips"]]
         root_faced = np.asarray(root_position_m, dtype=np.float64) * scale + hips_turn @ self._hips_from_hip_joints

@@ -8,6 +8,7 @@ from MediaPipe world landmarks by :class:`mocap.measure.BodyMeasurer`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,17 +78,38 @@ class Skeleton:
         self, local_rotations: Rotation, root_position_m: NDArray[np.float64]
     ) -> tuple[Rotation, NDArray[np.float64]]:
         """Global rotations and joint positions (bones, 3) for one pose."""
-        local = local_rotations.as_matrix()
-        world = np.empty_like(local)
-        positions = np.empty((len(self.names), 3))
-        for bone, parent in enumerate(self.parents):
+        world, positions = self._world(local_rotations.as_matrix(), root_position_m, range(len(self.names)))
+        return Rotation.from_matrix(world), positions
+
+    def joint_positions(
+        self, local_rotations: Rotation, root_position_m: NDArray[np.float64], bones: list[int]
+    ) -> NDArray[np.float64]:
+        """Positions (bones, 3) of ``bones`` only (from :meth:`chain_to`); the other rows are zero."""
+        return self._world(local_rotations.as_matrix(), root_position_m, bones)[1]
+
+    def _world(
+        self, local: NDArray[np.float64], root_position_m: NDArray[np.float64], bones: Iterable[int]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        world = np.tile(np.eye(3), (len(self.names), 1, 1))
+        positions = np.zeros((len(self.names), 3))
+        for bone in bones:
+            parent = self.parents[bone]
             if parent < 0:
                 world[bone] = local[bone]
                 positions[bone] = root_position_m
             else:
                 world[bone] = world[parent] @ local[bone]
                 positions[bone] = positions[parent] + world[parent] @ self.rest_offsets_m[bone]
-        return Rotation.from_matrix(world), positions
+        return world, positions
+
+    def chain_to(self, targets: list[int]) -> list[int]:
+        """The bones from the root to each of ``targets``, parents first (for ``forward_kinematics``)."""
+        needed: set[int] = set()
+        for bone in targets:
+            while bone >= 0 and bone not in needed:
+                needed.add(bone)
+                bone = self.parents[bone]
+        return sorted(needed)
 
 
 def humanoid_skeleton(proportions: BodyProportions = BodyProportions()) -> Skeleton:

@@ -104,14 +104,28 @@ def _aims() -> list[BoneAim]:
 BONE_AIMS: tuple[BoneAim, ...] = tuple(_aims())
 
 
+def _norm(v: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Lengths of the vectors in the last axis (kept as a length-1 axis)."""
+    return np.sqrt(np.sum(v * v, axis=-1, keepdims=True))
+
+
 def _unit(v: NDArray[np.float64]) -> NDArray[np.float64]:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+    return v / np.maximum(_norm(v), 1e-12)
+
+
+def _cross(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Cross products of (..., 3) arrays; np.cross's axis handling costs more than the sum itself."""
+    return np.stack([
+        a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1],
+        a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2],
+        a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0],
+    ], axis=-1)
 
 
 def _blended_hinges(upper: NDArray[np.float64], lower: NDArray[np.float64], fallback: NDArray[np.float64]) -> NDArray[np.float64]:
     """Hinge axes (k, 3): the bend plane's normal, weighted by how bent each limb is, else the fallback."""
-    bend_axis = np.cross(_unit(upper), _unit(lower))
-    weight = np.minimum(np.linalg.norm(bend_axis, axis=-1, keepdims=True) / np.sin(np.radians(HINGE_BLEND_BEND_DEG)), 1.0)
+    bend_axis = _cross(_unit(upper), _unit(lower))
+    weight = np.minimum(_norm(bend_axis) / np.sin(np.radians(HINGE_BLEND_BEND_DEG)), 1.0)
     return weight * _unit(bend_axis) + (1.0 - weight) * _unit(fallback)
 
 
@@ -129,10 +143,10 @@ def _secondary_vectors(p: NDArray[np.float64]) -> NDArray[np.float64]:
     shoulder_line = p[i["left_shoulder"]] - p[i["right_shoulder"]]
     thumb_sides = p[sides("index")] - p[sides("pinky")]
     upper_arms = p[sides("elbow")] - p[sides("shoulder")]
-    elbow_hinges = _blended_hinges(upper_arms, p[sides("wrist")] - p[sides("elbow")], np.cross(_unit(upper_arms), _unit(thumb_sides)))
+    elbow_hinges = _blended_hinges(upper_arms, p[sides("wrist")] - p[sides("elbow")], _cross(_unit(upper_arms), _unit(thumb_sides)))
     thighs = p[sides("knee")] - p[sides("hip")]
     toes = p[sides("foot_index")] - p[sides("heel")]
-    knee_hinges = _blended_hinges(thighs, p[sides("ankle")] - p[sides("knee")], np.cross(_unit(toes), _unit(thighs)))
+    knee_hinges = _blended_hinges(thighs, p[sides("ankle")] - p[sides("knee")], _cross(_unit(toes), _unit(thighs)))
     # A knee bends one way: its hinge points to the body's left, give or take a turned-out leg.
     # One that points clearly right (over 120 degrees from the hip line) is a knee seen bent
     # backward; flipping the axis lets the joint limits straighten it instead of twisting the
@@ -155,10 +169,10 @@ def _frames(primary: NDArray[np.float64], secondary: NDArray[np.float64]) -> tup
     """Orthonormal frames (n, 3, 3), columns = primary, secondary made orthogonal, their cross."""
     x = _unit(primary)
     y = secondary - np.sum(secondary * x, axis=1, keepdims=True) * x
-    y_norm = np.linalg.norm(y, axis=1)
-    valid = (np.linalg.norm(primary, axis=1) > 1e-6) & (y_norm > 1e-3)
+    y_norm = _norm(y)[:, 0]
+    valid = (_norm(primary)[:, 0] > 1e-6) & (y_norm > 1e-3)
     y = _unit(y)
-    return np.stack([x, y, np.cross(x, y)], axis=2), valid
+    return np.stack([x, y, _cross(x, y)], axis=2), valid
 
 
 _AIM_START = np.array([POINT_INDEX[a.start] for a in BONE_AIMS])

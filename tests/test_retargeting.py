@@ -124,3 +124,20 @@ def test_bvh_rotations_are_continuous(demo_capture: DemoCapture, tmp_path: Path)
                 continue
             change = np.abs(np.diff(clip.motion[:, columns], axis=0)).max(axis=1)
             assert (change <= 3.0 * step_deg[:, j] + 10.0).all(), (path.name, joint.name)
+
+
+def test_offline_smoothing_of_a_recording(demo_capture: DemoCapture, tmp_path: Path) -> None:
+    """`mocap solve --smooth 2`: the same frames as the live capture, with a steadier body."""
+    output = tmp_path / "smooth.bvh"
+    result = run_mocap("solve", str(demo_capture.landmarks_path), "--calib", str(DEMO_CALIBRATION),
+                       "--smooth", "2", "--bvh", str(output), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    live, smooth = read_bvh(demo_capture.bvh_path), read_bvh(output)
+    assert smooth.motion.shape == live.motion.shape
+
+    def wrist_jitter(clip) -> float:
+        positions, _ = clip.forward_kinematics()
+        wrists = positions[:, [clip.index("LeftHand"), clip.index("RightHand")]] - positions[:, [clip.index("Hips")]]
+        return float(np.mean(np.linalg.norm(np.diff(wrists, 2, axis=0), axis=-1)))
+
+    assert wrist_jitter(smooth) < 0.7 * wrist_jitter(live)
