@@ -9,6 +9,8 @@ observations (:meth:`MotionPipeline.process_observation`), skipping the estimato
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -83,6 +85,47 @@ class RunSummary:
         )
 
 
+class InOrderWorker:
+    """Runs ``work`` on each handed item, in order, on one thread. At most ``max_waiting`` items
+    wait (the caller blocks beyond that, so a slow consumer slows capture instead of piling up
+    frames). An error in ``work`` is raised in the caller at the next hand-off or at ``join``."""
+
+    _DONE = object()
+
+    def __init__(self, work: Callable[[Any], None], *, max_waiting: int = 2) -> None:
+        self._work = work
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_waiting)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._serve, name="finish frames", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while (item := self._queue.get()) is not self._DONE:
+            try:
+                self._work(item)
+            except BaseException as error:  # handed to the caller
+                self._error = error
+                return
+
+    def hand(self, item: Any) -> None:
+        while True:
+            if self._error is not None:
+                raise self._error
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def join(self) -> None:
+        """Finish every handed item, then stop."""
+        if self._error is None:
+            self.hand(self._DONE)
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
 class MotionPipeline:
     """Turns frames into solved skeleton poses and hands them to the sinks.
 
@@ -130,11 +173,17 @@ class MotionPipeline:
 
     def process(self, frame: TimedInput) -> SkeletonPose:
         """Estimate, then :meth:`process_observation`; observers see the frame and the result."""
+        return self._finish(frame, self._estimate(frame))
+
+    def _estimate(self, frame: TimedInput) -> Any:
         if self.estimator is None:
             raise ValueError("this pipeline replays observations; it has no estimator")
         start = time.perf_counter()
         observation = self.estimator.estimate(frame)
         self.timer.total_ms["estimate"] += 1000 * (time.perf_counter() - start)
+        return observation
+
+    def _finish(self, frame: TimedInput, observation: Any) -> SkeletonPose:
         pose = self.process_observation(observation, frame.timestamp_s)
         start = time.perf_counter()
         for observer in self.observers:
@@ -177,25 +226,38 @@ class MotionPipeline:
         return pose
 
     def run(self, frames: Iterable[TimedInput], on_frame: Callable[[], None] | None = None) -> RunSummary:
-        """Process every frame (or frame set). The caller closes the sinks (also on Ctrl-C or error)."""
-        return self._run((lambda frame=frame: self.process(frame) for frame in frames), on_frame)
+        """Process every frame (or frame set). Estimation runs on this thread and everything after
+        it on one worker thread, in order, so the two overlap (MediaPipe releases the GIL while it
+        computes) and the pipeline keeps up with the estimator. The caller closes the sinks (also
+        on Ctrl-C or error); frames already estimated are finished first."""
+        start = time.perf_counter()
+        counts = {"frames": 0, "detected": 0}
+
+        def finish(item: tuple[TimedInput, Any]) -> None:
+            pose = self._finish(*item)
+            counts["frames"] += 1
+            counts["detected"] += pose.tracked
+            if on_frame is not None:
+                on_frame()
+
+        worker = InOrderWorker(finish)
+        try:
+            for frame in frames:
+                worker.hand((frame, self._estimate(frame)))
+        finally:
+            worker.join()
+        return RunSummary(counts["frames"], counts["detected"], time.perf_counter() - start, self.timer.mean_ms())
 
     def replay(
         self, observations: Iterable[tuple[Any, float]], on_frame: Callable[[], None] | None = None
     ) -> RunSummary:
         """Process recorded (observation(s), timestamp in seconds) pairs."""
-        return self._run(
-            (lambda o=o, t=t: self.process_observation(o, t) for o, t in observations), on_frame
-        )
-
-    def _run(self, steps: Iterable[Callable[[], SkeletonPose]], on_frame: Callable[[], None] | None) -> RunSummary:
         start = time.perf_counter()
         count = detected = 0
-        for step in steps:
-            pose = step()
+        for observation, timestamp_s in observations:
+            pose = self.process_observation(observation, timestamp_s)
             count += 1
             detected += pose.tracked
             if on_frame is not None:
                 on_frame()
         return RunSummary(count, detected, time.perf_counter() - start, self.timer.mean_ms())
-
