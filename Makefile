@@ -4,15 +4,24 @@
 VENV := .venv
 PYTHON := $(shell command -v python3.11 || command -v python3)
 SYSTEM_PACKAGES := libgl1 libglib2.0-0 libegl1 libxrender1 libxxf86vm1 libxfixes3 libxi6 libxkbcommon0 libsm6 libx11-6 libxext6
+TEST_SYSTEM_PACKAGES := xvfb xdotool  # a virtual screen and key presses for the preview-window test
 
-.PHONY: demo test benchmark benchmark-multiview benchmark-retarget system-packages clean
+.PHONY: demo test benchmark benchmark-multiview benchmark-retarget system-packages test-system-packages clean
 
-system-packages:
-	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# Installs the Debian packages in $(1) that are missing (as root), or says which to install.
+define install_packages
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 		else echo "please install:$$missing (e.g. sudo apt-get install$$missing)"; exit 1; fi; \
 	fi
+endef
+
+system-packages:
+	$(call install_packages,$(SYSTEM_PACKAGES))
+
+test-system-packages: system-packages
+	$(call install_packages,$(TEST_SYSTEM_PACKAGES))
 
 $(VENV)/.installed: pyproject.toml | system-packages
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +36,7 @@ $(VENV)/.installed-test: $(VENV)/.installed
 demo: system-packages $(VENV)/.installed
 	$(VENV)/bin/mocap demo
 
-test: system-packages $(VENV)/.installed-test
+test: test-system-packages $(VENV)/.installed-test
 	$(VENV)/bin/python -m pytest
 
 benchmark: system-packages $(VENV)/.installed

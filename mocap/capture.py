@@ -210,8 +210,8 @@ def build_pipeline(
 
 def _first_view(observer: FrameObserver) -> FrameObserver:
     """An observer of one camera, shown the first camera of a frame set."""
-    def show(frames: Any, observations: Any, pose: Any) -> None:
-        observer(frames.frames[0], observations[0], pose)
+    def show(frames: Any, observations: Any) -> None:
+        observer(frames.frames[0], observations[0])
     return show
 
 
@@ -235,7 +235,7 @@ def run_capture(config: CaptureConfig, *, progress: bool = True) -> tuple[RunSum
             names = tuple(c.name for c in cameras) if cameras else tuple(f"cam_{i}" for i in range(count))
             recorder = LandmarkRecorder(Path(config.record_landmarks), names)
             stack.callback(recorder.close)
-            observers.append(lambda frame, observation, pose: recorder.add(observation if count > 1 else [observation]))
+            observers.append(lambda frame, observation: recorder.add(observation if count > 1 else [observation]))
         if config.preview:
             from mocap.preview import PreviewWindow
 

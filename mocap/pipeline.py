@@ -48,7 +48,7 @@ class PoseSink(Protocol):
     def close(self) -> None: ...
 
 
-FrameObserver = Callable[[Any, Any, SkeletonPose], None]  # (frame or frame set, observation(s), pose)
+FrameObserver = Callable[[Any, Any], None]  # (frame or frame set, observation(s)), on the capture thread
 
 
 @dataclass
@@ -172,24 +172,22 @@ class MotionPipeline:
         return self._skeleton_for[1]
 
     def process(self, frame: TimedInput) -> SkeletonPose:
-        """Estimate, then :meth:`process_observation`; observers see the frame and the result."""
-        return self._finish(frame, self._estimate(frame))
+        """Estimate (observers see the frame and its observation), then :meth:`process_observation`."""
+        return self.process_observation(self._estimate(frame), frame.timestamp_s)
 
     def _estimate(self, frame: TimedInput) -> Any:
+        """The estimator's observation(s) of the frame; then the observers (the preview window,
+        the landmark recorder) see both, on this thread."""
         if self.estimator is None:
             raise ValueError("this pipeline replays observations; it has no estimator")
         start = time.perf_counter()
         observation = self.estimator.estimate(frame)
-        self.timer.total_ms["estimate"] += 1000 * (time.perf_counter() - start)
-        return observation
-
-    def _finish(self, frame: TimedInput, observation: Any) -> SkeletonPose:
-        pose = self.process_observation(observation, frame.timestamp_s)
-        start = time.perf_counter()
+        estimated = time.perf_counter()
         for observer in self.observers:
-            observer(frame, observation, pose)
-        self.timer.total_ms["sinks"] += 1000 * (time.perf_counter() - start)
-        return pose
+            observer(frame, observation)
+        self.timer.total_ms["estimate"] += 1000 * (estimated - start)
+        self.timer.total_ms["observers"] += 1000 * (time.perf_counter() - estimated)
+        return observation
 
     def process_observation(self, observation: Any, timestamp_s: float) -> SkeletonPose:
         """Lift, filter, solve and send one frame's observation(s)."""
@@ -234,7 +232,8 @@ class MotionPipeline:
         counts = {"frames": 0, "detected": 0}
 
         def finish(item: tuple[TimedInput, Any]) -> None:
-            pose = self._finish(*item)
+            frame, observation = item
+            pose = self.process_observation(observation, frame.timestamp_s)
             counts["frames"] += 1
             counts["detected"] += pose.tracked
             if on_frame is not None:

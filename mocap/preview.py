@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from mocap.conventions import LANDMARK_INDEX, POSE_CONNECTIONS
-from mocap.frames import Frame, PoseObservation, SkeletonPose
+from mocap.frames import Frame, PoseObservation
 
 WINDOW_TITLE = "mocap preview (q or Esc to stop)"
 
@@ -38,7 +38,7 @@ class PreviewWindow:
             return None
         return cls()
 
-    def show(self, frame: Frame, observation: PoseObservation, pose: SkeletonPose) -> None:
+    def show(self, frame: Frame, observation: PoseObservation) -> None:
         image = draw_skeleton(cv2.cvtColor(frame.image_rgb, cv2.COLOR_RGB2BGR), observation)
         cv2.imshow(WINDOW_TITLE, image)
         if cv2.waitKey(1) & 0xFF in (ord("q"), 27):

@@ -1,0 +1,75 @@
+"""The preview window on a real (virtual) X display: it opens, draws the skeleton, and q stops
+the capture with the recording kept."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import DEMO_CALIBRATION, DEMO_VIDEO, REPO
+from mocap.bvh_file import read_bvh
+from mocap.estimation import MediaPipePoseEstimator
+from mocap.preview import WINDOW_TITLE, draw_skeleton
+from mocap.sources import VideoFileSource
+
+
+def test_the_skeleton_is_drawn_over_the_image() -> None:
+    with VideoFileSource(DEMO_VIDEO) as source:
+        frame = [f for f, _ in zip(source, range(120))][-1]        # arms out
+    with MediaPipePoseEstimator() as estimator:
+        observation = estimator.estimate(frame)
+    image = cv2.cvtColor(frame.image_rgb, cv2.COLOR_RGB2BGR)
+    drawn = draw_skeleton(image, observation)
+    changed = np.any(drawn != image, axis=2)
+    x, y = observation.keypoints[11, :2].astype(int)              # the left shoulder's dot
+    assert changed[y - 2:y + 3, x - 2:x + 3].all()
+    assert 0.002 < changed.mean() < 0.2                            # lines and dots, not the whole image
+
+
+@pytest.fixture
+def display() -> str:
+    if shutil.which("Xvfb") is None or shutil.which("xdotool") is None:
+        pytest.skip("Xvfb and xdotool are needed (make test installs them)")
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x1024x24"],
+                              pass_fds=(write_end,), stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    number = os.read(read_end, 16).decode().strip()
+    os.close(read_end)
+    yield f":{number}"
+    server.terminate()
+    server.wait()
+
+
+def test_q_in_the_preview_window_stops_and_keeps_the_recording(display: str, tmp_path: Path) -> None:
+    bvh = tmp_path / "take.bvh"
+    environment = {**os.environ, "DISPLAY": display}
+    capture = subprocess.Popen(
+        [sys.executable, "-m", "mocap", "capture", "--video", str(DEMO_VIDEO), "--calib", str(DEMO_CALIBRATION),
+         "--preview", "--bvh", str(bvh), "--no-progress"],
+        cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    window = ""
+    deadline = time.monotonic() + 60
+    while not window and time.monotonic() < deadline and capture.poll() is None:
+        search = subprocess.run(["xdotool", "search", "--name", re.escape(WINDOW_TITLE)], env=environment, capture_output=True, text=True)
+        window = search.stdout.split()[0] if search.stdout.split() else ""
+        time.sleep(0.2)
+    assert window, "the preview window never appeared"
+    time.sleep(1.0)
+    subprocess.run(["xdotool", "windowfocus", "--sync", window], env=environment, capture_output=True)  # no window manager
+    subprocess.run(["xdotool", "key", "q"], env=environment, capture_output=True)
+    _, stderr = capture.communicate(timeout=60)
+    assert capture.returncode == 130, stderr
+    assert "BVH saved to" in stderr
+    frames = len(read_bvh(bvh).motion)
+    assert 0 < frames < 187                                        # stopped early, what was captured is kept
