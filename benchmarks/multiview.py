@@ -30,8 +30,8 @@ from mocap.lifting import MonocularLifter
 from mocap.openpose import SKELETONS, read_camera
 from mocap.sources import VideoFileSource, decode_all
 from mocap.sync import FrameSet
-from mocap.triangulation import Triangulator
 from mocap.trc import TRC_TO_CALIBRATION_AXES, landmark_errors_mm, read_trc
+from mocap.triangulation import Triangulator
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "multiview_pose2sim"
 CALIB = DATA / "calibration" / "Calib_qualisys_converted.toml"

@@ -20,7 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mocap.capture import build_pipeline, calibrated_cameras, make_estimator, make_lifter, open_sinks
+from mocap.capture import (
+    build_pipeline,
+    calibrated_cameras,
+    make_estimator,
+    make_lifter,
+    open_sinks,
+)
 from mocap.config import CaptureConfig
 from mocap.estimation import MediaPipePoseEstimator
 from mocap.sources import VideoFileSource, decode_all

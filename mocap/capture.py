@@ -8,8 +8,8 @@ the same filters and solver (:func:`run_replay`).
 from __future__ import annotations
 
 import time
-from contextlib import ExitStack
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,23 +21,30 @@ from mocap.config import CaptureConfig
 from mocap.errors import MocapError
 from mocap.estimation import MediaPipePoseEstimator, MultiCameraEstimator
 from mocap.filtering import BodyFilter, HoldThenRest, OneEuroSettings, RotationFilter
-from mocap.frames import BodyPose
 from mocap.foot_contact import FootContact
+from mocap.frames import BodyPose
 from mocap.joint_limits import JointLimits
 from mocap.landmarks_file import LandmarkRecorder, LandmarkRecording
 from mocap.lifting import MonocularLifter
 from mocap.measure import BodyMeasurer
 from mocap.multiview import MultiViewLifter
 from mocap.outliers import OutlierGuard
-from mocap.pipeline import Estimator, FrameObserver, Lifter, MotionPipeline, PoseSink, RunSummary
-from mocap.skeleton import BONE_NAMES
-from mocap.sinks.background import BackgroundSink
+from mocap.pipeline import (
+    Estimator,
+    FrameObserver,
+    Lifter,
+    MotionPipeline,
+    PoseSink,
+    RunSummary,
+)
 from mocap.retarget import Retargeter
 from mocap.rigs import load_rig
+from mocap.sinks.background import BackgroundSink
 from mocap.sinks.bvh import BvhWriter
-from mocap.smoothing import smooth_bodies
 from mocap.sinks.rig import RetargetedSink, RigProportionsSink
 from mocap.sinks.vmc import VmcSender, parse_address
+from mocap.skeleton import BONE_NAMES
+from mocap.smoothing import smooth_bodies
 from mocap.solver import DirectionSolver
 from mocap.sources import CameraSource, FrameSource, ImageFolderSource, VideoFileSource
 from mocap.sync import SynchronizedSources

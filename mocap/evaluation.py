@@ -7,8 +7,8 @@ the clip's own skeleton, and forward kinematics of the result is compared with t
 Landmark synthesis (metres; "rest" axes are the clip's rest facing, turned with the joint):
 - shoulders, elbows, wrists, hips, knees, ankles: the clip's upper-arm, forearm, hand,
   thigh, shin and foot joints; foot index: the toe's end (or the toe joint);
-- heel: 25% of the foot (ankle -> toe tip) behind the ankle and 45% of it below, away from
-  the knee;
+- heel: where a flat foot's heel is in the rest pose (level with the toe tip, a quarter of the
+  foot's length behind the ankle), turned with the foot;
 - hand: along wrist -> the hand's end (8 cm along the forearm if the hand has no length);
   index knuckle at its end and 25% of its length to the thumb side, pinky at 90% and 30% to
   the other side, thumb at 50% and 50% to the thumb side; the thumb side is the rest
@@ -19,9 +19,9 @@ Landmark synthesis (metres; "rest" axes are the clip's rest facing, turned with 
   2.5 cm to each side.
 
 Figures: per-bone direction error (degrees), jitter (mean absolute frame-to-frame
-acceleration of the solved joints, m/s^2), lag (the frame shift that best matches the filtered
-output to the noise-free one) and foot skate (horizontal movement per frame of a foot the clip
-has planted, mm).
+acceleration of the solved joints, m/s^2, also around the hips), lag (the frame shift that best
+matches the body's shape to the noise-free solve without filters), foot skate (horizontal
+movement per frame of an ankle the clip has planted, mm) and time per frame.
 """
 
 from __future__ import annotations
@@ -35,16 +35,16 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from mocap.bvh_file import BvhClip, read_bvh
-from mocap.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDMARKS
-from mocap.foot_contact import FootContact
 from mocap.config import FilterSettings
+from mocap.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDMARKS
 from mocap.filtering import BodyFilter, OneEuroSettings, RotationFilter
+from mocap.foot_contact import FootContact
 from mocap.frames import BodyPose, SkeletonPose
-from mocap.measure import BodyMeasurer
-from mocap.skeleton import humanoid_skeleton
 from mocap.joint_limits import JointLimits
+from mocap.measure import BodyMeasurer
 from mocap.retarget import Retargeter, rig_facing
 from mocap.rigs import Rig, bvh_metres_per_unit, forward_kinematics, load_bvh_rig
+from mocap.skeleton import humanoid_skeleton
 from mocap.smoothing import smooth_trajectories
 from mocap.solver import DirectionSolver
 

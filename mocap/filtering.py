@@ -16,8 +16,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
-from mocap.frames import BodyPose
 from mocap.conventions import HIP_LANDMARKS
+from mocap.frames import BodyPose
 
 
 @dataclass(frozen=True)

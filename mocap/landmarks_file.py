@@ -24,7 +24,12 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from mocap.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDMARKS, POSE_LANDMARK_NAMES
+from mocap.conventions import (
+    HIP_LANDMARKS,
+    LANDMARK_INDEX,
+    NUM_POSE_LANDMARKS,
+    POSE_LANDMARK_NAMES,
+)
 from mocap.errors import MocapError, require_writable
 from mocap.frames import PoseObservation
 

@@ -22,7 +22,13 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from mocap.calibration import DEFAULT_HORIZONTAL_FOV_DEG, CameraModel
-from mocap.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDMARKS, camera_to_world, mirrored_landmark_order
+from mocap.conventions import (
+    HIP_LANDMARKS,
+    LANDMARK_INDEX,
+    NUM_POSE_LANDMARKS,
+    camera_to_world,
+    mirrored_landmark_order,
+)
 from mocap.frames import BodyPose, PoseObservation
 
 FOOT_LANDMARKS = [LANDMARK_INDEX[name] for name in (

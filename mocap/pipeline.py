@@ -21,8 +21,8 @@ import numpy as np
 
 from mocap.conventions import HIP_LANDMARKS
 from mocap.filtering import BodyFilter, HoldThenRest, RotationFilter
-from mocap.frames import BodyPose, SkeletonPose
 from mocap.foot_contact import FootContact
+from mocap.frames import BodyPose, SkeletonPose
 from mocap.joint_limits import JointLimits
 from mocap.measure import BodyMeasurer
 from mocap.outliers import OutlierGuard

@@ -26,7 +26,13 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from mocap.rigs import Rig, forward_kinematics
-from mocap.skeleton import BONE_INDEX, BONE_NAMES, HUMANOID_BONES, Skeleton, humanoid_skeleton
+from mocap.skeleton import (
+    BONE_INDEX,
+    BONE_NAMES,
+    HUMANOID_BONES,
+    Skeleton,
+    humanoid_skeleton,
+)
 
 _CHILDREN: dict[str, list[str]] = {name: [] for name in BONE_NAMES}
 for _bone, _parent in HUMANOID_BONES:

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import DEMO_VIDEO, REPO, assert_one_line_error, run_mocap
 
 

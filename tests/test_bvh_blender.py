@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import DEMO_CALIBRATION, REPO, DemoCapture, run_mocap, shared
 from test_capture_vmc import ARMS_OUT_FRAMES, SITTING_FRAMES
 

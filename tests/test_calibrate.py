@@ -9,10 +9,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
 from conftest import assert_one_line_error, run_mocap, shared
+
 from mocap.boards import BoardSpec, Detection
-from mocap.calibrate import CameraViews, calibrate_intrinsics, chain_extrinsics, fix_flips
+from mocap.calibrate import (
+    CameraViews,
+    calibrate_intrinsics,
+    chain_extrinsics,
+    fix_flips,
+)
 from mocap.calibration import camera_position_m, load_calibration
 
 CHARUCO = "calibration/charuco_opencv_contrib"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
 from conftest import DEMO_CALIBRATION, shared
+
 from mocap.calibration import CameraModel, load_calibration, save_calibration
 
 

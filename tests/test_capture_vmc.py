@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pythonosc.osc_bundle import OscBundle
-
 from conftest import DEMO_FPS, DemoCapture
+from pythonosc.osc_bundle import OscBundle
 from vmc_receiver import HUMAN_BODY_BONES, VmcFrame, decode_vmc
 
 ARMS_OUT_FRAMES = range(115, 129)  # the plateau; 108-114 raise the arms, 129-133 lower them

@@ -7,6 +7,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from conftest import REPO
+
 from mocap.config import CaptureConfig, load_config
 
 EXAMPLE = REPO / "examples" / "mocap.toml"

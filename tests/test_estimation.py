@@ -4,8 +4,8 @@ import json
 
 import cv2
 import numpy as np
-
 from conftest import shared
+
 from mocap.estimation import MediaPipePoseEstimator
 from mocap.frames import Frame
 

@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import shared
+
 from mocap.calibration import CameraModel
 from mocap.conventions import LANDMARK_INDEX as L
 from mocap.frames import PoseObservation

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import REPO, assert_one_line_error, run_mocap, shared
+
+from mocap.calibrate import move_world, standing_person_world
 from mocap.calibration import load_calibration
 from mocap.conventions import LANDMARK_INDEX, mirrored_landmark_order
 from mocap.landmarks_file import LandmarkRecording, load_landmarks, save_landmarks
-from mocap.calibrate import move_world, standing_person_world
 from mocap.multiview import world_alignment
-from mocap.triangulation import Triangulator
 from mocap.trc import TRC_TO_CALIBRATION_AXES, landmark_errors_mm, read_trc
+from mocap.triangulation import Triangulator
 
 POSE2SIM = "multiview_pose2sim"
 CALIB = f"{POSE2SIM}/calibration/Calib_qualisys_converted.toml"

@@ -14,8 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
 from conftest import DEMO_CALIBRATION, DEMO_VIDEO, REPO
+
 from mocap.bvh_file import read_bvh
 from mocap.estimation import MediaPipePoseEstimator
 from mocap.preview import WINDOW_TITLE, draw_skeleton

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import DEMO_CALIBRATION, DemoCapture, run_mocap, shared
 from scipy.spatial.transform import Rotation
 
-from conftest import DEMO_CALIBRATION, DemoCapture, run_mocap, shared
 from mocap.bvh_file import read_bvh
 from mocap.conventions import LANDMARK_INDEX, mirrored_landmark_order
 from mocap.evaluation import SolveSettings, evaluate, load_motion, synthesize_landmarks

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import REPO, assert_one_line_error, run_mocap, shared
+
 from mocap.retarget import Retargeter
 from mocap.rigs import load_rig
 from mocap.skeleton import BONE_NAMES

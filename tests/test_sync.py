@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
-
 from conftest import DEMO_VIDEO, assert_one_line_error, run_mocap
+
 from mocap.sources import ImageFolderSource, VideoFileSource
 from mocap.sync import SynchronizedSources
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-
 from conftest import DEMO_CALIBRATION, DEMO_VIDEO
-from mocap.capture import build_pipeline, calibrated_cameras, make_estimator, make_lifter
+
+from mocap.capture import (
+    build_pipeline,
+    calibrated_cameras,
+    make_estimator,
+    make_lifter,
+)
 from mocap.config import CaptureConfig
 from mocap.frames import Frame, SkeletonPose
 from mocap.sources import VideoFileSource
