@@ -47,6 +47,7 @@ _DIRECTION_CHILD = {
     "RightUpperLeg": "RightLowerLeg", "RightLowerLeg": "RightFoot", "RightFoot": "RightToes",
 }
 _FEET = ("LeftFoot", "RightFoot", "LeftToes", "RightToes")
+MIN_VMC_OFFSET_M = 0.01
 # How each bone's rest pose is brought to the T-pose: limbs fully (an A-pose arm is lifted),
 # feet only about the vertical (a rest foot is flat on the floor whatever its slope), hands and
 # toes as their parent; hips, spine and chest by the lines the solver aims them along (hip
@@ -152,7 +153,8 @@ class Retargeter:
     def canonical_skeleton(self) -> Skeleton:
         """The canonical humanoid with this rig's proportions, in its T-pose (metres), for VMC:
         each bone's offset is the rig's, measured after bringing the rig to the T-pose. Bones the
-        rig lacks sit at the canonical offset from their parent, scaled by the hip heights."""
+        rig lacks sit at the canonical offset from their parent, scaled by the hip heights; an
+        offset under 1 cm becomes 1 cm along the canonical direction."""
         identity = Rotation.from_quat(np.tile([0.0, 0.0, 0.0, 1.0], (len(BONE_NAMES), 1)))
         local, root = self.retarget(identity, np.zeros(3), self.hip_height_m)
         offsets = self.rig.rest_offsets_m.copy()
@@ -173,6 +175,10 @@ class Retargeter:
             for bone, parent in enumerate(canonical.parents)
         ])
         offsets_m[0] = (0.0, self.hip_height_m, 0.0)
+        # Never a zero offset (VMC receivers apply them; a rig's spine may start at its hips).
+        short = np.linalg.norm(offsets_m, axis=1) < MIN_VMC_OFFSET_M
+        directions = canonical.rest_offsets_m[short] / np.linalg.norm(canonical.rest_offsets_m[short], axis=1, keepdims=True)
+        offsets_m[short] = MIN_VMC_OFFSET_M * directions
         return Skeleton(canonical.names, canonical.parents, offsets_m)
 
     def skeleton(self) -> Skeleton:

@@ -70,3 +70,25 @@ def test_sitting_bends_the_knees(frames: dict[int, VmcFrame]) -> None:
         assert _knee_bend_deg(frames[index], "Right") > 45.0, index
     for index in ARMS_OUT_FRAMES:  # standing: legs nearly straight
         assert _knee_bend_deg(frames[index], "Left") < 30.0, index
+
+
+def test_vmc_with_a_rig_keeps_its_proportions(demo_capture: DemoCapture) -> None:
+    """`--rig avatar.vrm --vmc`: VRM0-normalised rotations as before, offsets from the avatar."""
+    from conftest import DEMO_CALIBRATION, UdpReceiver, run_mocap, shared
+    from mocap.rigs import load_rig
+
+    receiver = UdpReceiver()
+    rig_path = shared("rigs/vrm/Godette_vrm_v4.vrm")
+    result = run_mocap("solve", str(demo_capture.landmarks_path), "--calib", str(DEMO_CALIBRATION),
+                       "--rig", str(rig_path), "--vmc", f"127.0.0.1:{receiver.port}", "--no-progress")
+    received = {int(round(f.time_s * DEMO_FPS)): f for f in decode_vmc(receiver.stop())}
+    assert result.returncode == 0, result.stderr
+    rig = load_rig(rig_path)
+    _, rest = rig.rest_world()
+    upper_arm_m = np.linalg.norm(rest[rig.humanoid["LeftLowerArm"]] - rest[rig.humanoid["LeftUpperArm"]])
+    for frame in received.values():
+        assert np.linalg.norm(frame.bones["LeftLowerArm"][0]) == pytest.approx(upper_arm_m, rel=0.01)
+        assert all(np.linalg.norm(position) > 0.009 for position, _ in frame.bones.values())
+    for index in ARMS_OUT_FRAMES:
+        left, right = _upper_arm(received[index], "Left"), _upper_arm(received[index], "Right")
+        assert left[0] < -0.9 and right[0] > 0.9, index
