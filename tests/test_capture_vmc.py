@@ -75,6 +75,7 @@ def test_sitting_bends_the_knees(frames: dict[int, VmcFrame]) -> None:
 def test_vmc_with_a_rig_keeps_its_proportions(demo_capture: DemoCapture) -> None:
     """`--rig avatar.vrm --vmc`: VRM0-normalised rotations as before, offsets from the avatar."""
     from conftest import DEMO_CALIBRATION, UdpReceiver, run_mocap, shared
+
     from mocap.rigs import load_rig
 
     receiver = UdpReceiver()
