@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import DEMO_FPS, DemoCapture
+from conftest import (
+    DEMO_CALIBRATION,
+    DEMO_FPS,
+    DemoCapture,
+    UdpReceiver,
+    run_mocap,
+    shared,
+)
 from pythonosc.osc_bundle import OscBundle
 from vmc_receiver import HUMAN_BODY_BONES, VmcFrame, decode_vmc
+
+from mocap.rigs import load_rig
 
 ARMS_OUT_FRAMES = range(115, 129)  # the plateau; 108-114 raise the arms, 129-133 lower them
 SITTING_FRAMES = list(range(40, 96)) + list(range(140, 164))
@@ -74,10 +83,6 @@ def test_sitting_bends_the_knees(frames: dict[int, VmcFrame]) -> None:
 
 def test_vmc_with_a_rig_keeps_its_proportions(demo_capture: DemoCapture) -> None:
     """`--rig avatar.vrm --vmc`: VRM0-normalised rotations as before, offsets from the avatar."""
-    from conftest import DEMO_CALIBRATION, UdpReceiver, run_mocap, shared
-
-    from mocap.rigs import load_rig
-
     receiver = UdpReceiver()
     rig_path = shared("rigs/vrm/Godette_vrm_v4.vrm")
     result = run_mocap("solve", str(demo_capture.landmarks_path), "--calib", str(DEMO_CALIBRATION),
