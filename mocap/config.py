@@ -56,11 +56,13 @@ class EstimatorSettings:
 class FilterSettings:
     """[filter]: One Euro filters (cutoff_hz = min_cutoff_hz + beta * speed) and tracking loss.
 
-    Lower min_cutoff_hz: steadier when still, more lag. Higher beta: less lag in fast moves.
+    Body and root use the velocity-predicting variant (no lag at steady speed; see
+    :class:`mocap.filtering.TrendPointFilter`), rotations the plain one. Lower min_cutoff_hz:
+    steadier when still, slower to react. Higher beta: quicker in fast moves, more jitter.
     """
 
     min_confidence: float = 0.5          # landmarks below this (0..1) are not trusted
-    body_min_cutoff_hz: float = 1.0      # body landmarks around the hips, Hz
+    body_min_cutoff_hz: float = 2.0      # body landmarks around the hips, Hz
     body_beta: float = 3.0               # Hz per m/s
     root_min_cutoff_hz: float = 0.5      # the hips' path through the room, Hz (monocular depth is noisy)
     root_beta: float = 2.0               # Hz per m/s

@@ -80,6 +80,55 @@ class PointFilter:
         return value.copy()
 
 
+class TrendPointFilter:
+    """One Euro made to follow steady motion without lag: an alpha-beta filter on N 3D points.
+
+    Each frame predicts ``value + velocity * dt``, then corrects toward the measurement by
+    ``alpha`` (from the One Euro cutoff, ``min_cutoff_hz + beta * speed``, speed being the
+    low-passed length of the filter's own velocity, m/s) and corrects the velocity by
+    ``alpha**2 / (2 - alpha)`` of the residual (the critically damped alpha-beta gain). A plain
+    One Euro trails a point moving at constant speed by ``speed / (2 pi cutoff)``; this one does
+    not, so a lower cutoff (less jitter) costs no extra lag. ``update_mask`` holds points as in
+    :class:`PointFilter` (their velocity dies away).
+    """
+
+    def __init__(self, settings: OneEuroSettings) -> None:
+        self.settings = settings
+        self._value: NDArray[np.float64] | None = None
+        self._velocity: NDArray[np.float64] | None = None
+        self._speed: NDArray[np.float64] | None = None
+        self._time_s: float | None = None
+
+    def __call__(
+        self, points: NDArray[np.float64], timestamp_s: float, update_mask: NDArray[np.bool_] | None = None
+    ) -> NDArray[np.float64]:
+        points = np.asarray(points, dtype=np.float64)
+        mask = np.isfinite(points).all(axis=-1)
+        if update_mask is not None:
+            mask &= update_mask
+        if self._value is None or self._velocity is None or self._speed is None or self._time_s is None:
+            self._value = np.where(mask[:, None], points, np.nan)
+            self._velocity = np.zeros_like(points)
+            self._speed = np.zeros(len(points))
+            self._time_s = timestamp_s
+            return self._value.copy()
+        dt_s = max(timestamp_s - self._time_s, 1e-3)
+        self._time_s = timestamp_s
+        first_seen = mask & ~np.isfinite(self._value).all(axis=-1)
+        update = mask & ~first_seen
+        predicted = self._value + self._velocity * dt_s
+        residual = np.where(update[:, None], np.nan_to_num(points - predicted), 0.0)
+        alpha_d = _smoothing_factor(self.settings.d_cutoff_hz, dt_s)
+        self._speed = self._speed + alpha_d * (np.linalg.norm(self._velocity, axis=-1) - self._speed)
+        alpha = _smoothing_factor(self.settings.min_cutoff_hz + self.settings.beta * self._speed, dt_s)
+        gain = alpha * alpha / (2.0 - alpha)
+        value = np.where(update[:, None], predicted + alpha[:, None] * residual, self._value)
+        self._value = np.where(first_seen[:, None], points, value)
+        velocity = np.where(update[:, None], self._velocity + (gain / dt_s)[:, None] * residual, 0.9 * self._velocity)
+        self._velocity = np.where(first_seen[:, None], 0.0, velocity)
+        return self._value.copy()
+
+
 class RotationFilter:
     """One Euro on a stack of rotations, as slerp steps along the shortest arc.
 
@@ -137,13 +186,13 @@ class HoldThenRest:
 
 
 class BodyFilter:
-    """Filters a lifted body: the hips' path and the body around the hips separately, since
-    monocular depth makes the first much noisier than the second. Landmarks whose confidence
-    is below ``min_confidence`` hold their last filtered position."""
+    """Filters a lifted body with :class:`TrendPointFilter`: the hips' path and the body around
+    the hips separately, since monocular depth makes the first much noisier than the second.
+    Landmarks whose confidence is below ``min_confidence`` hold their last filtered position."""
 
     def __init__(self, *, body: OneEuroSettings, root: OneEuroSettings, min_confidence: float = 0.5) -> None:
-        self._body = PointFilter(body)
-        self._root = PointFilter(root)
+        self._body = TrendPointFilter(body)
+        self._root = TrendPointFilter(root)
         self._min_confidence = min_confidence
 
     def __call__(self, pose: BodyPose) -> BodyPose:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from mocap.filtering import HoldThenRest, OneEuroSettings, PointFilter, RotationFilter
+from mocap.filtering import HoldThenRest, OneEuroSettings, PointFilter, RotationFilter, TrendPointFilter
 
 FPS = 30.0
 
@@ -60,3 +60,25 @@ def test_lost_bones_hold_then_ease_to_rest_without_snapping() -> None:
     assert np.allclose(angles[: int(0.5 * FPS) - 1], 80.0)      # held for half a second
     assert angles[-1] < 1.0                                      # back at rest after 5 s
     assert np.abs(np.diff(angles)).max() < 5.0                   # never more than 5 degrees a frame
+
+
+def test_trend_filter_cuts_still_jitter_and_follows_steady_motion_without_lag() -> None:
+    """The body filter's defaults: 5x less jitter on a still point, no trailing at 1 m/s
+    (a plain One Euro with the same cutoff trails by centimetres)."""
+    from mocap.config import FilterSettings
+
+    settings = OneEuroSettings(FilterSettings.body_min_cutoff_hz, FilterSettings.body_beta)
+    rng = np.random.default_rng(0)
+    raw = 0.5 + rng.normal(0.0, 0.01, size=(300, 1, 3))
+    trend = TrendPointFilter(settings)
+    filtered = np.array([trend(p, i / FPS) for i, p in enumerate(raw)])
+    jitter = lambda x: np.abs(np.diff(x[60:], 2, axis=0)).mean()  # noqa: E731
+    assert jitter(filtered) < jitter(raw) / 5.0
+
+    t = np.arange(90) / FPS
+    moving = np.stack([t, np.zeros_like(t), np.zeros_like(t)], axis=1)[:, None, :]   # 1 m/s along x
+    trend, plain = TrendPointFilter(settings), PointFilter(settings)
+    trend_out = [trend(p, ti) for p, ti in zip(moving, t)][-1]
+    plain_out = [plain(p, ti) for p, ti in zip(moving, t)][-1]
+    assert abs(moving[-1, 0, 0] - trend_out[0, 0]) < 0.002
+    assert moving[-1, 0, 0] - plain_out[0, 0] > 0.01
