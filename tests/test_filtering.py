@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from mocap.filtering import HoldThenRest, OneEuroSettings, PointFilter, RotationFilter, TrendPointFilter
+from mocap.filtering import (
+    HoldThenRest,
+    OneEuroSettings,
+    PointFilter,
+    RotationFilter,
+    TrendPointFilter,
+)
 
 FPS = 30.0
 

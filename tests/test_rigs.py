@@ -70,3 +70,51 @@ def test_every_canonical_bone_has_an_offset_for_vmc() -> None:
     assert skeleton.names == BONE_NAMES
     lengths = np.linalg.norm(skeleton.rest_offsets_m[1:], axis=1)
     assert (lengths > 0.01).all()      # never zero: VMC receivers apply the offsets
+
+
+def _identity_pose(rig_path: str, bone_map=None, rig=None):
+    """Rig joint positions (rig frame) for the performer standing in the T-pose."""
+    from scipy.spatial.transform import Rotation
+
+    from mocap.rigs import forward_kinematics
+
+    rig = rig or load_rig(shared(rig_path), bone_map)
+    retargeter = Retargeter(rig)
+    local, root = retargeter.retarget(Rotation.identity(len(BONE_NAMES)), np.zeros(3), retargeter.hip_height_m)
+    offsets = rig.rest_offsets_m.copy()
+    offsets[0] = root
+    return rig, forward_kinematics(rig.parents, offsets, local)[1]
+
+
+def test_a_t_pose_performer_leaves_a_t_pose_rig_in_its_rest_pose() -> None:
+    """KayKit: non-identity glTF rest rotations, T-pose. The performer's T-pose gives the rig's
+    rest pose: torso and head exactly, limbs straightened (its rest elbows and knees bend a little)."""
+    rig, positions = _identity_pose(KAYKIT, KAYKIT_MAP)
+    _, rest = rig.rest_world()
+    shape, rest_shape = positions - positions[0], rest - rest[0]
+    torso = [rig.humanoid[bone] for bone in ("Spine", "Chest", "Head", "LeftUpperArm", "RightUpperArm")]
+    assert np.abs(shape[torso] - rest_shape[torso]).max() < 0.002
+    assert np.abs(shape - rest_shape).max() < 0.025
+
+
+def test_an_a_pose_rig_is_lifted_to_the_performers_t_pose() -> None:
+    from dataclasses import replace
+
+    from scipy.spatial.transform import Rotation
+
+    rig = load_rig(shared("rigs/vrm/VRMC_vrm_expressions_isBinary_Overridden.vrm"))
+    world, _ = rig.rest_world()
+    quats = rig.rest_rotations.as_quat()
+    for bone, angle in (("LeftUpperArm", -45.0), ("RightUpperArm", 45.0)):   # arms 45 degrees down, in world axes
+        joint = rig.humanoid[bone]
+        parent = world[rig.parents[joint]]
+        turn = parent.inv() * Rotation.from_euler("z", angle, degrees=True) * parent
+        quats[joint] = (turn * Rotation.from_quat(quats[joint])).as_quat()
+    a_pose = replace(rig, rest_rotations=Rotation.from_quat(quats))
+    _, rest = a_pose.rest_world()
+    arm = rest[a_pose.humanoid["LeftLowerArm"]] - rest[a_pose.humanoid["LeftUpperArm"]]
+    assert np.degrees(np.arcsin(-arm[1] / np.linalg.norm(arm))) == pytest.approx(45.0, abs=1.0)   # really an A-pose
+    _, positions = _identity_pose("", rig=a_pose)
+    for side, x in (("Left", 1.0), ("Right", -1.0)):
+        arm = positions[a_pose.humanoid[f"{side}LowerArm"]] - positions[a_pose.humanoid[f"{side}UpperArm"]]
+        assert arm[0] * x / np.linalg.norm(arm) > np.cos(np.radians(1.0))    # horizontal, to its own side
