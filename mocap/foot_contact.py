@@ -30,10 +30,12 @@ _FEET = {side: (BONE_INDEX[f"{side}Foot"], BONE_INDEX[f"{side}Toes"]) for side i
 
 @dataclass(frozen=True)
 class ContactSettings:
-    contact_height_m: float = 0.03     # a foot this close to the floor may be planted, metres
-    release_height_m: float = 0.06     # a planted foot higher than this has lifted, metres
-    plant_speed_m_s: float = 0.4       # horizontal ankle speed below which a low foot plants, m/s
-    release_speed_m_s: float = 1.0     # a planted foot faster than this has lifted, m/s
+    """Foot-contact thresholds, chosen on the CMU clips with benchmarks/retarget_accuracy.py."""
+
+    contact_height_m: float = 0.05     # a foot this close to the floor may be planted, metres
+    release_height_m: float = 0.08     # a planted foot higher than this has lifted, metres
+    plant_speed_m_s: float = 0.8       # horizontal ankle speed below which a low foot plants, m/s
+    release_speed_m_s: float = 1.5     # a planted foot faster than this has lifted, m/s
     return_s: float = 2.0              # time constant of the drift back to the measured position, seconds
     floor_window_s: float = 10.0       # the ground plane is learned over this many recent seconds
 
