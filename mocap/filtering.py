@@ -35,6 +35,17 @@ def _smoothing_factor(cutoff_hz: NDArray[np.float64] | float, dt_s: float) -> ND
     return 1.0 / (1.0 + tau / dt_s)
 
 
+def _measured(
+    points: NDArray[np.float64], update_mask: NDArray[np.bool_] | None
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """The points as floats, and which of them are measured this frame (finite and not gated out)."""
+    points = np.asarray(points, dtype=np.float64)
+    mask = np.isfinite(points).all(axis=-1)
+    if update_mask is not None:
+        mask &= update_mask
+    return points, mask
+
+
 class PointFilter:
     """One Euro on N 3D points at once; speed is each point's speed in m/s.
 
@@ -48,16 +59,10 @@ class PointFilter:
         self._speed: NDArray[np.float64] | None = None
         self._time_s: float | None = None
 
-    def reset(self) -> None:
-        self._value = self._speed = self._time_s = None
-
     def __call__(
         self, points: NDArray[np.float64], timestamp_s: float, update_mask: NDArray[np.bool_] | None = None
     ) -> NDArray[np.float64]:
-        points = np.asarray(points, dtype=np.float64)
-        mask = np.isfinite(points).all(axis=-1)
-        if update_mask is not None:
-            mask &= update_mask
+        points, mask = _measured(points, update_mask)
         if self._value is None or self._time_s is None:
             self._value = np.where(mask[:, None], points, np.nan)
             self._speed = np.zeros(len(points))
@@ -102,10 +107,7 @@ class TrendPointFilter:
     def __call__(
         self, points: NDArray[np.float64], timestamp_s: float, update_mask: NDArray[np.bool_] | None = None
     ) -> NDArray[np.float64]:
-        points = np.asarray(points, dtype=np.float64)
-        mask = np.isfinite(points).all(axis=-1)
-        if update_mask is not None:
-            mask &= update_mask
+        points, mask = _measured(points, update_mask)
         if self._value is None or self._velocity is None or self._speed is None or self._time_s is None:
             self._value = np.where(mask[:, None], points, np.nan)
             self._velocity = np.zeros_like(points)
