@@ -35,23 +35,8 @@ def _smoothing_factor(cutoff_hz: NDArray[np.float64] | float, dt_s: float) -> ND
     return 1.0 / (1.0 + tau / dt_s)
 
 
-def _measured(
-    points: NDArray[np.float64], update_mask: NDArray[np.bool_] | None
-) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    """The points as floats, and which of them are measured this frame (finite and not gated out)."""
-    points = np.asarray(points, dtype=np.float64)
-    mask = np.isfinite(points).all(axis=-1)
-    if update_mask is not None:
-        mask &= update_mask
-    return points, mask
-
-
-class PointFilter:
-    """One Euro on N 3D points at once; speed is each point's speed in m/s.
-
-    ``update_mask`` gates points by confidence: a point left out keeps its last filtered value
-    (and speed) instead of following a low-confidence measurement.
-    """
+class _PointFilterState:
+    """What both point filters keep: the filtered points, their speed and the last time."""
 
     def __init__(self, settings: OneEuroSettings) -> None:
         self.settings = settings
@@ -59,20 +44,43 @@ class PointFilter:
         self._speed: NDArray[np.float64] | None = None
         self._time_s: float | None = None
 
-    def __call__(
-        self, points: NDArray[np.float64], timestamp_s: float, update_mask: NDArray[np.bool_] | None = None
-    ) -> NDArray[np.float64]:
-        points, mask = _measured(points, update_mask)
+    def _advance(
+        self, points: NDArray[np.float64], timestamp_s: float, update_mask: NDArray[np.bool_] | None
+    ) -> tuple[NDArray[np.float64], float, NDArray[np.bool_], NDArray[np.bool_]] | None:
+        """(points, dt_s, first_seen, update) for this frame, or None on the first frame, whose
+        measured points become the value. ``first_seen``: measured now but never before;
+        ``update``: measured now and before; the rest hold."""
+        points = np.asarray(points, dtype=np.float64)
+        mask = np.isfinite(points).all(axis=-1)
+        if update_mask is not None:
+            mask &= update_mask
         if self._value is None or self._time_s is None:
             self._value = np.where(mask[:, None], points, np.nan)
             self._speed = np.zeros(len(points))
             self._time_s = timestamp_s
-            return self._value.copy()
+            return None
         dt_s = max(timestamp_s - self._time_s, 1e-3)
         self._time_s = timestamp_s
+        first_seen = mask & ~np.isfinite(self._value).all(axis=-1)
+        return points, dt_s, first_seen, mask & ~first_seen
+
+
+class PointFilter(_PointFilterState):
+    """One Euro on N 3D points at once; speed is each point's speed in m/s.
+
+    ``update_mask`` gates points by confidence: a point left out keeps its last filtered value
+    (and speed) instead of following a low-confidence measurement.
+    """
+
+    def __call__(
+        self, points: NDArray[np.float64], timestamp_s: float, update_mask: NDArray[np.bool_] | None = None
+    ) -> NDArray[np.float64]:
+        step = self._advance(points, timestamp_s, update_mask)
+        assert self._value is not None and self._speed is not None
+        if step is None:
+            return self._value.copy()
+        points, dt_s, first_seen, update = step
         previous = self._value
-        first_seen = mask & ~np.isfinite(previous).all(axis=-1)
-        update = mask & ~first_seen
         raw_speed = np.linalg.norm(points - previous, axis=-1) / dt_s
         alpha_d = _smoothing_factor(self.settings.d_cutoff_hz, dt_s)
         speed = np.where(update, self._speed + alpha_d * (np.nan_to_num(raw_speed) - self._speed), self._speed)
@@ -85,7 +93,7 @@ class PointFilter:
         return value.copy()
 
 
-class TrendPointFilter:
+class TrendPointFilter(_PointFilterState):
     """One Euro made to follow steady motion without lag: an alpha-beta filter on N 3D points.
 
     Each frame predicts ``value + velocity * dt``, then corrects toward the measurement by
@@ -98,26 +106,18 @@ class TrendPointFilter:
     """
 
     def __init__(self, settings: OneEuroSettings) -> None:
-        self.settings = settings
-        self._value: NDArray[np.float64] | None = None
+        super().__init__(settings)
         self._velocity: NDArray[np.float64] | None = None
-        self._speed: NDArray[np.float64] | None = None
-        self._time_s: float | None = None
 
     def __call__(
         self, points: NDArray[np.float64], timestamp_s: float, update_mask: NDArray[np.bool_] | None = None
     ) -> NDArray[np.float64]:
-        points, mask = _measured(points, update_mask)
-        if self._value is None or self._velocity is None or self._speed is None or self._time_s is None:
-            self._value = np.where(mask[:, None], points, np.nan)
-            self._velocity = np.zeros_like(points)
-            self._speed = np.zeros(len(points))
-            self._time_s = timestamp_s
+        step = self._advance(points, timestamp_s, update_mask)
+        assert self._value is not None and self._speed is not None
+        if step is None or self._velocity is None:
+            self._velocity = np.zeros_like(self._value)
             return self._value.copy()
-        dt_s = max(timestamp_s - self._time_s, 1e-3)
-        self._time_s = timestamp_s
-        first_seen = mask & ~np.isfinite(self._value).all(axis=-1)
-        update = mask & ~first_seen
+        points, dt_s, first_seen, update = step
         predicted = self._value + self._velocity * dt_s
         residual = np.where(update[:, None], np.nan_to_num(points - predicted), 0.0)
         alpha_d = _smoothing_factor(self.settings.d_cutoff_hz, dt_s)
