@@ -121,8 +121,9 @@ class Triangulator:
 
     def _undo_swaps(
         self, normalised: NDArray[np.float64], weights: NDArray[np.float64]
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
-        """The labelling (none or one view swapped) that the views agree on best.
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.float64]]:
+        """The labelling (none or one view swapped) that the views agree on best: its points,
+        weights, swapped views and triangulated joints.
 
         With two views, swapping either one gives the same agreement, mirrored; the
         candidate closest to the previous frame's joints wins, so labels stay put."""
@@ -142,7 +143,7 @@ class Triangulator:
         swapped = np.zeros(len(self.cameras), dtype=bool)
         if chosen[4] >= 0:
             swapped[chosen[4]] = True
-        return chosen[2], chosen[3], swapped
+        return chosen[2], chosen[3], swapped, chosen[1]
 
     def _distance_to_previous(self, points: NDArray[np.float64]) -> float:
         if self._previous is None:
@@ -156,10 +157,11 @@ class Triangulator:
         """``keypoints`` (C, J, 3) pixels + confidence; ``world_m`` (C, J, 3) optional monocular
         world landmarks per view (camera axes, metres) for the fallback."""
         normalised, weights = self.normalised(keypoints)
-        swapped = np.zeros(len(self.cameras), dtype=bool)
         if self.swap_check:
-            normalised, weights, swapped = self._undo_swaps(normalised, weights)
-        points = self._solve(normalised, weights)
+            normalised, weights, swapped, points = self._undo_swaps(normalised, weights)
+        else:
+            swapped = np.zeros(len(self.cameras), dtype=bool)
+            points = self._solve(normalised, weights)
         for _ in range(len(self.cameras) - 1):
             errors = self.reprojection_px(points, normalised)
             ratio = np.where(weights > 0, errors / self.max_error_px[:, None], 0.0)
