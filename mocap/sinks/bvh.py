@@ -74,7 +74,8 @@ class BvhWriter:
             raise MocapError(f"bad BVH units '{units}': use cm or m")
         self.path = path
         self._order = rotation_order if rotation_order == "auto" else rotation_order.upper()
-        self._orders: list[str] = []
+        self._orders: list[str] = []                               # per joint, as the header declares
+        self._order_groups: list[tuple[str, list[int]]] = []       # (order, joints using it)
         self._scale = UNITS_PER_METRE[units]
         self._frame_time_s = frame_time_s
         self._flush_every = flush_every
@@ -114,6 +115,10 @@ class BvhWriter:
             _gimbal_safe_order(skeleton, bone, children[bone]) if self._order == "auto" else self._order
             for bone in range(len(skeleton.names))
         ]
+        self._order_groups = [
+            (order, [bone for bone, bone_order in enumerate(self._orders) if bone_order == order])
+            for order in sorted(set(self._orders))
+        ]
         lines = ["HIERARCHY"]
 
         def emit(bone: int, depth: int) -> None:
@@ -149,8 +154,7 @@ class BvhWriter:
             self._first_s = pose.timestamp_s
         self._last_s = pose.timestamp_s
         angles = np.empty((len(self._orders), 3))
-        for order in set(self._orders):
-            bones = [bone for bone, bone_order in enumerate(self._orders) if bone_order == order]
+        for order, bones in self._order_groups:
             previous = None if self._previous_deg is None else self._previous_deg[bones]
             angles[bones] = continuous_euler(pose.local_rotations[bones], order, previous)
         self._previous_deg = angles
