@@ -23,9 +23,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mocap.frames import SkeletonPose
-from mocap.skeleton import BONE_INDEX
+from mocap.skeleton import BONE_INDEX, humanoid_skeleton
 
 _FEET = {side: (BONE_INDEX[f"{side}Foot"], BONE_INDEX[f"{side}Toes"]) for side in ("Left", "Right")}
+_LEG_CHAIN = humanoid_skeleton().chain_to([bone for pair in _FEET.values() for bone in pair])  # hips to toes
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,7 @@ class FootContact:
         s = self.settings
         dt_s = 0.0 if self._time_s is None else max(pose.timestamp_s - self._time_s, 1e-3)
         self._time_s = pose.timestamp_s
-        legs = pose.skeleton.chain_to([bone for pair in _FEET.values() for bone in pair])
-        joints = pose.skeleton.joint_positions(pose.local_rotations, pose.root_position_m, legs)
+        joints = pose.skeleton.joint_positions(pose.local_rotations, pose.root_position_m, _LEG_CHAIN)
         sole_below_ankle_m = -pose.skeleton.rest_offsets_m[_FEET["Left"][1], 1]
         soles = {side: min(float(joints[toes, 1]), float(joints[ankle, 1]) - sole_below_ankle_m)
                  for side, (ankle, toes) in _FEET.items()}
