@@ -40,6 +40,13 @@ class BvhClip:
     def index(self, name: str) -> int:
         return self.names.index(name)
 
+    def rest_positions(self) -> NDArray[np.float64]:
+        """Joint positions (joints, 3) of the OFFSET pose (no rotation), file units."""
+        positions = np.zeros((len(self.joints), 3))
+        for j, joint in enumerate(self.joints):
+            positions[j] = joint.offset + (positions[joint.parent] if joint.parent >= 0 else 0.0)
+        return positions
+
     def local_transforms(self) -> tuple[Rotation, NDArray[np.float64]]:
         """Per frame and joint: local rotations (frames x joints, flattened row-major) and
         translations (frames, joints, 3), file units."""

@@ -43,7 +43,7 @@ from mocap.frames import BodyPose, SkeletonPose
 from mocap.joint_limits import JointLimits
 from mocap.measure import BodyMeasurer
 from mocap.retarget import Retargeter, rig_facing
-from mocap.rigs import Rig, bvh_metres_per_unit, forward_kinematics, load_bvh_rig
+from mocap.rigs import Rig, bvh_metres_per_unit, bvh_rig, forward_kinematics
 from mocap.skeleton import humanoid_skeleton
 from mocap.smoothing import smooth_trajectories
 from mocap.solver import DirectionSolver
@@ -70,7 +70,7 @@ class ClipMotion:
     rig: Rig                              # the clip's own skeleton as a rig
     names: list[str]                      # clip joints, End Sites included
     parents: list[int]
-    rest_offsets: NDArray[np.float64]     # (clip joints, 3) OFFSETs, metres
+    rest_positions_m: NDArray[np.float64]  # (clip joints, 3) the OFFSET pose
     positions_m: NDArray[np.float64]      # (frames, clip joints, 3)
     rotations: NDArray[np.float64]        # (frames, clip joints, 4) world quaternions
     frame_time_s: float
@@ -89,16 +89,12 @@ def load_motion(path: Path, fps: float) -> ClipMotion:
     """A BVH clip resampled to about ``fps`` frames per second, in metres."""
     clip: BvhClip = read_bvh(path)
     positions, rotations = clip.forward_kinematics()
-    parents = [joint.parent for joint in clip.joints]
-    rest = np.zeros((len(clip.joints), 3))
-    for j, joint in enumerate(clip.joints):
-        rest[j] = joint.offset + (rest[joint.parent] if joint.parent >= 0 else 0.0)
+    rest = clip.rest_positions()
     metres_per_unit = bvh_metres_per_unit(float(np.ptp(rest[:, 1])))
     step = max(int(round(1.0 / (clip.frame_time_s * fps))), 1)
     quats = rotations.as_quat().reshape(len(clip.motion), len(clip.joints), 4)
-    offsets = np.stack([joint.offset for joint in clip.joints]) * metres_per_unit
-    return ClipMotion(load_bvh_rig(path), clip.names, parents, offsets, positions[::step] * metres_per_unit,
-                      quats[::step], clip.frame_time_s * step)
+    return ClipMotion(bvh_rig(clip, path), clip.names, [joint.parent for joint in clip.joints],
+                      rest * metres_per_unit, positions[::step] * metres_per_unit, quats[::step], clip.frame_time_s * step)
 
 
 def _unit(v: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -108,9 +104,7 @@ def _unit(v: NDArray[np.float64]) -> NDArray[np.float64]:
 def _rest_heel_offset(motion: ClipMotion, ankle: int, rest_up: NDArray[np.float64]) -> NDArray[np.float64]:
     """Heel relative to the ankle in the rest pose: level with the toe tip (a flat foot), a
     quarter of the foot's length behind the ankle."""
-    rest = np.zeros((len(motion.names), 3))
-    for joint, parent in enumerate(motion.parents):
-        rest[joint] = motion.rest_offsets[joint] + (rest[parent] if parent >= 0 else 0.0)
+    rest = motion.rest_positions_m
     foot = rest[motion.end_of(ankle)] - rest[ankle]
     drop = float(np.dot(foot, rest_up))
     forward = foot - drop * rest_up

@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
-from mocap.bvh_file import read_bvh
+from mocap.bvh_file import BvhClip, read_bvh
 from mocap.errors import MocapError
 from mocap.skeleton import BONE_NAMES
 from mocap.toml_files import read_toml
@@ -213,20 +213,22 @@ def bvh_humanoid_map(names: list[str]) -> dict[str, str]:
 
 def load_bvh_rig(path: Path) -> Rig:
     """A BVH skeleton as a rig (its OFFSET pose is its rest pose)."""
-    clip = read_bvh(path)
+    return bvh_rig(read_bvh(path), path)
+
+
+def bvh_rig(clip: BvhClip, path: Path) -> Rig:
+    """The skeleton of ``clip``, read from ``path``, as a rig in metres (see :func:`bvh_metres_per_unit`)."""
     names = clip.names
     bone_map = bvh_humanoid_map(names)
     if "Hips" not in bone_map:
         raise MocapError(f"rig {path}: no hips joint recognised (expected a joint named Hips)")
-    offsets = np.stack([joint.offset for joint in clip.joints])
+    rest = clip.rest_positions()
+    rest *= bvh_metres_per_unit(float(np.ptp(rest[:, 1])))
     world = []
-    for i, joint in enumerate(clip.joints):
+    for position in rest:
         matrix = np.eye(4)
-        matrix[:3, 3] = offsets[i] + (world[joint.parent][:3, 3] if joint.parent >= 0 else 0.0)
+        matrix[:3, 3] = position
         world.append(matrix)
-    metres_per_unit = bvh_metres_per_unit(float(np.ptp([m[1, 3] for m in world])))
-    for matrix in world:
-        matrix[:3, 3] *= metres_per_unit
     humanoid = {bone: names.index(joint) for bone, joint in bone_map.items()}
     return _rig_from_world(path.stem, names, [j.parent for j in clip.joints], world, humanoid)
 
