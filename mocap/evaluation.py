@@ -42,7 +42,7 @@ from mocap.foot_contact import FootContact
 from mocap.frames import BodyPose, SkeletonPose
 from mocap.joint_limits import JointLimits
 from mocap.measure import BodyMeasurer
-from mocap.retarget import Retargeter, rig_facing
+from mocap.retarget import DIRECTION_CHILD, Retargeter, rig_facing
 from mocap.rigs import Rig, bvh_metres_per_unit, bvh_rig, forward_kinematics
 from mocap.skeleton import humanoid_skeleton
 from mocap.smoothing import smooth_trajectories
@@ -53,11 +53,6 @@ EVALUATED_BONES = (
     "LeftUpperArm", "LeftLowerArm", "RightUpperArm", "RightLowerArm",
     "LeftUpperLeg", "LeftLowerLeg", "LeftFoot", "RightUpperLeg", "RightLowerLeg", "RightFoot",
 )
-_BONE_END = {"Spine": "Chest", "Chest": "Neck", "Neck": "Head",
-             "LeftUpperArm": "LeftLowerArm", "LeftLowerArm": "LeftHand",
-             "RightUpperArm": "RightLowerArm", "RightLowerArm": "RightHand",
-             "LeftUpperLeg": "LeftLowerLeg", "LeftLowerLeg": "LeftFoot", "LeftFoot": "LeftToes",
-             "RightUpperLeg": "RightLowerLeg", "RightLowerLeg": "RightFoot", "RightFoot": "RightToes"}
 CONTACT_HEIGHT_M = 0.05      # a foot (ankle) this close to its lowest height counts as planted ...
 CONTACT_SPEED_M_S = 0.25     # ... while it moves slower than this, metres per second
 CONTACT_FRAME_S = 1.0 / 30.0  # the evaluation rate the speed threshold is applied at
@@ -263,7 +258,7 @@ def evaluate(motion: ClipMotion, *, noise_m: float = 0.0, seed: int = 0, setting
     truth = motion.positions_m[:, [motion.names.index(name) for name in rig.joints]]
     errors = {}
     for bone in EVALUATED_BONES:
-        end = _BONE_END[bone]
+        end = DIRECTION_CHILD[bone]
         if bone not in rig.humanoid or end not in rig.humanoid:
             continue
         a, b = rig.humanoid[bone], rig.humanoid[end]

@@ -34,12 +34,9 @@ from mocap.skeleton import (
     humanoid_skeleton,
 )
 
-_CHILDREN: dict[str, list[str]] = {name: [] for name in BONE_NAMES}
-for _bone, _parent in HUMANOID_BONES:
-    if _parent is not None:
-        _CHILDREN[_parent].append(_bone)
+_PARENT: dict[str, str | None] = dict(HUMANOID_BONES)
 # The canonical child whose direction defines a bone's direction (the chain continues through it).
-_DIRECTION_CHILD = {
+DIRECTION_CHILD = {
     "Hips": "Spine", "Spine": "Chest", "Chest": "Neck", "Neck": "Head",
     "LeftShoulder": "LeftUpperArm", "LeftUpperArm": "LeftLowerArm", "LeftLowerArm": "LeftHand",
     "RightShoulder": "RightUpperArm", "RightUpperArm": "RightLowerArm", "RightLowerArm": "RightHand",
@@ -98,7 +95,7 @@ class Retargeter:
                 rotation, _ = Rotation.align_vectors([canonical_direction], [rig_direction])
                 alignment[bone] = rotation.as_matrix()
             elif kind == "parent":
-                parent = dict(HUMANOID_BONES)[bone]
+                parent = _PARENT[bone]
                 alignment[bone] = alignment.get(parent, np.eye(3)) if parent is not None else np.eye(3)
             else:
                 alignment[bone] = np.eye(3)
@@ -143,8 +140,8 @@ class Retargeter:
         chain: list[str] = []
         current = bone
         start = positions[self.rig.humanoid[bone]]
-        while current in _DIRECTION_CHILD:
-            current = _DIRECTION_CHILD[current]
+        while current in DIRECTION_CHILD:
+            current = DIRECTION_CHILD[current]
             chain.append(current)
             if current in self.rig.humanoid and np.linalg.norm(positions[self.rig.humanoid[current]] - start) > 1e-4:
                 return current, chain
