@@ -73,34 +73,30 @@ def _capture_options(function: Any) -> Any:
     ])
 
 
-def _config_from_options(options: dict[str, Any]) -> CaptureConfig:
-    config = load_config(Path(options["config_path"])) if options["config_path"] else CaptureConfig()
-    return config.with_overrides({
-        "source": {
-            "camera": _one_or_many(options["camera"]), "video": _one_or_many(options["video"]),
-            **{k: options[k] for k in ("images", "width", "height", "fps")},
-        },
-        "optics": {
-            "calib": options["calib"], "calib_camera": _one_or_many(options["calib_camera"]),
-            "horizontal_fov_deg": options["horizontal_fov_deg"], "pitch_deg": options["pitch_deg"],
-            "mirror": options["mirror"],
-        },
-        "estimator": {"model_complexity": options["model_complexity"]},
-        "multiview": {"max_skew_s": options["max_skew_s"]},
-        "vmc": {"address": options["vmc_address"], "rate_hz": options["vmc_rate"]},
-        "bvh": {"path": options["bvh_path"], "units": options["bvh_units"]},
-        "rig": {"path": options["rig_path"], "map": options["rig_map"]},
-        "capture": {"preview": options["preview"], "record_landmarks": options["record_landmarks"]},
-    })
-
-
-def _solve_config(options: dict[str, Any]) -> CaptureConfig:
+def _output_config(options: dict[str, Any]) -> CaptureConfig:
+    """The config file, if any, with the options every command shares (calibration, outputs, rig)."""
     config = load_config(Path(options["config_path"])) if options["config_path"] else CaptureConfig()
     return config.with_overrides({
         "optics": {"calib": options["calib"], "calib_camera": _one_or_many(options["calib_camera"])},
         "vmc": {"address": options["vmc_address"], "rate_hz": options["vmc_rate"]},
         "bvh": {"path": options["bvh_path"], "units": options["bvh_units"]},
         "rig": {"path": options["rig_path"], "map": options["rig_map"]},
+    })
+
+
+def _config_from_options(options: dict[str, Any]) -> CaptureConfig:
+    return _output_config(options).with_overrides({
+        "source": {
+            "camera": _one_or_many(options["camera"]), "video": _one_or_many(options["video"]),
+            **{k: options[k] for k in ("images", "width", "height", "fps")},
+        },
+        "optics": {
+            "horizontal_fov_deg": options["horizontal_fov_deg"], "pitch_deg": options["pitch_deg"],
+            "mirror": options["mirror"],
+        },
+        "estimator": {"model_complexity": options["model_complexity"]},
+        "multiview": {"max_skew_s": options["max_skew_s"]},
+        "capture": {"preview": options["preview"], "record_landmarks": options["record_landmarks"]},
     })
 
 
@@ -151,7 +147,7 @@ def solve(landmarks: str, smooth_hz: float | None, **options: Any) -> None:
     from mocap.capture import run_replay
     from mocap.landmarks_file import load_landmarks
 
-    config = replace(_solve_config(options), record_landmarks=None, preview=False)
+    config = replace(_output_config(options), record_landmarks=None, preview=False)
     if config.vmc.address is None and config.bvh.path is None:
         raise MocapError("choose an output: --bvh FILE and/or --vmc HOST:PORT")
     recording = load_landmarks(Path(landmarks))
