@@ -7,7 +7,6 @@ the same filters and solver (:func:`run_replay`).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -46,7 +45,7 @@ from mocap.sinks.vmc import VmcSender, parse_address
 from mocap.skeleton import BONE_NAMES
 from mocap.smoothing import smooth_bodies
 from mocap.solver import DirectionSolver
-from mocap.sources import CameraSource, FrameSource, ImageFolderSource, VideoFileSource
+from mocap.sources import FrameSource, open_sources
 from mocap.sync import SynchronizedSources
 
 Item = TypeVar("Item")
@@ -65,18 +64,11 @@ def open_source(config: CaptureConfig) -> FrameSource | SynchronizedSources:
     chosen = [kind for kind, given in (("camera", cameras), ("video", videos), ("images", settings.images)) if given]
     if len(chosen) != 1:
         raise MocapError("choose one kind of source: --camera INDEX, --video FILE (either may be repeated) or --images FOLDER")
-    if settings.images is not None:
-        return ImageFolderSource(Path(str(settings.images)), fps=settings.fps or 30.0)
-    clock_origin_s = time.monotonic()
-    with ExitStack() as opened:
-        sources: list[FrameSource] = []
-        for index in cameras:
-            sources.append(opened.enter_context(CameraSource(
-                index, width=settings.width, height=settings.height, fps=settings.fps, clock_origin_s=clock_origin_s
-            )))
-        for video in videos:
-            sources.append(opened.enter_context(VideoFileSource(Path(video))))
-        opened.pop_all()
+    sources = open_sources(
+        cameras=cameras, videos=[Path(video) for video in videos],
+        image_folders=[Path(str(settings.images))] if settings.images is not None else [],
+        width=settings.width, height=settings.height, fps=settings.fps,
+    )
     if len(sources) == 1:
         return sources[0]
     return SynchronizedSources(sources, max_skew_s=config.multiview.max_skew_s)

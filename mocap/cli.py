@@ -257,22 +257,20 @@ def _distance_m(first: Any, second: Any) -> float:
 
 
 def _calibration_sources(options: dict[str, Any]) -> list[Any]:
-    from contextlib import ExitStack
-
-    from mocap.sources import CameraSource, ImageFolderSource, VideoFileSource
+    from mocap.sources import open_sources
 
     kinds = [kind for kind in ("images", "video", "camera") if options[kind]]
     if len(kinds) != 1:
         raise MocapError("give the views as --images, --video or --camera (one kind, repeated once per camera)")
-    with ExitStack() as opened:
-        sources = [opened.enter_context(ImageFolderSource(Path(p), fps=1.0)) for p in options["images"]]
-        sources += [opened.enter_context(VideoFileSource(Path(p))) for p in options["video"]]
-        sources += [opened.enter_context(CameraSource(i)) for i in options["camera"]]
-        counts = {source.frame_count for source in sources if options["images"]}
-        if len(counts) > 1:
-            raise MocapError("the image folders hold different numbers of images: each camera needs one image per view, "
-                             "in the same order")
-        opened.pop_all()
+    sources = open_sources(
+        cameras=options["camera"], videos=[Path(p) for p in options["video"]],
+        image_folders=[Path(p) for p in options["images"]], fps=1.0 if options["images"] else None,
+    )
+    if len({source.frame_count for source in sources if options["images"]}) > 1:
+        for source in sources:
+            source.close()
+        raise MocapError("the image folders hold different numbers of images: each camera needs one image per view, "
+                         "in the same order")
     return sources
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 import cv2
@@ -153,3 +154,30 @@ def decode_all(source: FrameSource) -> list[Frame]:
     """Every frame of a finite source, decoded into memory."""
     with source:
         return list(source)
+
+
+def open_sources(
+    *,
+    cameras: Sequence[int] = (),
+    videos: Sequence[Path] = (),
+    image_folders: Sequence[Path] = (),
+    width: int | None = None,
+    height: int | None = None,
+    fps: float | None = None,
+) -> list[FrameSource]:
+    """Open every given source, image folders, then videos, then cameras; cameras share one clock,
+    so their frames can be matched by timestamp. If one fails, those already open are closed.
+
+    ``width``, ``height``, ``fps``: requested of cameras; ``fps`` is also image folders' rate (default 30)."""
+    clock_origin_s = time.monotonic()
+    with ExitStack() as opened:
+        sources: list[FrameSource] = [
+            opened.enter_context(ImageFolderSource(folder, fps=fps or 30.0)) for folder in image_folders
+        ]
+        sources += [opened.enter_context(VideoFileSource(video)) for video in videos]
+        sources += [
+            opened.enter_context(CameraSource(index, width=width, height=height, fps=fps, clock_origin_s=clock_origin_s))
+            for index in cameras
+        ]
+        opened.pop_all()
+    return sources
