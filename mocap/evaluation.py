@@ -8,7 +8,10 @@ Landmark synthesis (metres; "rest" axes are the clip's rest facing, turned with 
 - shoulders, elbows, wrists, hips, knees, ankles: the clip's upper-arm, forearm, hand,
   thigh, shin and foot joints; foot index: the toe's end (or the toe joint);
 - heel: where a flat foot's heel is in the rest pose (level with the toe tip, a quarter of the
-  foot's length behind the ankle), turned with the foot;
+  foot's length behind the ankle), kept in the plane of the shin and the foot (ankle -> toe
+  joint) as they turn. The plane, not the foot joint's own roll, because the dance clip's foot
+  joints are rolled 160-180 degrees about the shin (median), which no ankle can do and which
+  would put the heel on top of the foot;
 - hand: along wrist -> the hand's end (8 cm along the forearm if the hand has no length);
   index knuckle at its end and 25% of its length to the thumb side, pinky at 90% and 30% to
   the other side, thumb at 50% and 50% to the thumb side; the thumb side is the rest
@@ -74,9 +77,12 @@ class ClipMotion:
         """The clip joint a HumanBodyBones bone maps to."""
         return self.names.index(self.rig.joints[self.rig.humanoid[bone]])
 
+    def children(self, joint: int) -> list[int]:
+        return [i for i, parent in enumerate(self.parents) if parent == joint]
+
     def end_of(self, joint: int) -> int:
         """The end of the chain below ``joint``: its End Site, else its first child's end."""
-        children = [i for i, parent in enumerate(self.parents) if parent == joint]
+        children = self.children(joint)
         return self.end_of(children[0]) if children else joint
 
 
@@ -106,6 +112,15 @@ def _rest_heel_offset(motion: ClipMotion, ankle: int, rest_up: NDArray[np.float6
     return drop * rest_up - 0.25 * forward
 
 
+def _foot_frames(knee: NDArray[np.float64], ankle: NDArray[np.float64], toe: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(frames, 3, 3) frames of the shin-foot plane: columns along the foot (ankle -> toe joint),
+    toward the knee within the plane, and the plane's normal."""
+    along = _unit(toe - ankle)
+    shin_up = knee - ankle
+    toward_knee = _unit(shin_up - np.sum(shin_up * along, axis=-1, keepdims=True) * along)
+    return np.stack([along, toward_knee, np.cross(along, toward_knee)], axis=-1)
+
+
 def synthesize_landmarks(motion: ClipMotion) -> NDArray[np.float64]:
     """(frames, 33, 3) BlazePose landmarks in the clip's frame, metres (see the module docstring)."""
     position = motion.positions_m
@@ -121,8 +136,12 @@ def synthesize_landmarks(motion: ClipMotion) -> NDArray[np.float64]:
         ankle_joint = motion.joint(s + "Foot")
         ankle = position[:, ankle_joint]
         landmarks[:, L[f"{side}_foot_index"]] = position[:, motion.end_of(ankle_joint)]
-        landmarks[:, L[f"{side}_heel"]] = ankle + Rotation.from_quat(motion.rotations[:, ankle_joint]).apply(
-            _rest_heel_offset(motion, ankle_joint, rest_up))
+        knee_joint, toe_joint = motion.joint(s + "LowerLeg"), motion.children(ankle_joint)[0]
+        rest = motion.rest_positions_m
+        rest_frame = _foot_frames(rest[knee_joint], rest[ankle_joint], rest[toe_joint])
+        heel_in_frame = rest_frame.T @ _rest_heel_offset(motion, ankle_joint, rest_up)
+        frames = _foot_frames(position[:, knee_joint], ankle, position[:, toe_joint])
+        landmarks[:, L[f"{side}_heel"]] = ankle + frames @ heel_in_frame
         wrist = position[:, motion.joint(s + "Hand")]
         hand = position[:, motion.end_of(motion.joint(s + "Hand"))] - wrist
         short = np.linalg.norm(hand, axis=1) < 0.03

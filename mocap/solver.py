@@ -11,12 +11,13 @@ Directions per bone (rest values in the T-pose, internal frame: +X left, +Y up, 
   Neck            mid-shoulders -> mid-ears                  / shoulder line
   Head            ear line (right -> left ear)               / face up (mouth -> eyes)
   Upper/LowerLeg  hip -> knee, knee -> ankle                 / knee hinge axis
-  Foot            heel -> toe tip                            / knee hinge axis
+  Foot            heel -> toe tip                            / foot up (heel -> ankle)
   UpperArm        shoulder -> elbow                          / elbow hinge axis
   LowerArm        elbow -> wrist                             / thumb side of the hand (pinky -> index)
   Hand            wrist -> index/pinky midpoint              / thumb side of the hand
 Hinge axes come from the bend of the limb; as the limb straightens and the bend plane
-vanishes they blend toward an axis from the hand (arms) or the foot (legs). Knee hinges
+vanishes they blend toward an axis from the hand (arms) or the foot's sideways axis (legs:
+the normal of the heel, ankle and toe tip, which pointing the foot does not turn). Knee hinges
 that point clearly to the body's right are flipped (a backward bend is left to the joint limits).
 Shoulders (clavicles) and toes have no landmarks of their own and follow their parents.
 Everything is computed for all bones at once with array operations (well under 1 ms).
@@ -53,7 +54,7 @@ _MID_B = np.array([LANDMARK_INDEX[b] for _, b in MIDPOINTS.values()])
 # Secondary directions, computed once per frame by _secondary_vectors in this order.
 SECONDARY = ("hip_line", "shoulder_line", "spine_up", "torso_twist", "face_up",
              "left_thumb_side", "right_thumb_side", "left_elbow_hinge", "right_elbow_hinge",
-             "left_knee_hinge", "right_knee_hinge")
+             "left_knee_hinge", "right_knee_hinge", "left_foot_up", "right_foot_up")
 _SECONDARY_INDEX = {name: i for i, name in enumerate(SECONDARY)}
 
 
@@ -96,7 +97,7 @@ def _aims() -> list[BoneAim]:
             BoneAim(f"{bone_side}Hand", f"{s}_wrist", f"{s}_knuckles", f"{s}_thumb_side", (out_x, 0, 0), (0, 0, 1), hand),
             BoneAim(f"{bone_side}UpperLeg", f"{s}_hip", f"{s}_knee", f"{s}_knee_hinge", (0, -1, 0), (1, 0, 0), leg),
             BoneAim(f"{bone_side}LowerLeg", f"{s}_knee", f"{s}_ankle", f"{s}_knee_hinge", (0, -1, 0), (1, 0, 0), leg),
-            BoneAim(f"{bone_side}Foot", f"{s}_heel", f"{s}_foot_index", f"{s}_knee_hinge", (0, 0, 1), (1, 0, 0), foot),
+            BoneAim(f"{bone_side}Foot", f"{s}_heel", f"{s}_foot_index", f"{s}_foot_up", (0, 0, 1), (0, 1, 0), foot),
         ]
     return aims
 
@@ -146,7 +147,8 @@ def _secondary_vectors(p: NDArray[np.float64]) -> NDArray[np.float64]:
     elbow_hinges = _blended_hinges(upper_arms, p[sides("wrist")] - p[sides("elbow")], _cross(_unit(upper_arms), _unit(thumb_sides)))
     thighs = p[sides("knee")] - p[sides("hip")]
     toes = p[sides("foot_index")] - p[sides("heel")]
-    knee_hinges = _blended_hinges(thighs, p[sides("ankle")] - p[sides("knee")], _cross(_unit(toes), _unit(thighs)))
+    foot_ups = p[sides("ankle")] - p[sides("heel")]
+    knee_hinges = _blended_hinges(thighs, p[sides("ankle")] - p[sides("knee")], _cross(_unit(foot_ups), _unit(toes)))
     # A knee bends one way: its hinge points to the body's left, give or take a turned-out leg.
     # One that points clearly right (over 120 degrees from the hip line) is a knee seen bent
     # backward; flipping the axis lets the joint limits straighten it instead of twisting the
@@ -162,6 +164,7 @@ def _secondary_vectors(p: NDArray[np.float64]) -> NDArray[np.float64]:
         thumb_sides[0], thumb_sides[1],
         elbow_hinges[0], elbow_hinges[1],
         knee_hinges[0], knee_hinges[1],
+        foot_ups[0], foot_ups[1],
     ])
 
 

@@ -31,7 +31,7 @@ def test_round_trip_onto_the_clips_own_skeleton(walk) -> None:
     accuracy = evaluate(walk, settings=SolveSettings(mode="raw"))
     assert accuracy.mean_error_deg < 2.0
     for bone in ("LeftUpperArm", "LeftLowerArm", "RightUpperArm", "RightLowerArm",
-                 "LeftUpperLeg", "LeftLowerLeg", "RightUpperLeg", "RightLowerLeg"):
+                 "LeftUpperLeg", "LeftLowerLeg", "RightUpperLeg", "RightLowerLeg", "LeftFoot", "RightFoot"):
         assert accuracy.bone_error_deg[bone] < 0.5, bone
     assert accuracy.foot_skate_mm < 5.0
 
@@ -50,6 +50,24 @@ def test_live_filters_on_noisy_landmarks(walk) -> None:
     assert accuracy.lag_frames <= 1
     assert accuracy.body_jitter_cut > 4.0
     assert accuracy.foot_skate_mm < 8.0
+
+
+def test_pointing_a_foot_turns_the_foot_not_the_shin(walk) -> None:
+    """A foot pointed 50 degrees down on a straight leg: the foot follows, the knee stays unturned."""
+    landmarks = synthesize_landmarks(walk)[0].copy()
+    L = LANDMARK_INDEX
+    solver = DirectionSolver()
+    standing = solver.solve(BodyPose(0.0, landmarks, np.ones(33), True)).local
+    ankle = landmarks[L["left_ankle"]]
+    sideways = np.cross(landmarks[L["left_foot_index"]] - landmarks[L["left_heel"]], ankle - landmarks[L["left_heel"]])
+    point_down = Rotation.from_rotvec(np.radians(50.0) * sideways / np.linalg.norm(sideways))
+    for name in ("left_heel", "left_foot_index"):
+        landmarks[L[name]] = ankle + point_down.apply(landmarks[L[name]] - ankle)
+    pointed = solver.solve(BodyPose(0.0, landmarks, np.ones(33), True)).local
+    shin_change = pointed[BONE_INDEX["LeftLowerLeg"]] * standing[BONE_INDEX["LeftLowerLeg"]].inv()
+    foot_change = pointed[BONE_INDEX["LeftFoot"]] * standing[BONE_INDEX["LeftFoot"]].inv()
+    assert np.degrees(shin_change.magnitude()) < 1.0
+    assert np.degrees(foot_change.magnitude()) == pytest.approx(50.0, abs=1.0)
 
 
 def test_a_knee_seen_bent_backward_stays_straight(walk) -> None:
