@@ -236,6 +236,7 @@ class ClipAccuracy:
     bone_error_deg: dict[str, float]    # mean over frames, per evaluated bone
     jitter: float                       # mean |acceleration| of the solved joints, m/s^2
     jitter_unfiltered: float            # the same solved without filters, from the same landmarks
+    jitter_noise_free: float            # the same solved without filters from noise-free landmarks: the motion's own
     body_jitter: float                  # the same for the joints relative to the hips (the body's shape)
     body_jitter_unfiltered: float
     lag_frames: int                     # frame shift best matching the body's shape to the noise-free raw solve
@@ -250,6 +251,11 @@ class ClipAccuracy:
     @property
     def jitter_cut(self) -> float:
         return self.jitter_unfiltered / self.jitter
+
+    @property
+    def jitter_cut_ceiling(self) -> float:
+        """The cut a filter that removed the noise and kept the motion exactly would reach."""
+        return self.jitter_unfiltered / self.jitter_noise_free
 
     @property
     def body_jitter_cut(self) -> float:
@@ -293,7 +299,7 @@ def evaluate(motion: ClipMotion, *, noise_m: float = 0.0, seed: int = 0, setting
     lag = min(range(6), key=lambda k: float(np.mean((shape(solved)[k:] - shape(reference)[: len(reference) - k]) ** 2)))
     dt = motion.frame_time_s
     return ClipAccuracy(
-        errors, _jitter(solved, dt), _jitter(raw, dt), _jitter(shape(solved), dt), _jitter(shape(raw), dt),
+        errors, _jitter(solved, dt), _jitter(raw, dt), _jitter(reference, dt), _jitter(shape(solved), dt), _jitter(shape(raw), dt),
         lag, _foot_skate_mm(solved, truth, rig), result.live_ms_per_frame, result.ik_ms_per_frame,
     )
 
