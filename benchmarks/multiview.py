@@ -6,7 +6,8 @@
    against Pose2Sim's reference TRC (triangulated from OpenPose): mean distance over knees,
    ankles, elbows and wrists, with hips and shoulders beside them (and their steady offset).
    The same for Pose2Sim's own OpenPose keypoints through mocap's triangulation, and the
-   monocular path after rigid alignment to the reference, to show what stereo buys.
+   monocular path after rigid alignment to the reference, to show what stereo buys, and each
+   detector's 2D limb landmarks against the reference projected into each camera.
 
     .venv/bin/python benchmarks/multiview.py
 """
@@ -17,6 +18,7 @@ import itertools
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -30,7 +32,12 @@ from mocap.lifting import MonocularLifter
 from mocap.openpose import SKELETONS, read_camera
 from mocap.sources import VideoFileSource, decode_all
 from mocap.sync import FrameSet
-from mocap.trc import TRC_TO_CALIBRATION_AXES, landmark_errors_mm, read_trc
+from mocap.trc import (
+    POSE2SIM_MARKERS,
+    TRC_TO_CALIBRATION_AXES,
+    landmark_errors_mm,
+    read_trc,
+)
 from mocap.triangulation import Triangulator
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "multiview_pose2sim"
@@ -132,6 +139,21 @@ def openpose_keypoints(count: int) -> NDArray[np.float64]:
     return np.stack([read_camera(folder, SKELETONS["body25b"]) for folder in folders])
 
 
+def pixels_from_reference(keypoints: NDArray[np.float64], cameras: list, reference) -> list[float]:
+    """Per camera, the median distance (pixels) of the limb landmarks (``keypoints``: cameras,
+    frames, 33, 3) from the reference markers projected into that camera."""
+    medians = []
+    for camera, views in zip(cameras, keypoints):
+        distances = []
+        for landmark in (f"{side}_{joint}" for side in ("left", "right") for joint in LIMBS):
+            expected = reference.marker(POSE2SIM_MARKERS[landmark])[:, list(TRC_TO_CALIBRATION_AXES)]
+            projected, _ = cv2.projectPoints(expected.reshape(-1, 1, 3), camera.rotation_rodrigues, camera.translation_m,
+                                             camera.matrix, camera.distortion)
+            distances.append(np.linalg.norm(views[:, LANDMARK_INDEX[landmark], :2] - projected.reshape(-1, 2), axis=1))
+        medians.append(float(np.nanmedian(np.concatenate(distances))))
+    return medians
+
+
 def main() -> None:
     cameras = load_calibration(CALIB)
     reference = read_trc(REFERENCE)
@@ -141,7 +163,8 @@ def main() -> None:
     keypoints, world, observations = estimate(frames)
     print("\naccuracy against Pose2Sim's reference TRC (mean distance, mm):")
     print(f"  {'input':<28}{'views':<14}{'knees+ankles+elbows+wrists':>28}{'hips':>8}{'shoulders':>11}")
-    rows = [("MediaPipe (mocap)", keypoints, world), ("OpenPose (Pose2Sim's 2D)", openpose_keypoints(len(cameras)), None)]
+    openpose = openpose_keypoints(len(cameras))
+    rows = [("MediaPipe (mocap)", keypoints, world), ("OpenPose (Pose2Sim's 2D)", openpose, None)]
     for label, points_2d, world_3d in rows:
         for views in [(0, 1, 2, 3), *itertools.combinations(range(4), 2)]:
             result = summary(triangulated(points_2d, world_3d, cameras, views), reference)
@@ -151,6 +174,9 @@ def main() -> None:
     for landmark, marker in (("left_hip", "LHip"), ("right_hip", "RHip"), ("left_shoulder", "LShoulder"), ("right_shoulder", "RShoulder")):
         offset = steady_offset_mm(all_views, reference, landmark, marker)
         print(f"  steady offset of MediaPipe's {landmark} from Pose2Sim's (TRC X, Y up, Z; mm): {np.round(offset).astype(int)}")
+    print("\n2D limb landmarks against the reference projected into each camera (median pixels):")
+    for label, points_2d in (("MediaPipe", keypoints), ("OpenPose", openpose)):
+        print(f"  {label:<10}" + "".join(f"  camera {c + 1}: {px:5.1f}" for c, px in enumerate(pixels_from_reference(points_2d, cameras, reference))))
     print("\nmonocular path (one camera, MediaPipe world landmarks + intrinsics), rigidly aligned to the reference:")
     for c in range(4):
         whole, per_frame = monocular(observations[c], cameras[c], reference)

@@ -8,9 +8,12 @@ is planted when its lowest point (the toe joint, or the sole under the ankle) co
 ``contact_height_m`` of the ground while it moves slower than
 ``plant_speed_m_s`` horizontally; it lifts off when it rises above ``release_height_m`` or
 moves faster than ``release_speed_m_s``. While a foot is planted its ankle is anchored where
-it was planted and the root is shifted horizontally to keep it there (with both feet planted,
-the mean of their corrections). The shift is kept when feet lift (so the body never jumps)
-and eases back toward the measured position with time constant ``return_s`` seconds.
+it was planted: the root is shifted horizontally toward the anchors (with both feet planted,
+the mean of their corrections), then each planted leg is bent by two-bone IK (hip and knee,
+knee kept in its bend plane, foot orientation kept) so its ankle reaches its own anchor
+exactly. A foot further than ``max_pin_m`` from its anchor is released instead. The shift is
+kept when feet lift (so the body never jumps) and eases back toward the measured position with
+time constant ``return_s`` seconds.
 """
 
 from __future__ import annotations
@@ -21,11 +24,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.spatial.transform import Rotation
 
 from mocap.frames import SkeletonPose
-from mocap.skeleton import BONE_INDEX, humanoid_skeleton
+from mocap.skeleton import BONE_INDEX, Skeleton, humanoid_skeleton
 
 _FEET = {side: (BONE_INDEX[f"{side}Foot"], BONE_INDEX[f"{side}Toes"]) for side in ("Left", "Right")}
+_LEGS = {side: (BONE_INDEX[f"{side}UpperLeg"], BONE_INDEX[f"{side}LowerLeg"], BONE_INDEX[f"{side}Foot"]) for side in _FEET}
 _LEG_CHAIN = humanoid_skeleton().chain_to([bone for pair in _FEET.values() for bone in pair])  # hips to toes
 
 
@@ -37,6 +42,7 @@ class ContactSettings:
     release_height_m: float = 0.08     # a planted foot higher than this has lifted, metres
     plant_speed_m_s: float = 0.8       # horizontal ankle speed below which a low foot plants, m/s
     release_speed_m_s: float = 1.5     # a planted foot faster than this has lifted, m/s
+    max_pin_m: float = 0.05            # a planted ankle measured further than this from its anchor is released, metres
     return_s: float = 2.0              # time constant of the drift back to the measured position, seconds
     floor_window_s: float = 10.0       # the ground plane is learned over this many recent seconds
 
@@ -87,9 +93,59 @@ class FootContact:
         if corrections:
             self._offset_xz = np.mean(corrections, axis=0)
         if dt_s > 0:
-            self._offset_xz *= math.exp(-dt_s / s.return_s)
-            for side, (ankle, _) in _FEET.items():   # anchors follow the drift back, so feet stay consistent
+            drift = self._offset_xz * (math.exp(-dt_s / s.return_s) - 1.0)
+            self._offset_xz += drift
+            for side in _FEET:   # anchors follow the drift back, so feet stay consistent with the root
                 if self.planted[side]:
-                    self._anchor[side] = joints[ankle, [0, 2]] + self._offset_xz
+                    self._anchor[side] = self._anchor[side] + drift
         self._shift = np.array([self._offset_xz[0], max(-floor_y, -lowest), self._offset_xz[1]])
-        return replace(pose, root_position_m=pose.root_position_m + self._shift)
+        root = pose.root_position_m + self._shift
+        local = pose.local_rotations
+        for side, (ankle, _) in _FEET.items():
+            if self.planted[side] and np.linalg.norm(self._anchor[side] - joints[ankle, [0, 2]] - self._offset_xz) > s.max_pin_m:
+                self.planted[side] = False
+            if self.planted[side]:
+                local = _pin_ankle(pose.skeleton, local, root, _LEGS[side], self._anchor[side])
+        return replace(pose, root_position_m=root, local_rotations=local)
+
+
+def _between(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The smallest rotation matrix taking direction ``a`` to direction ``b``."""
+    a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)
+    axis = np.cross(a, b)
+    sine, cosine = float(np.linalg.norm(axis)), float(np.dot(a, b))
+    if sine < 1e-9:
+        return np.eye(3)
+    return Rotation.from_rotvec(axis / sine * math.atan2(sine, cosine)).as_matrix()
+
+
+def _pin_ankle(
+    skeleton: Skeleton, local: Rotation, root_m: NDArray[np.float64], leg: tuple[int, int, int], anchor_xz: NDArray[np.float64]
+) -> Rotation:
+    """``local`` with the hip and knee of ``leg`` (thigh, shin, foot bones) turned so the ankle
+    reaches ``anchor_xz`` at its own height: two-bone IK in the knee's current bend plane. The
+    foot keeps its world orientation."""
+    thigh, shin, foot = leg
+    world, positions = skeleton.forward_kinematics(local, root_m)
+    world_m = world.as_matrix()
+    hip, knee, ankle = positions[thigh], positions[shin], positions[foot]
+    target = np.array([anchor_xz[0], ankle[1], anchor_xz[1]])
+    thigh_m, shin_m = np.linalg.norm(skeleton.rest_offsets_m[shin]), np.linalg.norm(skeleton.rest_offsets_m[foot])
+    reach = np.clip(np.linalg.norm(target - hip), abs(thigh_m - shin_m) + 1e-6, thigh_m + shin_m - 1e-6)
+    along = (target - hip) / max(float(np.linalg.norm(target - hip)), 1e-9)
+    bend = knee - hip - np.dot(knee - hip, along) * along
+    if np.linalg.norm(bend) < 1e-6:   # a straight leg bends its knee forward
+        bend = world_m[thigh] @ np.array([0.0, 0.0, 1.0])
+        bend -= np.dot(bend, along) * along
+    bend /= np.linalg.norm(bend)
+    cosine = (thigh_m**2 + reach**2 - shin_m**2) / (2.0 * thigh_m * reach)
+    new_knee = hip + thigh_m * (cosine * along + math.sqrt(max(1.0 - cosine**2, 0.0)) * bend)
+    new_ankle = hip + reach * along
+    turn_thigh = _between(knee - hip, new_knee - hip)
+    thigh_world = turn_thigh @ world_m[thigh]
+    shin_world = _between(turn_thigh @ (ankle - knee), new_ankle - new_knee) @ turn_thigh @ world_m[shin]
+    matrices = local.as_matrix()
+    matrices[thigh] = world_m[skeleton.parents[thigh]].T @ thigh_world
+    matrices[shin] = thigh_world.T @ shin_world
+    matrices[foot] = shin_world.T @ world_m[foot]
+    return Rotation.from_matrix(matrices)

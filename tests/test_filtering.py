@@ -12,6 +12,9 @@ from mocap.filtering import (
     RotationFilter,
     TrendPointFilter,
 )
+from mocap.foot_contact import FootContact
+from mocap.frames import SkeletonPose
+from mocap.skeleton import BONE_INDEX, BONE_NAMES, humanoid_skeleton
 
 FPS = 30.0
 
@@ -88,3 +91,25 @@ def test_trend_filter_cuts_still_jitter_and_follows_steady_motion_without_lag() 
     plain_out = [plain(p, ti) for p, ti in zip(moving, t)][-1]
     assert abs(moving[-1, 0, 0] - trend_out[0, 0]) < 0.002
     assert moving[-1, 0, 0] - plain_out[0, 0] > 0.01
+
+
+def test_planted_feet_stay_put_when_one_leg_drifts() -> None:
+    """Both feet on the floor, the left leg's measurement drifts 7 mm a frame: the root shift
+    alone would leave each foot sliding half of that; leg IK holds both (what is left is the
+    slow drift back toward the measured position, ``return_s``)."""
+    skeleton = humanoid_skeleton()
+    contact = FootContact()
+    root = skeleton.rest_offsets_m[0].copy()
+    left_ankles, right_ankles, knee_bends = [], [], []
+    for frame in range(12):
+        local = np.tile([0.0, 0.0, 0.0, 1.0], (len(BONE_NAMES), 1))
+        local[BONE_INDEX["LeftUpperLeg"]] = Rotation.from_euler("x", -0.5 * frame, degrees=True).as_quat()
+        pose = contact(SkeletonPose(frame / 30.0, skeleton, root, Rotation.from_quat(local), tracked=True, skeleton_settled=True))
+        _, positions = skeleton.forward_kinematics(pose.local_rotations, pose.root_position_m)
+        left_ankles.append(positions[BONE_INDEX["LeftFoot"], [0, 2]])
+        right_ankles.append(positions[BONE_INDEX["RightFoot"], [0, 2]])
+        knee_bends.append(np.degrees(pose.local_rotations[BONE_INDEX["LeftLowerLeg"]].magnitude()))
+    assert contact.planted == {"Left": True, "Right": True}
+    for ankles in (left_ankles, right_ankles):
+        assert np.max(np.linalg.norm(np.diff(ankles, axis=0), axis=1)) < 0.001
+    assert knee_bends[-1] > 1.0     # the drifting leg bends to keep its foot where it was planted
