@@ -100,52 +100,62 @@ class FootContact:
                     self._anchor[side] = self._anchor[side] + drift
         self._shift = np.array([self._offset_xz[0], max(-floor_y, -lowest), self._offset_xz[1]])
         root = pose.root_position_m + self._shift
-        local = pose.local_rotations
         for side, (ankle, _) in _FEET.items():
             if self.planted[side] and np.linalg.norm(self._anchor[side] - joints[ankle, [0, 2]] - self._offset_xz) > s.max_pin_m:
                 self.planted[side] = False
+        if not any(self.planted.values()):
+            return replace(pose, root_position_m=root)
+        local = pose.local_rotations.as_matrix()
+        for side in _FEET:
             if self.planted[side]:
-                local = _pin_ankle(pose.skeleton, local, root, _LEGS[side], self._anchor[side])
-        return replace(pose, root_position_m=root, local_rotations=local)
+                _pin_ankle(pose.skeleton, local, root, _LEGS[side], self._anchor[side])
+        return replace(pose, root_position_m=root, local_rotations=Rotation.from_matrix(local))
 
 
 def _between(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The smallest rotation matrix taking direction ``a`` to direction ``b``."""
+    """The smallest rotation matrix taking direction ``a`` to direction ``b`` (Rodrigues)."""
     a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)
     axis = np.cross(a, b)
     sine, cosine = float(np.linalg.norm(axis)), float(np.dot(a, b))
     if sine < 1e-9:
         return np.eye(3)
-    return Rotation.from_rotvec(axis / sine * math.atan2(sine, cosine)).as_matrix()
+    k = axis / sine
+    cross_matrix = np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
+    return np.eye(3) + sine * cross_matrix + (1.0 - cosine) * cross_matrix @ cross_matrix
 
 
 def _pin_ankle(
-    skeleton: Skeleton, local: Rotation, root_m: NDArray[np.float64], leg: tuple[int, int, int], anchor_xz: NDArray[np.float64]
-) -> Rotation:
-    """``local`` with the hip and knee of ``leg`` (thigh, shin, foot bones) turned so the ankle
-    reaches ``anchor_xz`` at its own height: two-bone IK in the knee's current bend plane. The
-    foot keeps its world orientation."""
+    skeleton: Skeleton, local: NDArray[np.float64], root_m: NDArray[np.float64], leg: tuple[int, int, int],
+    anchor_xz: NDArray[np.float64],
+) -> None:
+    """Turns the hip and knee of ``leg`` (thigh, shin and foot bones, children of the root) in
+    ``local`` (bones, 3, 3) so the ankle reaches ``anchor_xz`` at its own height: two-bone IK
+    in the knee's current bend plane. The foot keeps its world orientation."""
     thigh, shin, foot = leg
-    world, positions = skeleton.forward_kinematics(local, root_m)
-    world_m = world.as_matrix()
-    hip, knee, ankle = positions[thigh], positions[shin], positions[foot]
+    offsets = skeleton.rest_offsets_m
+    hips_world = local[0]
+    thigh_world = hips_world @ local[thigh]
+    shin_world = thigh_world @ local[shin]
+    foot_world = shin_world @ local[foot]
+    hip = root_m + hips_world @ offsets[thigh]
+    knee = hip + thigh_world @ offsets[shin]
+    ankle = knee + shin_world @ offsets[foot]
     target = np.array([anchor_xz[0], ankle[1], anchor_xz[1]])
-    thigh_m, shin_m = np.linalg.norm(skeleton.rest_offsets_m[shin]), np.linalg.norm(skeleton.rest_offsets_m[foot])
-    reach = np.clip(np.linalg.norm(target - hip), abs(thigh_m - shin_m) + 1e-6, thigh_m + shin_m - 1e-6)
-    along = (target - hip) / max(float(np.linalg.norm(target - hip)), 1e-9)
+    thigh_m, shin_m = float(np.linalg.norm(offsets[shin])), float(np.linalg.norm(offsets[foot]))
+    distance = float(np.linalg.norm(target - hip))
+    reach = float(np.clip(distance, abs(thigh_m - shin_m) + 1e-6, thigh_m + shin_m - 1e-6))
+    along = (target - hip) / max(distance, 1e-9)
     bend = knee - hip - np.dot(knee - hip, along) * along
     if np.linalg.norm(bend) < 1e-6:   # a straight leg bends its knee forward
-        bend = world_m[thigh] @ np.array([0.0, 0.0, 1.0])
+        bend = thigh_world @ np.array([0.0, 0.0, 1.0])
         bend -= np.dot(bend, along) * along
     bend /= np.linalg.norm(bend)
     cosine = (thigh_m**2 + reach**2 - shin_m**2) / (2.0 * thigh_m * reach)
     new_knee = hip + thigh_m * (cosine * along + math.sqrt(max(1.0 - cosine**2, 0.0)) * bend)
     new_ankle = hip + reach * along
     turn_thigh = _between(knee - hip, new_knee - hip)
-    thigh_world = turn_thigh @ world_m[thigh]
-    shin_world = _between(turn_thigh @ (ankle - knee), new_ankle - new_knee) @ turn_thigh @ world_m[shin]
-    matrices = local.as_matrix()
-    matrices[thigh] = world_m[skeleton.parents[thigh]].T @ thigh_world
-    matrices[shin] = thigh_world.T @ shin_world
-    matrices[foot] = shin_world.T @ world_m[foot]
-    return Rotation.from_matrix(matrices)
+    new_thigh_world = turn_thigh @ thigh_world
+    new_shin_world = _between(turn_thigh @ (ankle - knee), new_ankle - new_knee) @ turn_thigh @ shin_world
+    local[thigh] = hips_world.T @ new_thigh_world
+    local[shin] = new_thigh_world.T @ new_shin_world
+    local[foot] = new_shin_world.T @ foot_world
