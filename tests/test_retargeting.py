@@ -49,7 +49,7 @@ def test_live_filters_on_noisy_landmarks(walk) -> None:
     assert accuracy.mean_error_deg < 5.0
     assert accuracy.lag_frames <= 1
     assert accuracy.body_jitter_cut > 4.0
-    assert accuracy.foot_skate_mm < 8.0
+    assert accuracy.foot_skate_mm < 5.0
 
 
 def test_pointing_a_foot_turns_the_foot_not_the_shin(walk) -> None:
