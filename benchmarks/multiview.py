@@ -109,6 +109,17 @@ def steady_offset_mm(points: NDArray[np.float64], reference, landmark: str, mark
     return 1000.0 * difference[[1, 2, 0]]     # calibration (X, Y, Z) -> TRC (X, Y, Z)
 
 
+def limbs_without_steady_offsets_mm(points: NDArray[np.float64], reference) -> float:
+    """Mean limb distance (mm) to the reference after taking away each joint's median offset:
+    what is left is frame-to-frame disagreement."""
+    distances = []
+    for landmark in (f"{side}_{joint}" for side in ("left", "right") for joint in LIMBS):
+        expected = reference.marker(POSE2SIM_MARKERS[landmark])[:, list(TRC_TO_CALIBRATION_AXES)]
+        difference = points[:, LANDMARK_INDEX[landmark]] - expected
+        distances.append(np.nanmean(np.linalg.norm(difference - np.nanmedian(difference, axis=0), axis=1)))
+    return 1000.0 * float(np.mean(distances))
+
+
 def rigid_align(source: NDArray[np.float64], target: NDArray[np.float64]) -> NDArray[np.float64]:
     """``source`` points (N, 3) moved by the rotation and translation that best fit ``target``."""
     ok = np.isfinite(source).all(axis=1) & np.isfinite(target).all(axis=1)
@@ -171,6 +182,8 @@ def main() -> None:
             names = "+".join(str(v + 1) for v in views)
             print(f"  {label:<28}{names:<14}{result['limbs']:>28.1f}{result['hips']:>8.1f}{result['shoulders']:>11.1f}")
     all_views = triangulated(keypoints, world, cameras, (0, 1, 2, 3))
+    print(f"  MediaPipe, all 4 views, each limb joint's steady offset taken away: "
+          f"{limbs_without_steady_offsets_mm(all_views, reference):.1f}")
     for landmark, marker in (("left_hip", "LHip"), ("right_hip", "RHip"), ("left_shoulder", "LShoulder"), ("right_shoulder", "RShoulder")):
         offset = steady_offset_mm(all_views, reference, landmark, marker)
         print(f"  steady offset of MediaPipe's {landmark} from Pose2Sim's (TRC X, Y up, Z; mm): {np.round(offset).astype(int)}")
