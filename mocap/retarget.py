@@ -11,9 +11,12 @@ carry non-identity rest rotations (glTF). Three rotations bridge that:
   and toes take their parent's; the torso, neck, head and clavicles keep their rest shape;
 - the rig's rest world rotation of the joint.
 
-A mapped joint's world rotation is ``facing^-1 * G_b * alignment_b * facing * rest_world``; an
-unmapped joint between mapped ones keeps its rest local rotation; bones the rig lacks (no neck,
-no shoulders) fold into their parents because only world rotations are imposed. Local rotations
+A mapped joint's world rotation is ``facing^-1 * G_b * alignment_b * facing * rest_world``. An
+unmapped neck joint (a lower or upper neck) whose parent and only child are mapped turns
+halfway between them, so the neck bends along its length (doing the same in the spine added
+jitter from the noisier hips and gained nothing); other unmapped joints keep their rest local
+rotation. Bones the rig lacks (no neck, no shoulders) fold into their parents because only
+world rotations are imposed. Local rotations
 follow as parent^-1 * child. The point between the rig's hip joints moves like the performer's,
 scaled by the ratio of leg lengths (hip joints above the floor), so strides match and feet stay
 on the floor; the rig's Hips joint keeps its rest offset from that point, turned with the pelvis.
@@ -45,6 +48,7 @@ DIRECTION_CHILD = {
 }
 _FEET = ("LeftFoot", "RightFoot", "LeftToes", "RightToes")
 MIN_VMC_OFFSET_M = 0.01
+_NECK_BONES = [BONE_INDEX[bone] for bone in ("Neck", "Head")]
 # How each bone's rest pose is brought to the T-pose: limbs fully (an A-pose arm is lifted),
 # feet only about the vertical (a rest foot is flat on the floor whatever its slope), hands and
 # toes as their parent; hips, spine and chest by the lines the solver aims them along (hip
@@ -109,7 +113,14 @@ class Retargeter:
         self._facing_inverse = self.facing.inv().as_matrix()
         self._aligned_rest = self._alignment @ self._rest_world          # alignment_b * facing * rest_world
         self._mapped_joints = np.flatnonzero(self._mapped_bone >= 0)
-        self._unmapped_joints = [j for j in range(len(rig.joints)) if self._mapped_bone[j] < 0]
+        unmapped = [j for j in range(len(rig.joints)) if self._mapped_bone[j] < 0]
+        children = {j: [c for c, parent in enumerate(rig.parents) if parent == j] for j in unmapped}
+        # Extra neck joints (a lower or upper neck): unmapped, between a mapped parent and one mapped neck or head.
+        between = [j for j in unmapped if rig.parents[j] >= 0 and self._mapped_bone[rig.parents[j]] >= 0
+                   and len(children[j]) == 1 and self._mapped_bone[children[j][0]] in _NECK_BONES]
+        self._between_joints = np.array(between, dtype=int)
+        self._between_children = np.array([children[j][0] for j in between], dtype=int)
+        self._unmapped_joints = [j for j in unmapped if j not in between]
         self._parent_or_root = np.array([max(parent, 0) for parent in rig.parents])
         self._canonical_parents = canonical.parents
         hips = rig.humanoid["Hips"]
@@ -146,6 +157,16 @@ class Retargeter:
             if current in self.rig.humanoid and np.linalg.norm(positions[self.rig.humanoid[current]] - start) > 1e-4:
                 return current, chain
         return None
+
+    def _turn_between_joints(self, world: NDArray[np.float64]) -> None:
+        """World rotations of the extra neck joints, halfway along the shortest arc between
+        keeping their rest pose to the parent and to the child, so a bend spreads over both
+        joints instead of folding at one."""
+        joints, children = self._between_joints, self._between_children
+        from_parent = world[self._parent_or_root[joints]] @ self._rest_local[joints]
+        from_child = world[children] @ np.transpose(self._rest_local[children], (0, 2, 1))
+        arc = Rotation.from_matrix(np.transpose(from_parent, (0, 2, 1)) @ from_child).as_rotvec()
+        world[joints] = from_parent @ Rotation.from_rotvec(0.5 * arc).as_matrix()
 
     def canonical_skeleton(self) -> Skeleton:
         """The canonical humanoid with this rig's proportions, in its T-pose (metres), for VMC:
@@ -195,6 +216,8 @@ class Retargeter:
         world = np.empty((len(self.rig.joints), 3, 3))
         mapped = self._mapped_joints
         world[mapped] = self._facing_inverse @ canonical_global[self._mapped_bone[mapped]] @ self._aligned_rest[mapped]
+        if len(self._between_joints):
+            self._turn_between_joints(world)
         for joint in self._unmapped_joints:   # parents first
             world[joint] = world[self.rig.parents[joint]] @ self._rest_local[joint]
         rig_local = np.transpose(world[self._parent_or_root], (0, 2, 1)) @ world

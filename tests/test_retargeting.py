@@ -15,7 +15,9 @@ from mocap.evaluation import SolveSettings, evaluate, load_motion, synthesize_la
 from mocap.frames import BodyPose
 from mocap.joint_limits import LIMITS, JointLimits
 from mocap.outliers import OutlierGuard
-from mocap.skeleton import BONE_INDEX
+from mocap.retarget import Retargeter
+from mocap.rigs import forward_kinematics
+from mocap.skeleton import BONE_INDEX, BONE_NAMES
 from mocap.solver import DirectionSolver
 
 WALK = "bvh/cmu/02_01_walk.bvh"
@@ -68,6 +70,26 @@ def test_pointing_a_foot_turns_the_foot_not_the_shin(walk) -> None:
     foot_change = pointed[BONE_INDEX["LeftFoot"]] * standing[BONE_INDEX["LeftFoot"]].inv()
     assert np.degrees(shin_change.magnitude()) < 1.0
     assert np.degrees(foot_change.magnitude()) == pytest.approx(50.0, abs=1.0)
+
+
+def test_a_nod_bends_the_whole_neck_of_a_rig_with_an_extra_neck_joint(walk) -> None:
+    """The CMU skeleton has Neck -> Neck1 -> Head with Neck1 unmapped: a 40-degree nod of the
+    head on a still neck turns Neck1 by half of it, not all at the head."""
+    retargeter = Retargeter(walk.rig)
+    local = Rotation.identity(len(BONE_NAMES))
+    nod = Rotation.from_euler("x", 40.0, degrees=True)
+    local = Rotation.concatenate([nod if bone == "Head" else local[i] for i, bone in enumerate(BONE_NAMES)])
+    rig_local, _ = retargeter.retarget(local, np.zeros(3), 0.9)
+    world, _ = forward_kinematics(walk.rig.parents, walk.rig.rest_offsets_m, rig_local)
+    neck, upper_neck, head = (walk.rig.joints.index(name) for name in ("Neck", "Neck1", "Head"))
+    rest_world, _ = walk.rig.rest_world()
+
+    def turned_deg(joint: int) -> float:
+        return float(np.degrees((world[joint] * rest_world[joint].inv()).magnitude()))
+
+    assert turned_deg(neck) == pytest.approx(0.0, abs=0.5)
+    assert turned_deg(upper_neck) == pytest.approx(20.0, abs=0.5)
+    assert turned_deg(head) == pytest.approx(40.0, abs=0.5)
 
 
 def test_a_knee_seen_bent_backward_stays_straight(walk) -> None:
