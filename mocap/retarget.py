@@ -165,8 +165,9 @@ class Retargeter:
         joints, children = self._between_joints, self._between_children
         from_parent = world[self._parent_or_root[joints]] @ self._rest_local[joints]
         from_child = world[children] @ np.transpose(self._rest_local[children], (0, 2, 1))
-        arc = Rotation.from_matrix(np.transpose(from_parent, (0, 2, 1)) @ from_child).as_rotvec()
-        world[joints] = from_parent @ Rotation.from_rotvec(0.5 * arc).as_matrix()
+        # The rotation part (polar factor) of the sum of two rotations is their geodesic midpoint.
+        u, _, vt = np.linalg.svd(from_parent + from_child)
+        world[joints] = u @ vt
 
     def canonical_skeleton(self) -> Skeleton:
         """The canonical humanoid with this rig's proportions, in its T-pose (metres), for VMC:
