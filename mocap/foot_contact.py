@@ -9,11 +9,12 @@ is planted when its lowest point (the toe joint, or the sole under the ankle) co
 ``plant_speed_m_s`` horizontally; it lifts off when it rises above ``release_height_m`` or
 moves faster than ``release_speed_m_s``. While a foot is planted its ankle is anchored where
 it was planted: the root is shifted horizontally toward the anchors (with both feet planted,
-the mean of their corrections), then each planted leg is bent by two-bone IK (hip and knee,
-knee kept in its bend plane, foot orientation kept) so its ankle reaches its own anchor
-exactly. A foot further than ``max_pin_m`` from its anchor is released instead. The shift is
-kept when feet lift (so the body never jumps) and eases back toward the measured position with
-time constant ``return_s`` seconds.
+the mean of their corrections), smoothed with time constant ``shift_smoothing_s`` so the legs'
+own noise, magnified by their length, does not shake the whole body; then each planted leg is
+bent by two-bone IK (hip and knee, knee kept in its bend plane, foot orientation kept) so its
+ankle reaches its own anchor exactly. A foot further than ``max_pin_m`` from its anchor is
+released instead. The shift is kept when feet lift (so the body never jumps) and eases back
+toward the measured position with time constant ``return_s`` seconds.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class ContactSettings:
     plant_speed_m_s: float = 0.8       # horizontal ankle speed below which a low foot plants, m/s
     release_speed_m_s: float = 1.5     # a planted foot faster than this has lifted, m/s
     max_pin_m: float = 0.05            # a planted ankle measured further than this from its anchor is released, metres
+    shift_smoothing_s: float = 0.1     # time constant of the root shift following the planted feet, seconds
     return_s: float = 2.0              # time constant of the drift back to the measured position, seconds
     floor_window_s: float = 10.0       # the ground plane is learned over this many recent seconds
 
@@ -91,7 +93,8 @@ class FootContact:
             if self.planted[side]:
                 corrections.append(self._anchor[side] - ankle_xz)
         if corrections:
-            self._offset_xz = np.mean(corrections, axis=0)
+            follow = 1.0 - math.exp(-dt_s / s.shift_smoothing_s) if dt_s > 0 else 1.0
+            self._offset_xz = self._offset_xz + follow * (np.mean(corrections, axis=0) - self._offset_xz)
         if dt_s > 0:
             drift = self._offset_xz * (math.exp(-dt_s / s.return_s) - 1.0)
             self._offset_xz += drift
