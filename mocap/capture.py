@@ -20,7 +20,7 @@ from mocap.config import CaptureConfig
 from mocap.errors import MocapError
 from mocap.estimation import MediaPipePoseEstimator, MultiCameraEstimator
 from mocap.filtering import BodyFilter, HoldThenRest, OneEuroSettings, RotationFilter
-from mocap.foot_contact import FootContact
+from mocap.foot_contact import ContactSettings, FootContact
 from mocap.frames import BodyPose
 from mocap.joint_limits import JointLimits
 from mocap.landmarks_file import LandmarkRecorder, LandmarkRecording
@@ -195,7 +195,7 @@ def build_pipeline(
             root=OneEuroSettings(filt.root_min_cutoff_hz, filt.root_beta),
             min_confidence=filt.min_confidence,
         ) if live_filters else None,
-        foot_contact=FootContact(),
+        foot_contact=FootContact(ContactSettings(lock_feet=filt.foot_locking)),
         rotation_filter=RotationFilter(OneEuroSettings(filt.rotation_min_cutoff_hz, filt.rotation_beta)) if live_filters else None,
         hold_then_rest=HoldThenRest(len(BONE_NAMES), hold_s=filt.hold_s, ease_s=filt.ease_to_rest_s),
         measurer=BodyMeasurer(),

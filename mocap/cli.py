@@ -45,6 +45,7 @@ _OUTPUT_OPTIONS = [
     click.option("--rig", "rig_path", type=str, help="Avatar to drive: .vrm, .glb/.gltf (with --rig-map) or .bvh skeleton."),
     click.option("--rig-map", type=str, help="Bone map for a glTF rig: TOML of HumanBodyBones = \"node name\" (see rigs/)."),
     click.option("--bvh-units", type=click.Choice(["cm", "m"]), help="BVH length unit (default cm)."),
+    click.option("--foot-lock/--no-foot-lock", default=None, help="Hold planted feet still (default on; off for slides and spins)."),
     click.option("--config", "config_path", type=str, help="TOML config file; options given here override it."),
     click.option("--progress/--no-progress", default=True, help="Progress bar for files."),
 ]
@@ -74,13 +75,15 @@ def _capture_options(function: Any) -> Any:
 
 
 def _output_config(options: dict[str, Any]) -> CaptureConfig:
-    """The config file, if any, with the options every command shares (calibration, outputs, rig)."""
+    """The config file, if any, with the options every command shares (calibration, outputs, rig,
+    foot locking)."""
     config = load_config(Path(options["config_path"])) if options["config_path"] else CaptureConfig()
     return config.with_overrides({
         "optics": {"calib": options["calib"], "calib_camera": _one_or_many(options["calib_camera"])},
         "vmc": {"address": options["vmc_address"], "rate_hz": options["vmc_rate"]},
         "bvh": {"path": options["bvh_path"], "units": options["bvh_units"]},
         "rig": {"path": options["rig_path"], "map": options["rig_map"]},
+        "filter": {"foot_locking": options["foot_lock"]},
     })
 
 

@@ -70,6 +70,7 @@ class FilterSettings:
     rotation_beta: float = 1.0           # Hz per rad/s
     hold_s: float = 0.5                  # seconds an untracked bone holds its last rotation
     ease_to_rest_s: float = 0.7          # then it eases to rest with this time constant, seconds
+    foot_locking: bool = True            # hold planted feet still (off: feet only kept above the floor, for slides and spins)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ _LEG_CHAIN = humanoid_skeleton().chain_to([bone for pair in _FEET.values() for b
 class ContactSettings:
     """Foot-contact thresholds, chosen on the CMU clips with benchmarks/retarget_accuracy.py."""
 
+    lock_feet: bool = True             # plant and hold feet (False: only the floor is applied)
     contact_height_m: float = 0.05     # a foot this close to the floor may be planted, metres
     release_height_m: float = 0.08     # a planted foot higher than this has lifted, metres
     plant_speed_m_s: float = 0.8       # horizontal ankle speed below which a low foot plants, m/s
@@ -87,7 +88,7 @@ class FootContact:
             if self.planted[side]:
                 self.planted[side] = low <= s.release_height_m and speed <= s.release_speed_m_s
             else:
-                self.planted[side] = low <= s.contact_height_m and speed <= s.plant_speed_m_s
+                self.planted[side] = s.lock_feet and low <= s.contact_height_m and speed <= s.plant_speed_m_s
                 if self.planted[side]:
                     self._anchor[side] = ankle_xz + self._offset_xz
             if self.planted[side]:

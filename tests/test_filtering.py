@@ -12,7 +12,7 @@ from mocap.filtering import (
     RotationFilter,
     TrendPointFilter,
 )
-from mocap.foot_contact import FootContact
+from mocap.foot_contact import ContactSettings, FootContact
 from mocap.frames import SkeletonPose
 from mocap.skeleton import BONE_INDEX, BONE_NAMES, humanoid_skeleton
 
@@ -113,3 +113,17 @@ def test_planted_feet_stay_put_when_one_leg_drifts() -> None:
     for ankles in (left_ankles, right_ankles):
         assert np.max(np.linalg.norm(np.diff(ankles, axis=0), axis=1)) < 0.001
     assert knee_bends[-1] > 1.0     # the drifting leg bends to keep its foot where it was planted
+
+
+def test_feet_are_not_held_with_locking_off() -> None:
+    skeleton = humanoid_skeleton()
+    contact = FootContact(ContactSettings(lock_feet=False))
+    left_ankles = []
+    for frame in range(12):
+        local = np.tile([0.0, 0.0, 0.0, 1.0], (len(BONE_NAMES), 1))
+        local[BONE_INDEX["LeftUpperLeg"]] = Rotation.from_euler("x", -0.5 * frame, degrees=True).as_quat()
+        pose = contact(SkeletonPose(frame / 30.0, skeleton, skeleton.rest_offsets_m[0], Rotation.from_quat(local), True, True))
+        _, positions = skeleton.forward_kinematics(pose.local_rotations, pose.root_position_m)
+        left_ankles.append(positions[BONE_INDEX["LeftFoot"], [0, 2]])
+    assert contact.planted == {"Left": False, "Right": False}
+    assert np.linalg.norm(left_ankles[-1] - left_ankles[0]) > 0.07   # the measured 11 steps of 7 mm

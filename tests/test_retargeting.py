@@ -181,3 +181,18 @@ def test_offline_smoothing_of_a_recording(demo_capture: DemoCapture, tmp_path: P
         return float(np.mean(np.linalg.norm(np.diff(wrists, 2, axis=0), axis=-1)))
 
     assert wrist_jitter(smooth) < 0.7 * wrist_jitter(live)
+
+
+def test_feet_slide_more_with_foot_locking_off(demo_capture: DemoCapture, tmp_path: Path) -> None:
+    """`mocap solve --no-foot-lock` (for slides and spins): the feet travel further than with the default lock."""
+    paths = {}
+    for name, flags in (("locked", []), ("free", ["--no-foot-lock"])):
+        output = tmp_path / f"{name}.bvh"
+        result = run_mocap("solve", str(demo_capture.landmarks_path), "--calib", str(DEMO_CALIBRATION),
+                           "--bvh", str(output), "--no-progress", *flags)
+        assert result.returncode == 0, result.stderr
+        clip = read_bvh(output)
+        positions, _ = clip.forward_kinematics()
+        feet = positions[:, [clip.index("LeftFoot"), clip.index("RightFoot")]][:, :, [0, 2]]
+        paths[name] = np.linalg.norm(np.diff(feet, axis=0), axis=-1).sum(axis=0)
+    assert np.all(paths["free"] > 1.05 * paths["locked"])
