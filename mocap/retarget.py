@@ -12,11 +12,11 @@ carry non-identity rest rotations (glTF). Three rotations bridge that:
 - the rig's rest world rotation of the joint.
 
 A mapped joint's world rotation is ``facing^-1 * G_b * alignment_b * facing * rest_world``. An
-unmapped neck joint (a lower or upper neck) whose parent and only child are mapped turns
-halfway between them, so the neck bends along its length (doing the same in the spine added
-jitter from the noisier hips and gained nothing); other unmapped joints keep their rest local
-rotation. Bones the rig lacks (no neck, no shoulders) fold into their parents because only
-world rotations are imposed. Local rotations
+unmapped neck joint (a lower or upper neck that is no humanoid bone of the rig, so not an
+UpperChest) whose parent and only child are mapped turns halfway between them, so the neck
+bends along its length (doing the same in the spine added jitter from the noisier hips and
+gained nothing); other unmapped joints keep their rest local rotation. Bones the rig lacks (no
+neck, no shoulders) fold into their parents because only world rotations are imposed. Local rotations
 follow as parent^-1 * child. The point between the rig's hip joints moves like the performer's,
 scaled by the ratio of leg lengths (hip joints above the floor), so strides match and feet stay
 on the floor; the rig's Hips joint keeps its rest offset from that point, turned with the pelvis.
@@ -115,8 +115,11 @@ class Retargeter:
         self._mapped_joints = np.flatnonzero(self._mapped_bone >= 0)
         unmapped = [j for j in range(len(rig.joints)) if self._mapped_bone[j] < 0]
         children = {j: [c for c, parent in enumerate(rig.parents) if parent == j] for j in unmapped}
-        # Extra neck joints (a lower or upper neck): unmapped, between a mapped parent and one mapped neck or head.
-        between = [j for j in unmapped if rig.parents[j] >= 0 and self._mapped_bone[rig.parents[j]] >= 0
+        # Extra neck joints (a lower or upper neck): no humanoid bone of the rig (an UpperChest is
+        # spine), between a mapped parent and one mapped neck or head.
+        humanoid_joints = set(rig.humanoid.values())
+        between = [j for j in unmapped if j not in humanoid_joints and rig.parents[j] >= 0
+                   and self._mapped_bone[rig.parents[j]] >= 0
                    and len(children[j]) == 1 and self._mapped_bone[children[j][0]] in _NECK_BONES]
         self._between_joints = np.array(between, dtype=int)
         self._between_children = np.array([children[j][0] for j in between], dtype=int)
