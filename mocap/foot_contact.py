@@ -153,6 +153,8 @@ def _pin_ankle(
     if np.linalg.norm(bend) < 1e-6:   # a straight leg bends its knee forward
         bend = thigh_world @ np.array([0.0, 0.0, 1.0])
         bend -= np.dot(bend, along) * along
+        if np.linalg.norm(bend) < 1e-6:
+            return
     bend /= np.linalg.norm(bend)
     cosine = (thigh_m**2 + reach**2 - shin_m**2) / (2.0 * thigh_m * reach)
     new_knee = hip + thigh_m * (cosine * along + math.sqrt(max(1.0 - cosine**2, 0.0)) * bend)
