@@ -44,6 +44,7 @@ DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "mult
 CALIB = DATA / "calibration" / "Calib_qualisys_converted.toml"
 REFERENCE = DATA / "reference_output_pose2sim" / "S00_P00_T01_BalancingTrial_0-100.trc"
 LIMBS = ("knee", "ankle", "elbow", "wrist")
+LIMB_LANDMARKS = tuple(f"{side}_{joint}" for side in ("left", "right") for joint in LIMBS)
 
 
 def throughput(frames: list[list], cameras: list) -> None:
@@ -109,13 +110,17 @@ def steady_offset_mm(points: NDArray[np.float64], reference, landmark: str, mark
     return 1000.0 * difference[[1, 2, 0]]     # calibration (X, Y, Z) -> TRC (X, Y, Z)
 
 
+def reference_points(reference, landmark: str) -> NDArray[np.float64]:
+    """The reference marker matching ``landmark``, (frames, 3) metres in the calibration's axes."""
+    return reference.marker(POSE2SIM_MARKERS[landmark])[:, list(TRC_TO_CALIBRATION_AXES)]
+
+
 def limbs_without_steady_offsets_mm(points: NDArray[np.float64], reference) -> float:
     """Mean limb distance (mm) to the reference after taking away each joint's median offset:
     what is left is frame-to-frame disagreement."""
     distances = []
-    for landmark in (f"{side}_{joint}" for side in ("left", "right") for joint in LIMBS):
-        expected = reference.marker(POSE2SIM_MARKERS[landmark])[:, list(TRC_TO_CALIBRATION_AXES)]
-        difference = points[:, LANDMARK_INDEX[landmark]] - expected
+    for landmark in LIMB_LANDMARKS:
+        difference = points[:, LANDMARK_INDEX[landmark]] - reference_points(reference, landmark)
         distances.append(np.nanmean(np.linalg.norm(difference - np.nanmedian(difference, axis=0), axis=1)))
     return 1000.0 * float(np.mean(distances))
 
@@ -156,10 +161,9 @@ def pixels_from_reference(keypoints: NDArray[np.float64], cameras: list, referen
     medians = []
     for camera, views in zip(cameras, keypoints):
         distances = []
-        for landmark in (f"{side}_{joint}" for side in ("left", "right") for joint in LIMBS):
-            expected = reference.marker(POSE2SIM_MARKERS[landmark])[:, list(TRC_TO_CALIBRATION_AXES)]
-            projected, _ = cv2.projectPoints(expected.reshape(-1, 1, 3), camera.rotation_rodrigues, camera.translation_m,
-                                             camera.matrix, camera.distortion)
+        for landmark in LIMB_LANDMARKS:
+            projected, _ = cv2.projectPoints(reference_points(reference, landmark).reshape(-1, 1, 3),
+                                             camera.rotation_rodrigues, camera.translation_m, camera.matrix, camera.distortion)
             distances.append(np.linalg.norm(views[:, LANDMARK_INDEX[landmark], :2] - projected.reshape(-1, 2), axis=1))
         medians.append(float(np.nanmedian(np.concatenate(distances))))
     return medians
