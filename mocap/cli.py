@@ -148,12 +148,15 @@ def capture(**options: Any) -> None:
 def solve(landmarks: str, smooth_hz: float | None, **options: Any) -> None:
     """Re-run lifting or triangulation, filtering and solving on a landmarks file (.npz)."""
     from mocap.capture import run_replay
-    from mocap.landmarks_file import load_landmarks
+    from mocap.landmarks_file import journal_path, load_landmarks
 
     config = replace(_output_config(options), record_landmarks=None, preview=False)
     if config.vmc.address is None and config.bvh.path is None:
         raise MocapError("choose an output: --bvh FILE and/or --vmc HOST:PORT")
     recording = load_landmarks(Path(landmarks))
+    if not Path(landmarks).is_file():
+        click.echo(f"mocap: note: {landmarks} was never finished (the capture was killed); using the "
+                   f"{recording.frame_count} frames saved in {journal_path(Path(landmarks))}", err=True)
     _report(config, lambda: run_replay(config, recording, progress=options["progress"], smooth_hz=smooth_hz))
 
 

@@ -12,6 +12,11 @@ Keys (see the README):
 
 A file may hold any subset of the 33 BlazePose joints in any order (another 2D detector's
 output); joints are matched by name and the rest are missing.
+
+While a capture records, its frames also go to a journal beside the file (``FILE.npz.journal``:
+the camera names and image sizes, then one keypoints, world and timestamps array per second or
+so, each as ``.npy`` data one after another), so a capture killed outright keeps what it saw:
+:func:`load_landmarks` reads the journal of a recording that was never finished.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from numpy.typing import NDArray
@@ -79,14 +85,40 @@ def save_landmarks(path: Path, recording: LandmarkRecording) -> None:
     os.replace(partial, path)
 
 
+def journal_path(path: Path) -> Path:
+    """Where the recording ``path`` keeps its journal until it is finished."""
+    return path.with_name(path.name + ".journal")
+
+
+def _read_journal(path: Path) -> LandmarkRecording:
+    """The complete chunks of an unfinished recording's journal (a chunk cut short ends it)."""
+    chunks = []
+    with open(journal_path(path), "rb") as file:
+        try:
+            cameras, sizes = np.load(file), np.load(file)
+            while True:
+                chunks.append((np.load(file), np.load(file), np.load(file)))
+        except (EOFError, ValueError, OSError):
+            pass
+    if not chunks:
+        raise MocapError(f"landmarks file {path} was never finished and its journal {journal_path(path)} holds no "
+                         "complete frames: record again")
+    keypoints, world, timestamps = (np.concatenate(parts, axis=axis) for parts, axis in zip(zip(*chunks), (1, 1, 0)))
+    return LandmarkRecording(keypoints, world, timestamps, tuple(str(name) for name in cameras),
+                             tuple((int(w), int(h)) for w, h in sizes))
+
+
 def _require(condition: bool, path: Path, problem: str) -> None:
     if not condition:
         raise MocapError(f"landmarks file {path}: {problem} (the layout is described in the README)")
 
 
 def load_landmarks(path: Path) -> LandmarkRecording:
-    """Read and check a landmarks file; problems raise :class:`MocapError` naming the key."""
+    """Read and check a landmarks file, or the journal of one never finished; problems raise
+    :class:`MocapError` naming the key."""
     if not path.is_file():
+        if journal_path(path).is_file():
+            return _read_journal(path)
         raise MocapError(f"landmarks file not found: {path}")
     try:
         with np.load(path, allow_pickle=False) as data:
@@ -127,16 +159,33 @@ def load_landmarks(path: Path) -> LandmarkRecording:
     )
 
 
-class LandmarkRecorder:
-    """Collects each frame's observations (one per camera) and writes the file when closed."""
+def _stacked(frames: list[list[PoseObservation]]) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Keypoints and world landmarks (cameras, frames, 33, 3) and timestamps (frames,) of ``frames``."""
+    nothing = np.full((NUM_POSE_LANDMARKS, 3), np.nan)
+    keypoints = np.array([[obs.keypoints for obs in frame] for frame in frames]).transpose(1, 0, 2, 3)
+    world = np.array([
+        [obs.world_m if obs.world_m is not None else nothing for obs in frame] for frame in frames
+    ]).transpose(1, 0, 2, 3)
+    return keypoints, world, np.array([frame[0].timestamp_s for frame in frames])
 
-    def __init__(self, path: Path, cameras: tuple[str, ...]) -> None:
+
+class LandmarkRecorder:
+    """Collects each frame's observations (one per camera) and writes the file when closed.
+
+    Every ``journal_frames`` frames also go to the journal (see the module doc), flushed to the
+    operating system, so they survive the process being killed (not a power cut); a finished
+    file replaces the journal."""
+
+    def __init__(self, path: Path, cameras: tuple[str, ...], *, journal_frames: int = 30) -> None:
         if path.suffix.lower() != ".npz":
             raise MocapError(f"landmarks file {path} must end in .npz")
         require_writable(path, "landmarks file")
         self.path = path
         self._cameras = cameras
         self._frames: list[list[PoseObservation]] = []
+        self._journal_frames = journal_frames
+        self._journal: BinaryIO | None = None
+        self._journaled = 0   # frames already in the journal
 
     @property
     def frames_recorded(self) -> int:
@@ -144,15 +193,25 @@ class LandmarkRecorder:
 
     def add(self, observations: list[PoseObservation]) -> None:
         self._frames.append(observations)
+        if len(self._frames) - self._journaled >= self._journal_frames:
+            self._write_journal()
+
+    def _write_journal(self) -> None:
+        if self._journal is None:
+            self._journal = open(journal_path(self.path), "wb")
+            np.save(self._journal, np.array(self._cameras))
+            np.save(self._journal, np.array([obs.image_size for obs in self._frames[0]], dtype=np.int32).reshape(-1, 2))
+        for array in _stacked(self._frames[self._journaled:]):
+            np.save(self._journal, array)
+        self._journal.flush()
+        self._journaled = len(self._frames)
 
     def close(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
         if not self._frames:
             return
-        nothing = np.full((NUM_POSE_LANDMARKS, 3), np.nan)
-        keypoints = np.array([[obs.keypoints for obs in frame] for frame in self._frames]).transpose(1, 0, 2, 3)
-        world = np.array([
-            [obs.world_m if obs.world_m is not None else nothing for obs in frame] for frame in self._frames
-        ]).transpose(1, 0, 2, 3)
-        timestamps = np.array([frame[0].timestamp_s for frame in self._frames])
+        keypoints, world, timestamps = _stacked(self._frames)
         sizes = tuple(obs.image_size for obs in self._frames[0])
         save_landmarks(self.path, LandmarkRecording(keypoints, world, timestamps, self._cameras, sizes))
+        journal_path(self.path).unlink(missing_ok=True)

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO, assert_one_line_error, run_mocap, shared
+from conftest import (
+    DEMO_CALIBRATION,
+    DEMO_VIDEO,
+    REPO,
+    assert_one_line_error,
+    run_mocap,
+    shared,
+)
 
+from mocap.bvh_file import read_bvh
 from mocap.calibrate import move_world, standing_person_world
 from mocap.calibration import load_calibration
 from mocap.conventions import LANDMARK_INDEX, mirrored_landmark_order
-from mocap.landmarks_file import LandmarkRecording, load_landmarks, save_landmarks
+from mocap.errors import MocapError
+from mocap.frames import PoseObservation
+from mocap.landmarks_file import (
+    LandmarkRecorder,
+    LandmarkRecording,
+    journal_path,
+    load_landmarks,
+    save_landmarks,
+)
 from mocap.multiview import world_alignment
 from mocap.trc import TRC_TO_CALIBRATION_AXES, landmark_errors_mm, read_trc
 from mocap.triangulation import Triangulator
@@ -162,3 +180,55 @@ def test_floor_from_a_standing_performer(openpose_recording: Path) -> None:
     hips = (points[:, LANDMARK_INDEX["left_hip"]] + points[:, LANDMARK_INDEX["right_hip"]]) / 2
     # Origin under the hips (median over the frames with the whole body; the performer moves about 0.7 m)
     assert np.linalg.norm(np.nanmedian(hips[:, [0, 2]], axis=0)) < 0.1
+
+
+def test_a_capture_killed_outright_keeps_its_landmarks(tmp_path: Path) -> None:
+    """SIGKILL in the middle of a recording: no .npz is written, but `mocap solve` reads the
+    frames the journal kept and writes a BVH of them."""
+    landmarks = tmp_path / "take.npz"
+    journal = tmp_path / "take.npz.journal"
+    capture = subprocess.Popen(
+        [sys.executable, "-m", "mocap", "capture", "--video", str(DEMO_VIDEO), "--calib", str(DEMO_CALIBRATION),
+         "--record-landmarks", str(landmarks), "--no-progress"],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120.0
+    while (not journal.exists() or journal.stat().st_size < 150_000) and time.monotonic() < deadline and capture.poll() is None:
+        time.sleep(0.05)
+    capture.kill()
+    capture.wait()
+    assert capture.returncode == -signal.SIGKILL, "the capture finished before it could be killed"
+    assert not landmarks.exists()
+    output = tmp_path / "take.bvh"
+    result = run_mocap("solve", str(landmarks), "--calib", str(DEMO_CALIBRATION), "--bvh", str(output), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert "was never finished" in result.stderr
+    frames = len(read_bvh(output).motion)
+    assert frames >= 30 and frames % 30 == 0   # whole journal chunks of 30 frames
+
+
+def test_a_journal_cut_short_by_a_crash_keeps_its_whole_chunks(tmp_path: Path) -> None:
+    path = tmp_path / "take.npz"
+    recorder = LandmarkRecorder(path, ("cam",), journal_frames=2)
+    for frame in range(5):
+        keypoints = np.full((33, 3), float(frame))
+        recorder.add([PoseObservation(frame / 30.0, (640, 480), keypoints, None)])
+    journal = journal_path(path)
+    journal.write_bytes(journal.read_bytes()[:-10])   # the second chunk's last array cut short
+    recording = load_landmarks(path)
+    assert recording.frame_count == 2 and recording.cameras == ("cam",) and recording.image_sizes == ((640, 480),)
+    assert np.array_equal(recording.keypoints[0, :, 0, 0], [0.0, 1.0])
+    journal.write_bytes(journal.read_bytes()[:100])
+    with pytest.raises(MocapError, match="never finished"):
+        load_landmarks(path)
+
+
+def test_a_finished_recording_replaces_its_journal(tmp_path: Path) -> None:
+    path = tmp_path / "take.npz"
+    recorder = LandmarkRecorder(path, ("cam",), journal_frames=2)
+    for frame in range(5):
+        recorder.add([PoseObservation(frame / 30.0, (640, 480), np.full((33, 3), float(frame)), None)])
+    assert journal_path(path).exists()
+    recorder.close()
+    assert not journal_path(path).exists()
+    assert load_landmarks(path).frame_count == 5
