@@ -103,9 +103,13 @@ def _read_journal(path: Path) -> LandmarkRecording:
     if not chunks:
         raise MocapError(f"landmarks file {path} was never finished and its journal {journal_path(path)} holds no "
                          "complete frames: record again")
-    keypoints, world, timestamps = (np.concatenate(parts, axis=axis) for parts, axis in zip(zip(*chunks), (1, 1, 0)))
-    return LandmarkRecording(keypoints, world, timestamps, tuple(str(name) for name in cameras),
-                             tuple((int(w), int(h)) for w, h in sizes))
+    try:
+        keypoints, world, timestamps = (np.concatenate(parts, axis=axis) for parts, axis in zip(zip(*chunks), (1, 1, 0)))
+        return LandmarkRecording(keypoints, world, timestamps, tuple(str(name) for name in cameras),
+                                 tuple((int(w), int(h)) for w, h in sizes))
+    except (ValueError, TypeError) as error:
+        raise MocapError(f"landmarks file {path} was never finished and its journal {journal_path(path)} "
+                         f"is not one mocap wrote ({error}): record again") from None
 
 
 def _require(condition: bool, path: Path, problem: str) -> None:
