@@ -117,15 +117,13 @@ class FootContact:
 
 
 def _between(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The smallest rotation matrix taking direction ``a`` to direction ``b`` (Rodrigues)."""
+    """The smallest rotation matrix taking direction ``a`` to direction ``b``."""
     a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)
     axis = np.cross(a, b)
     sine, cosine = float(np.linalg.norm(axis)), float(np.dot(a, b))
     if sine < 1e-9:
         return np.eye(3)
-    k = axis / sine
-    cross_matrix = np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
-    return np.eye(3) + sine * cross_matrix + (1.0 - cosine) * cross_matrix @ cross_matrix
+    return Rotation.from_rotvec(axis / sine * math.atan2(sine, cosine)).as_matrix()
 
 
 def _pin_ankle(
