@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from mocap.filtering import (
@@ -93,37 +94,37 @@ def test_trend_filter_cuts_still_jitter_and_follows_steady_motion_without_lag() 
     assert moving[-1, 0, 0] - plain_out[0, 0] > 0.01
 
 
-def test_planted_feet_stay_put_when_one_leg_drifts() -> None:
-    """Both feet on the floor, the left leg's measurement drifts 7 mm a frame: the root shift
-    alone would leave each foot sliding half of that; leg IK holds both (what is left is the
-    slow drift back toward the measured position, ``return_s``)."""
+def _drift_left_leg(contact: FootContact) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
+    """Standing, with the left leg's measurement swinging 0.5 degrees (7 mm at the ankle) a
+    frame for 12 frames through ``contact``: the left and right ankles' (x, z) each frame and
+    the left knee's final bend, degrees."""
     skeleton = humanoid_skeleton()
-    contact = FootContact()
-    root = skeleton.rest_offsets_m[0].copy()
-    left_ankles, right_ankles, knee_bends = [], [], []
-    for frame in range(12):
-        local = np.tile([0.0, 0.0, 0.0, 1.0], (len(BONE_NAMES), 1))
-        local[BONE_INDEX["LeftUpperLeg"]] = Rotation.from_euler("x", -0.5 * frame, degrees=True).as_quat()
-        pose = contact(SkeletonPose(frame / 30.0, skeleton, root, Rotation.from_quat(local), tracked=True, skeleton_settled=True))
-        _, positions = skeleton.forward_kinematics(pose.local_rotations, pose.root_position_m)
-        left_ankles.append(positions[BONE_INDEX["LeftFoot"], [0, 2]])
-        right_ankles.append(positions[BONE_INDEX["RightFoot"], [0, 2]])
-        knee_bends.append(np.degrees(pose.local_rotations[BONE_INDEX["LeftLowerLeg"]].magnitude()))
-    assert contact.planted == {"Left": True, "Right": True}
-    for ankles in (left_ankles, right_ankles):
-        assert np.max(np.linalg.norm(np.diff(ankles, axis=0), axis=1)) < 0.001
-    assert knee_bends[-1] > 1.0     # the drifting leg bends to keep its foot where it was planted
-
-
-def test_feet_are_not_held_with_locking_off() -> None:
-    skeleton = humanoid_skeleton()
-    contact = FootContact(ContactSettings(lock_feet=False))
-    left_ankles = []
+    left_ankles, right_ankles = [], []
     for frame in range(12):
         local = np.tile([0.0, 0.0, 0.0, 1.0], (len(BONE_NAMES), 1))
         local[BONE_INDEX["LeftUpperLeg"]] = Rotation.from_euler("x", -0.5 * frame, degrees=True).as_quat()
         pose = contact(SkeletonPose(frame / 30.0, skeleton, skeleton.rest_offsets_m[0], Rotation.from_quat(local), True, True))
         _, positions = skeleton.forward_kinematics(pose.local_rotations, pose.root_position_m)
         left_ankles.append(positions[BONE_INDEX["LeftFoot"], [0, 2]])
+        right_ankles.append(positions[BONE_INDEX["RightFoot"], [0, 2]])
+    knee_bend_deg = float(np.degrees(pose.local_rotations[BONE_INDEX["LeftLowerLeg"]].magnitude()))
+    return np.array(left_ankles), np.array(right_ankles), knee_bend_deg
+
+
+def test_planted_feet_stay_put_when_one_leg_drifts() -> None:
+    """Both feet on the floor, the left leg's measurement drifts 7 mm a frame: the root shift
+    alone would leave each foot sliding half of that; leg IK holds both (what is left is the
+    slow drift back toward the measured position, ``return_s``)."""
+    contact = FootContact()
+    left_ankles, right_ankles, knee_bend_deg = _drift_left_leg(contact)
+    assert contact.planted == {"Left": True, "Right": True}
+    for ankles in (left_ankles, right_ankles):
+        assert np.max(np.linalg.norm(np.diff(ankles, axis=0), axis=1)) < 0.001
+    assert knee_bend_deg > 1.0     # the drifting leg bends to keep its foot where it was planted
+
+
+def test_feet_are_not_held_with_locking_off() -> None:
+    contact = FootContact(ContactSettings(lock_feet=False))
+    left_ankles, _, _ = _drift_left_leg(contact)
     assert contact.planted == {"Left": False, "Right": False}
     assert np.linalg.norm(left_ankles[-1] - left_ankles[0]) > 0.07   # the measured 11 steps of 7 mm
