@@ -103,16 +103,15 @@ def triangulated(keypoints: NDArray[np.float64], world: NDArray[np.float64] | No
     ])
 
 
-def steady_offset_mm(points: NDArray[np.float64], reference, landmark: str, marker: str) -> NDArray[np.float64]:
-    """Median of (mocap - reference) for one joint, in the reference's Y-up axes (mm)."""
-    expected = reference.marker(marker)[:, list(TRC_TO_CALIBRATION_AXES)]
-    difference = np.nanmedian(points[:, LANDMARK_INDEX[landmark]] - expected, axis=0)
-    return 1000.0 * difference[[1, 2, 0]]     # calibration (X, Y, Z) -> TRC (X, Y, Z)
-
-
 def reference_points(reference, landmark: str) -> NDArray[np.float64]:
     """The reference marker matching ``landmark``, (frames, 3) metres in the calibration's axes."""
     return reference.marker(POSE2SIM_MARKERS[landmark])[:, list(TRC_TO_CALIBRATION_AXES)]
+
+
+def steady_offset_mm(points: NDArray[np.float64], reference, landmark: str) -> NDArray[np.float64]:
+    """Median of (mocap - reference) for one joint, in the reference's Y-up axes (mm)."""
+    difference = np.nanmedian(points[:, LANDMARK_INDEX[landmark]] - reference_points(reference, landmark), axis=0)
+    return 1000.0 * difference[[1, 2, 0]]     # calibration (X, Y, Z) -> TRC (X, Y, Z)
 
 
 def limbs_without_steady_offsets_mm(points: NDArray[np.float64], reference) -> float:
@@ -140,10 +139,8 @@ def monocular(observations: list[PoseObservation], camera, reference) -> tuple[f
     lifter = MonocularLifter(camera)
     points = np.stack([lifter.lift(o).joints_m for o in observations])
     expected = np.full_like(points, np.nan)
-    for landmark, marker in (("left_" + j, "L" + j.capitalize()) for j in LIMBS + ("hip", "shoulder")):
-        expected[:, LANDMARK_INDEX[landmark]] = reference.marker(marker)[:, list(TRC_TO_CALIBRATION_AXES)]
-    for landmark, marker in (("right_" + j, "R" + j.capitalize()) for j in LIMBS + ("hip", "shoulder")):
-        expected[:, LANDMARK_INDEX[landmark]] = reference.marker(marker)[:, list(TRC_TO_CALIBRATION_AXES)]
+    for landmark in (f"{side}_{joint}" for side in ("left", "right") for joint in LIMBS + ("hip", "shoulder")):
+        expected[:, LANDMARK_INDEX[landmark]] = reference_points(reference, landmark)
     whole = rigid_align(points.reshape(-1, 3), expected.reshape(-1, 3)).reshape(points.shape)
     per_frame = np.stack([rigid_align(p, e) for p, e in zip(points, expected)])
     return summary(whole, reference)["limbs"], summary(per_frame, reference)["limbs"]
@@ -188,8 +185,8 @@ def main() -> None:
     all_views = triangulated(keypoints, world, cameras, (0, 1, 2, 3))
     print(f"  MediaPipe, all 4 views, each limb joint's steady offset taken away: "
           f"{limbs_without_steady_offsets_mm(all_views, reference):.1f}")
-    for landmark, marker in (("left_hip", "LHip"), ("right_hip", "RHip"), ("left_shoulder", "LShoulder"), ("right_shoulder", "RShoulder")):
-        offset = steady_offset_mm(all_views, reference, landmark, marker)
+    for landmark in ("left_hip", "right_hip", "left_shoulder", "right_shoulder"):
+        offset = steady_offset_mm(all_views, reference, landmark)
         print(f"  steady offset of MediaPipe's {landmark} from Pose2Sim's (TRC X, Y up, Z; mm): {np.round(offset).astype(int)}")
     print("\n2D limb landmarks against the reference projected into each camera (median pixels):")
     for label, points_2d in (("MediaPipe", keypoints), ("OpenPose", openpose)):
