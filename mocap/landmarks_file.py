@@ -195,6 +195,11 @@ class LandmarkRecorder:
     def frames_recorded(self) -> int:
         return len(self._frames)
 
+    @property
+    def _image_sizes(self) -> tuple[tuple[int, int], ...]:
+        """Each camera's (width, height), pixels, as the first frame had them."""
+        return tuple(obs.image_size for obs in self._frames[0])
+
     def add(self, observations: list[PoseObservation]) -> None:
         self._frames.append(observations)
         if len(self._frames) - self._journaled >= self._journal_frames:
@@ -204,7 +209,7 @@ class LandmarkRecorder:
         if self._journal is None:
             self._journal = open(journal_path(self.path), "wb")
             np.save(self._journal, np.array(self._cameras))
-            np.save(self._journal, np.array([obs.image_size for obs in self._frames[0]], dtype=np.int32).reshape(-1, 2))
+            np.save(self._journal, np.array(self._image_sizes, dtype=np.int32).reshape(-1, 2))
         for array in _stacked(self._frames[self._journaled:]):
             np.save(self._journal, array)
         self._journal.flush()
@@ -216,6 +221,5 @@ class LandmarkRecorder:
         if not self._frames:
             return
         keypoints, world, timestamps = _stacked(self._frames)
-        sizes = tuple(obs.image_size for obs in self._frames[0])
-        save_landmarks(self.path, LandmarkRecording(keypoints, world, timestamps, self._cameras, sizes))
+        save_landmarks(self.path, LandmarkRecording(keypoints, world, timestamps, self._cameras, self._image_sizes))
         journal_path(self.path).unlink(missing_ok=True)
