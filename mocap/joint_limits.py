@@ -4,6 +4,13 @@ Each local rotation is split into twist (about the bone's own rest direction) an
 rest). Hinges (elbows, knees) bend only one way about their hinge axis and barely at all
 about the other swing axis; other joints have a cone of swing. Angles in degrees; the
 canonical frame is the T-pose (+X left, +Y up, +Z forward).
+
+The twist of a swing-twist split is not the bone's axial rotation once the swing is large: a
+thigh raised forward and then carried out to the side reads about 90 degrees of twist with
+none about its own axis (Codman's paradox), and a dancer's turned-out leg raised to the side
+reads 170. So the hips' twist limit widens with the swing, from ``twist_deg`` up to no limit
+over ``twist_widens_deg`` (swing, degrees); below that range it stops a leg spinning round its
+own axis when the landmarks are bad.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ class Limit:
     swing_deg: float                           # cone: |swing| at most this (hinges: about the off axis)
     hinge: tuple[float, float, float] | None = None   # hinge axis; bending allowed from 0 to hinge_max_deg
     hinge_max_deg: float = 0.0
+    twist_widens_deg: tuple[float, float] | None = None  # swings over which the twist limit grows to 180
 
 
 def _limits() -> dict[str, Limit]:
@@ -36,7 +44,7 @@ def _limits() -> dict[str, Limit]:
         table[f"{side}UpperArm"] = Limit((x, 0, 0), 110, 175)
         table[f"{side}LowerArm"] = Limit((x, 0, 0), 110, 15, hinge=(0, -x, 0), hinge_max_deg=160)
         table[f"{side}Hand"] = Limit((x, 0, 0), 40, 85)
-        table[f"{side}UpperLeg"] = Limit((0, -1, 0), 90, 140)
+        table[f"{side}UpperLeg"] = Limit((0, -1, 0), 90, 140, twist_widens_deg=(45, 90))
         table[f"{side}LowerLeg"] = Limit((0, -1, 0), 30, 10, hinge=(1, 0, 0), hinge_max_deg=160)
         table[f"{side}Foot"] = Limit((0, -1, 0), 40, 60)
         table[f"{side}Toes"] = Limit((0, 0, 1), 10, 60)
@@ -64,6 +72,8 @@ class JointLimits:
         self._is_hinge = np.array([l.hinge is not None for l in limits])
         self._hinge = np.array([l.hinge if l.hinge is not None else (0.0, 0.0, 0.0) for l in limits], dtype=np.float64)
         self._hinge_max = np.radians([l.hinge_max_deg for l in limits])
+        widening = np.array([l.twist_widens_deg or (360.0, 361.0) for l in limits])   # never reached: fixed limit
+        self._widen_from, self._widen_to = np.radians(widening).T
 
     def __call__(self, local: Rotation) -> Rotation:
         quats = local.as_quat()
@@ -77,7 +87,9 @@ class JointLimits:
         swing = (Rotation.from_quat(q) * twist.inv()).as_rotvec()
         twist_vector = twist.as_rotvec()
         twist_angle = np.sum(twist_vector * self._axis, axis=1)
-        twist_angle = np.clip(twist_angle, -self._twist, self._twist)
+        widened = np.clip((np.linalg.norm(swing, axis=1) - self._widen_from) / (self._widen_to - self._widen_from), 0.0, 1.0)
+        max_twist = self._twist + widened * (np.pi - self._twist)
+        twist_angle = np.clip(twist_angle, -max_twist, max_twist)
         # swing: a cone, or for hinges a one-way bend about the hinge axis plus a little off it
         bend = np.sum(swing * self._hinge, axis=1)
         off_axis = swing - bend[:, None] * self._hinge

@@ -108,6 +108,17 @@ def test_a_knee_seen_bent_backward_stays_straight(walk) -> None:
     assert np.degrees(knee_rotation.magnitude()) < 15.0       # straightened, not bent the other way
 
 
+def test_a_dancers_turned_out_leg_raised_to_the_side_keeps_its_shin() -> None:
+    """CMU's dance clip, frames 20-50: the right thigh swings 57-134 degrees with the knee bent
+    and turned out, which a swing-twist split reads as 94-180 degrees of twist. A fixed 90-degree
+    hip twist limit swung the shin 26 degrees off (and the foot 50 cm); the limit widens with swing."""
+    dance = load_motion(shared("bvh/cmu/05_06_dance.bvh"), fps=30.0)
+    raised = replace(dance, positions_m=dance.positions_m[20:50], rotations=dance.rotations[20:50])
+    accuracy = evaluate(raised, settings=SolveSettings(mode="raw"))
+    assert accuracy.bone_error_deg["RightUpperLeg"] < 0.5
+    assert accuracy.bone_error_deg["RightLowerLeg"] < 3.0
+
+
 def test_limits_hold_on_random_landmarks() -> None:
     """Whatever the landmarks say, knees and elbows never bend backward: in the parent bone's
     frame (T-pose: +Z forward) a shin never swings forward, a forearm never swings back."""
