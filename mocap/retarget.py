@@ -230,4 +230,5 @@ class Retargeter:
         hips_turn = canonical_global[0] @ self._alignment[self.rig.humanoid["Hips"]]
         root_faced = np.asarray(root_position_m, dtype=np.float64) * scale + hips_turn @ self._hips_from_hip_joints
         root_faced += np.array([self._hip_joints_xz[0], self._floor_y, self._hip_joints_xz[1]])
-        return Rotation.from_matrix(rig_local), self.facing.inv().apply(root_faced)
+        # products of rotation matrices (and polar factors): skip scipy's re-orthogonalisation
+        return Rotation.from_matrix(rig_local, assume_valid=True), self.facing.inv().apply(root_faced)

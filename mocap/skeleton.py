@@ -79,7 +79,7 @@ class Skeleton:
     ) -> tuple[Rotation, NDArray[np.float64]]:
         """Global rotations and joint positions (bones, 3) for one pose."""
         world, positions = self._world(local_rotations.as_matrix(), root_position_m, range(len(self.names)))
-        return Rotation.from_matrix(world), positions
+        return Rotation.from_matrix(world, assume_valid=True), positions   # products of rotations
 
     def joint_positions(
         self, local_rotations: Rotation, root_position_m: NDArray[np.float64], bones: list[int]

@@ -230,4 +230,5 @@ class DirectionSolver:
             tracked[bone] = tracked[self._parents[bone]]
         parent_matrices = np.concatenate([global_matrices, np.eye(3)[None]])[self._parent_or_identity]
         local_matrices = np.transpose(parent_matrices, (0, 2, 1)) @ global_matrices
-        return SolvedRotations(Rotation.from_matrix(local_matrices), tracked)
+        # orthonormal frames by construction: skip scipy's re-orthogonalisation (about 0.12 ms)
+        return SolvedRotations(Rotation.from_matrix(local_matrices, assume_valid=True), tracked)
