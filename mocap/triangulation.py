@@ -14,6 +14,11 @@ their least-squares solution. Then:
 - monocular fallback: joints no two views agree on take the monocular world landmarks of
   the camera that sees the body best, rotated into the world and translated onto the
   triangulated joints.
+- one camera alone: in a frame only one view sees the body (the performer stepped out of
+  the other's picture, or something covers it), the whole body comes from that view's
+  monocular world landmarks, its hips on the view's ray through the detected hips, as far
+  from that camera as the last triangulated hips were. The body keeps following the picture
+  across it; its distance from that camera holds until two views see it again.
 
 Points are in the calibration's world frame, metres.
 """
@@ -27,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mocap.calibration import CameraModel
-from mocap.conventions import mirrored_landmark_order
+from mocap.conventions import HIP_LANDMARKS, mirrored_landmark_order
 
 
 @dataclass(frozen=True)
@@ -157,6 +162,7 @@ class Triangulator:
         """``keypoints`` (C, J, 3) pixels + confidence; ``world_m`` (C, J, 3) optional monocular
         world landmarks per view (camera axes, metres) for the fallback."""
         normalised, weights = self.normalised(keypoints)
+        seen = weights.copy()
         if self.swap_check:
             normalised, weights, swapped, points = self._undo_swaps(normalised, weights)
         else:
@@ -181,8 +187,35 @@ class Triangulator:
         if views.sum() > 0:
             self._previous = points.copy()
         if world_m is not None:
-            points, confidence = self._fill_from_monocular(points, confidence, views, weights, world_m, swapped)
+            if views.sum() == 0:
+                points, confidence = self._from_one_view(normalised, seen, world_m)
+            else:
+                points, confidence = self._fill_from_monocular(points, confidence, views, weights, world_m, swapped)
         return Triangulation(points, views, mean_error, confidence, swapped)
+
+    def _monocular_body(self, view: int, world_m: NDArray[np.float64], swapped: bool = False) -> NDArray[np.float64]:
+        """One view's monocular world landmarks (J, 3) turned into the calibration's world axes."""
+        body_camera = world_m[view, self._mirror] if swapped else world_m[view]
+        return body_camera @ self.rotations[view]          # R^T v for every row: camera -> world axes
+
+    def _from_one_view(
+        self, normalised: NDArray[np.float64], seen: NDArray[np.float64], world_m: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The body of the one view that sees both hips (``seen``: per-view weights before
+        gating), hips placed on that view's ray at the last triangulated hips' distance
+        (see the module docstring); NaN when no view or several do, or nothing was triangulated yet."""
+        hips = list(HIP_LANDMARKS)
+        seeing = np.flatnonzero((seen[:, hips] > 0).all(axis=1) & np.isfinite(world_m).all(axis=(1, 2)))
+        nothing = np.full((seen.shape[1], 3), np.nan), np.zeros(seen.shape[1])
+        if len(seeing) != 1 or self._previous is None or not np.isfinite(self._previous[hips]).all():
+            return nothing
+        view = int(seeing[0])
+        centre = -self.rotations[view].T @ self.projections[view, :, 3]
+        ray = self.rotations[view].T @ np.append(normalised[view, hips].mean(axis=0), 1.0)
+        distance_m = float(np.linalg.norm(self._previous[hips].mean(axis=0) - centre))
+        body = self._monocular_body(view, world_m)
+        hips_m = centre + ray / np.linalg.norm(ray) * distance_m
+        return body - body[hips].mean(axis=0) + hips_m, seen[view]
 
     def _fill_from_monocular(
         self,
@@ -200,8 +233,7 @@ class Triangulator:
         if not missing.any() or missing.all() or not has_world.any():
             return points, confidence
         best = int(np.argmax(np.where(has_world, weights.sum(axis=1), -1.0)))
-        body_camera = world_m[best, self._mirror] if swapped[best] else world_m[best]
-        body_world = body_camera @ self.rotations[best]          # R^T v for every row: camera -> world axes
+        body_world = self._monocular_body(best, world_m, bool(swapped[best]))
         offset = np.mean(points[~missing] - body_world[~missing], axis=0)
         filled, filled_confidence = points.copy(), confidence.copy()
         filled[missing] = body_world[missing] + offset
