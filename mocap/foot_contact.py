@@ -113,7 +113,8 @@ class FootContact:
         for side in _FEET:
             if self.planted[side]:
                 _pin_ankle(pose.skeleton, local, root, _LEGS[side], self._anchor[side])
-        return replace(pose, root_position_m=root, local_rotations=Rotation.from_matrix(local, assume_valid=True))  # turned by rotations only
+        # turned by rotations only: skip scipy's re-orthogonalisation
+        return replace(pose, root_position_m=root, local_rotations=Rotation.from_matrix(local, assume_valid=True))
 
 
 def _between(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -8,7 +8,7 @@ canonical frame is the T-pose (+X left, +Y up, +Z forward).
 The twist of a swing-twist split is not the bone's axial rotation once the swing is large: a
 thigh raised forward and then carried out to the side reads about 90 degrees of twist with
 none about its own axis (Codman's paradox), and a dancer's turned-out leg raised to the side
-reads 170. So the hips' twist limit widens with the swing, from ``twist_deg`` up to no limit
+reads 170-180. So the hip joints' twist limit widens with the swing, from ``twist_deg`` up to no limit
 over ``twist_widens_deg`` (swing, degrees); below that range it stops a leg spinning round its
 own axis when the landmarks are bad.
 """
