@@ -130,13 +130,9 @@ def test_two_videos_are_triangulated_and_recorded(two_view_capture: tuple[subpro
     assert mean_error_mm(points) < 60.0
 
 
-def test_a_camera_losing_the_performer_hands_the_body_to_the_other(
-    two_view_capture: tuple[subprocess.CompletedProcess[str], Path],
-) -> None:
-    """Camera 4 loses the performer for half a second (frames 40-69 blanked): camera 1's
-    monocular body carries on, its hips on camera 1's ray at the last triangulated distance,
-    near where both cameras put it, instead of the frames being lost."""
-    _, folder = two_view_capture
+def _with_camera_4_blanked(folder: Path, blanked: slice) -> tuple[np.ndarray, np.ndarray]:
+    """The two-view take's joints triangulated as recorded, and again with camera 4 seeing
+    nobody in the ``blanked`` frames (world landmarks passed for the monocular fallback)."""
     recording = load_landmarks(folder / "take.npz")
     assert recording.world_m is not None
     by_name = {c.name: c for c in load_calibration(shared(CALIB))}
@@ -146,20 +142,43 @@ def test_a_camera_losing_the_performer_hands_the_body_to_the_other(
         triangulator = Triangulator(cameras)
         return np.stack([triangulator.triangulate(keypoints[:, f], world_m[:, f]).points_m for f in range(recording.frame_count)])
 
-    both = triangulate(recording.keypoints, recording.world_m)
     keypoints, world_m = recording.keypoints.copy(), recording.world_m.copy()
-    keypoints[1, 40:70] = np.nan
-    keypoints[1, 40:70, :, 2] = 0.0
-    world_m[1, 40:70] = np.nan
-    one_camera = triangulate(keypoints, world_m)
-    gap = slice(40, 70)
-    assert np.isfinite(one_camera[gap]).all()
+    keypoints[1, blanked] = np.nan
+    keypoints[1, blanked, :, 2] = 0.0
+    world_m[1, blanked] = np.nan
+    return triangulate(recording.keypoints, recording.world_m), triangulate(keypoints, world_m)
+
+
+def _hips_apart_m(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     hips = [LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]]
-    hips_apart_m = np.linalg.norm(one_camera[gap][:, hips].mean(axis=1) - both[gap][:, hips].mean(axis=1), axis=1)
-    assert hips_apart_m.mean() < 0.1
+    return np.linalg.norm(a[:, hips].mean(axis=1) - b[:, hips].mean(axis=1), axis=1)
+
+
+def test_a_camera_losing_the_performer_hands_the_body_to_the_other(
+    two_view_capture: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    """Camera 4 loses the performer for half a second (frames 40-69 blanked): camera 1's
+    monocular body carries on, its hips on camera 1's ray at the last triangulated distance,
+    near where both cameras put it, instead of the frames being lost."""
+    gap = slice(40, 70)
+    both, one_camera = _with_camera_4_blanked(two_view_capture[1], gap)
+    assert np.isfinite(one_camera[gap]).all()
+    assert _hips_apart_m(one_camera[gap], both[gap]).mean() < 0.1
     limbs = [LANDMARK_INDEX[f"{side}_{joint}"] for side in ("left", "right") for joint in LIMB_JOINTS]
     assert np.linalg.norm(one_camera[gap][:, limbs] - both[gap][:, limbs], axis=2).mean() < 0.2
     assert np.allclose(one_camera[:40], both[:40], equal_nan=True)
+
+
+def test_a_take_seen_first_by_one_camera_starts_at_once(
+    two_view_capture: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    """Camera 4 sees nobody for the first 20 frames: camera 1's monocular body, placed by the
+    monocular path's projection fit, starts the take; triangulation takes over at frame 20."""
+    start = slice(0, 20)
+    both, one_camera = _with_camera_4_blanked(two_view_capture[1], start)
+    assert np.isfinite(one_camera[start]).all()
+    assert _hips_apart_m(one_camera[start], both[start]).mean() < 0.25
+    assert np.allclose(one_camera[20:], both[20:], equal_nan=True)
 
 
 def test_recording_replays_to_the_same_bvh(two_view_capture: tuple[subprocess.CompletedProcess[str], Path]) -> None:
