@@ -8,6 +8,8 @@
    The same for Pose2Sim's own OpenPose keypoints through mocap's triangulation, and the
    monocular path after rigid alignment to the reference, to show what stereo buys, and each
    detector's 2D limb landmarks against the reference projected into each camera.
+3. One camera alone: cameras 1 + 4 with camera 4 blanked for half a second mid-take and for
+   the first 20 frames, against the same frames triangulated from both.
 
     .venv/bin/python benchmarks/multiview.py
 """
@@ -166,6 +168,26 @@ def pixels_from_reference(keypoints: NDArray[np.float64], cameras: list, referen
     return medians
 
 
+def one_camera_alone(keypoints: NDArray[np.float64], world: NDArray[np.float64], cameras: list) -> None:
+    """Cameras 1 + 4, camera 4 blanked in some frames: how far camera 1 alone puts the hips and
+    limbs from where both cameras put them."""
+    views = (0, 3)
+    both = triangulated(keypoints, world, cameras, views)
+    hips = [LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]]
+    limbs = [LANDMARK_INDEX[name] for name in LIMB_LANDMARKS]
+    print("\none camera alone (cameras 1 + 4, camera 4 blanked), against both cameras (mm):")
+    for label, blanked in (("half a second mid-take", slice(40, 70)), ("the first 20 frames", slice(0, 20))):
+        lost_keypoints, lost_world = keypoints.copy(), world.copy()
+        lost_keypoints[3, blanked] = np.nan
+        lost_keypoints[3, blanked, :, 2] = 0.0
+        lost_world[3, blanked] = np.nan
+        alone = triangulated(lost_keypoints, lost_world, cameras, views)[blanked]
+        hips_apart = 1000.0 * np.linalg.norm(alone[:, hips].mean(axis=1) - both[blanked][:, hips].mean(axis=1), axis=1)
+        limbs_apart = 1000.0 * np.linalg.norm(alone[:, limbs] - both[blanked][:, limbs], axis=2)
+        print(f"  {label:<24} frames with a body {np.isfinite(alone[:, hips]).all(axis=(1, 2)).sum()}/{len(alone)}, "
+              f"hips {hips_apart.mean():.0f} (most {hips_apart.max():.0f}), limbs {limbs_apart.mean():.0f}")
+
+
 def main() -> None:
     cameras = load_calibration(CALIB)
     reference = read_trc(REFERENCE)
@@ -195,6 +217,7 @@ def main() -> None:
     for c in range(4):
         whole, per_frame = monocular(observations[c], cameras[c], reference)
         print(f"  camera {c + 1}: limbs {whole:.1f} mm with one alignment for the take, {per_frame:.1f} mm aligned per frame")
+    one_camera_alone(keypoints, world, cameras)
 
 
 if __name__ == "__main__":
