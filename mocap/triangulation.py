@@ -217,12 +217,13 @@ class Triangulator:
         if self._previous is None or not np.isfinite(self._previous[hips]).all():
             used = seen[view] > 0     # normalised image coordinates: the camera matrix is the identity
             placement = solve_camera_translation(world_m[view, used], normalised[view, used], seen[view, used], np.eye(3))
-            return (world_m[view] + placement - translation) @ rotation, seen[view]    # camera -> world: R^T (p - t)
-        centre = -rotation.T @ translation
-        ray = rotation.T @ np.append(normalised[view, hips].mean(axis=0), 1.0)
-        distance_m = float(np.linalg.norm(self._previous[hips].mean(axis=0) - centre))
+            hips_m = (world_m[view, hips].mean(axis=0) + placement - translation) @ rotation   # camera -> world: R^T (p - t)
+        else:
+            centre = -rotation.T @ translation
+            ray = rotation.T @ np.append(normalised[view, hips].mean(axis=0), 1.0)
+            distance_m = float(np.linalg.norm(self._previous[hips].mean(axis=0) - centre))
+            hips_m = centre + ray / np.linalg.norm(ray) * distance_m
         body = self._monocular_body(view, world_m)
-        hips_m = centre + ray / np.linalg.norm(ray) * distance_m
         return body - body[hips].mean(axis=0) + hips_m, seen[view]
 
     def _fill_from_monocular(
