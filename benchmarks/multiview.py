@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from mocap.calibration import load_calibration
 from mocap.capture import build_pipeline, make_lifter
 from mocap.config import CaptureConfig
-from mocap.conventions import LANDMARK_INDEX, NUM_POSE_LANDMARKS
+from mocap.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDMARKS
 from mocap.estimation import MediaPipePoseEstimator, MultiCameraEstimator
 from mocap.frames import PoseObservation
 from mocap.lifting import MonocularLifter
@@ -173,7 +173,7 @@ def one_camera_alone(keypoints: NDArray[np.float64], world: NDArray[np.float64],
     limbs from where both cameras put them."""
     views = (0, 3)
     both = triangulated(keypoints, world, cameras, views)
-    hips = [LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]]
+    hips = list(HIP_LANDMARKS)
     limbs = [LANDMARK_INDEX[name] for name in LIMB_LANDMARKS]
     print("\none camera alone (cameras 1 + 4, camera 4 blanked), against both cameras (mm):")
     for label, blanked in (("half a second mid-take", slice(40, 70)), ("the first 20 frames", slice(0, 20))):

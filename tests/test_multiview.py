@@ -22,7 +22,7 @@ from conftest import (
 from mocap.bvh_file import read_bvh
 from mocap.calibrate import move_world, standing_person_world
 from mocap.calibration import load_calibration
-from mocap.conventions import LANDMARK_INDEX, mirrored_landmark_order
+from mocap.conventions import HIP_LANDMARKS, LANDMARK_INDEX, mirrored_landmark_order
 from mocap.errors import MocapError
 from mocap.frames import PoseObservation
 from mocap.landmarks_file import (
@@ -150,7 +150,7 @@ def _with_camera_4_blanked(folder: Path, blanked: slice) -> tuple[np.ndarray, np
 
 
 def _hips_apart_m(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    hips = [LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]]
+    hips = list(HIP_LANDMARKS)
     return np.linalg.norm(a[:, hips].mean(axis=1) - b[:, hips].mean(axis=1), axis=1)
 
 
