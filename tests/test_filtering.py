@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
@@ -18,28 +19,33 @@ from mocap.frames import SkeletonPose
 from mocap.skeleton import BONE_INDEX, BONE_NAMES, humanoid_skeleton
 
 FPS = 30.0
+# The plain One Euro, and the velocity-predicting one the body filter uses.
+POINT_FILTERS = pytest.mark.parametrize("point_filter_type", [PointFilter, TrendPointFilter])
 
 
-def test_point_filter_cuts_jitter_of_a_still_point() -> None:
+@POINT_FILTERS
+def test_point_filter_cuts_jitter_of_a_still_point(point_filter_type: type) -> None:
     rng = np.random.default_rng(0)
     raw = 0.5 + rng.normal(0.0, 0.01, size=(300, 1, 3))  # 1 cm noise, metres
-    point_filter = PointFilter(OneEuroSettings(min_cutoff_hz=1.0, beta=1.0))
+    point_filter = point_filter_type(OneEuroSettings(min_cutoff_hz=1.0, beta=1.0))
     filtered = np.array([point_filter(p, i / FPS) for i, p in enumerate(raw)])
     jitter = lambda x: np.abs(np.diff(x[60:], 2, axis=0)).mean()  # noqa: E731  mean |acceleration| per frame
     assert jitter(filtered) < jitter(raw) / 5.0
     assert np.abs(filtered[60:].mean(axis=0) - 0.5).max() < 0.005
 
 
-def test_point_filter_follows_a_fast_move_with_little_lag() -> None:
-    point_filter = PointFilter(OneEuroSettings(min_cutoff_hz=1.0, beta=1.0))
+@POINT_FILTERS
+def test_point_filter_follows_a_fast_move_with_little_lag(point_filter_type: type) -> None:
+    point_filter = point_filter_type(OneEuroSettings(min_cutoff_hz=1.0, beta=1.0))
     t = np.arange(60) / FPS
     x = np.where(t < 1.0, 0.0, np.minimum((t - 1.0) * 2.0, 0.5))  # 2 m/s move of 50 cm
     out = [point_filter(np.array([[v, 0.0, 0.0]]), ti)[0, 0] for v, ti in zip(x, t)]
     assert out[-1] > 0.49
 
 
-def test_low_confidence_points_hold_their_position() -> None:
-    point_filter = PointFilter(OneEuroSettings(min_cutoff_hz=1.0, beta=1.0))
+@POINT_FILTERS
+def test_low_confidence_points_hold_their_position(point_filter_type: type) -> None:
+    point_filter = point_filter_type(OneEuroSettings(min_cutoff_hz=1.0, beta=1.0))
     point_filter(np.zeros((2, 3)), 0.0)
     jumped = np.array([[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]])
     out = point_filter(jumped, 1 / FPS, update_mask=np.array([True, False]))
