@@ -62,11 +62,11 @@ class FilterSettings:
     """
 
     min_confidence: float = 0.5          # landmarks below this (0..1) are not trusted
-    body_min_cutoff_hz: float = 1.2      # body landmarks around the hips, Hz
+    body_min_cutoff_hz: float = 1.5      # body landmarks around the hips, Hz
     body_beta: float = 8.0               # Hz per m/s
-    root_min_cutoff_hz: float = 0.5      # the hips' path through the room, Hz (monocular depth is noisy)
-    root_beta: float = 2.0               # Hz per m/s
-    rotation_min_cutoff_hz: float = 2.0  # bone rotations, Hz
+    root_min_cutoff_hz: float = 1.0      # the hips' path through the room, Hz (followed from every landmark)
+    root_beta: float = 0.5               # Hz per m/s
+    rotation_min_cutoff_hz: float = 2.5  # bone rotations, Hz
     rotation_beta: float = 1.0           # Hz per rad/s
     hold_s: float = 0.5                  # seconds an untracked bone holds its last rotation
     ease_to_rest_s: float = 0.7          # then it eases to rest with this time constant, seconds
