@@ -65,7 +65,7 @@ class FilterSettings:
     body_min_cutoff_hz: float = 1.5      # body landmarks around the hips, Hz
     body_beta: float = 8.0               # Hz per m/s
     root_min_cutoff_hz: float = 1.0      # the hips' path through the room, Hz (followed from every landmark)
-    root_beta: float = 0.5               # Hz per m/s
+    root_beta: float = 1.0               # Hz per m/s
     rotation_min_cutoff_hz: float = 2.5  # bone rotations, Hz
     rotation_beta: float = 1.0           # Hz per rad/s
     hold_s: float = 0.5                  # seconds an untracked bone holds its last rotation
