@@ -43,8 +43,14 @@ def display() -> str:
     server = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x1024x24"],
                               pass_fds=(write_end,), stderr=subprocess.DEVNULL)
     os.close(write_end)
-    number = os.read(read_end, 16).decode().strip()
+    written = b""
+    while not written.endswith(b"\n"):   # Xvfb dies if the pipe closes before its newline is written
+        chunk = os.read(read_end, 16)
+        if not chunk:
+            pytest.fail("Xvfb did not start")
+        written += chunk
     os.close(read_end)
+    number = written.decode().strip()
     yield f":{number}"
     server.terminate()
     server.wait()
