@@ -195,9 +195,9 @@ class BodyFilter:
     The hips' path is not filtered from the two hip landmarks alone. Every landmark trusted this
     frame, less its filtered offset from the hips, is a measurement of where the hips are, and
     the mean of those measurements is what the root filter follows. With independent landmark
-    noise (triangulated cameras, the accuracy benchmark) the filtered hips shake about three times
-    less than with the hip landmarks' midpoint, so the root filter can be lighter and lag less. Where the
-    noise is shared by every landmark (monocular depth) it is the same as the midpoint.
+    noise (triangulated cameras, the accuracy benchmark) the filtered hips shake about three
+    times less than with the hip landmarks' midpoint, so the root filter can be lighter and lag
+    less. Noise that every landmark shares (monocular depth) it leaves as it was.
     """
 
     def __init__(self, *, body: OneEuroSettings, root: OneEuroSettings, min_confidence: float = 0.5) -> None:
