@@ -135,6 +135,22 @@ def test_the_hips_follow_every_landmark_so_a_noisy_hip_pair_does_not_shake_the_a
     assert np.linalg.norm(through_body[walking] - true_hips[walking], axis=1).mean() < 0.01
 
 
+def test_a_body_whose_hip_landmarks_drop_out_keeps_following_the_rest() -> None:
+    """Walking sideways at 0.3 m/s, the hip landmarks lost after 40 frames: the other landmarks
+    still place the hips, so the body keeps moving with them instead of freezing."""
+    body_filter = BodyFilter(
+        body=OneEuroSettings(FilterSettings.body_min_cutoff_hz, FilterSettings.body_beta),
+        root=OneEuroSettings(FilterSettings.root_min_cutoff_hz, FilterSettings.root_beta),
+    )
+    body_shape = np.random.default_rng(0).uniform(-0.4, 0.4, size=(NUM_POSE_LANDMARKS, 3))
+    for frame in range(60):
+        joints = body_shape + [0.01 * frame, 0.0, 0.0]
+        if frame >= 40:
+            joints[list(HIP_LANDMARKS)] = np.nan
+        filtered = body_filter(BodyPose(frame / FPS, joints, np.ones(NUM_POSE_LANDMARKS), detected=True))
+    assert np.abs(filtered.joints_m[0] - joints[0]).max() < 0.01   # the nose, 20 cm on since the hips went
+
+
 def _drift_left_leg(contact: FootContact) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
     """Standing, with the left leg's measurement swinging 0.5 degrees (7 mm at the ankle) a
     frame for 12 frames through ``contact``: the left and right ankles' (x, z) each frame and
