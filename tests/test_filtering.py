@@ -24,6 +24,9 @@ from mocap.skeleton import BONE_INDEX, BONE_NAMES, humanoid_skeleton
 FPS = 30.0
 # The plain One Euro, and the velocity-predicting one the body filter uses.
 POINT_FILTERS = pytest.mark.parametrize("point_filter_type", [PointFilter, TrendPointFilter])
+# The capture's default body and hips filters.
+BODY_SETTINGS = OneEuroSettings(FilterSettings.body_min_cutoff_hz, FilterSettings.body_beta)
+ROOT_SETTINGS = OneEuroSettings(FilterSettings.root_min_cutoff_hz, FilterSettings.root_beta)
 
 
 @POINT_FILTERS
@@ -84,7 +87,7 @@ def test_lost_bones_hold_then_ease_to_rest_without_snapping() -> None:
 def test_trend_filter_cuts_still_jitter_and_follows_steady_motion_without_lag() -> None:
     """The body filter's defaults: 5x less jitter on a still point, no trailing at 1 m/s
     (a plain One Euro with the same cutoff trails by centimetres)."""
-    settings = OneEuroSettings(FilterSettings.body_min_cutoff_hz, FilterSettings.body_beta)
+    settings = BODY_SETTINGS
     rng = np.random.default_rng(0)
     raw = 0.5 + rng.normal(0.0, 0.01, size=(300, 1, 3))
     trend = TrendPointFilter(settings)
@@ -103,11 +106,8 @@ def test_trend_filter_cuts_still_jitter_and_follows_steady_motion_without_lag() 
 
 def _filtered_hips(landmarks_m: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """(frames, 3) hips through the default body filter, and through the default root filter alone."""
-    body_filter = BodyFilter(
-        body=OneEuroSettings(FilterSettings.body_min_cutoff_hz, FilterSettings.body_beta),
-        root=OneEuroSettings(FilterSettings.root_min_cutoff_hz, FilterSettings.root_beta),
-    )
-    root_alone = TrendPointFilter(OneEuroSettings(FilterSettings.root_min_cutoff_hz, FilterSettings.root_beta))
+    body_filter = BodyFilter(body=BODY_SETTINGS, root=ROOT_SETTINGS)
+    root_alone = TrendPointFilter(ROOT_SETTINGS)
     confidence = np.ones(NUM_POSE_LANDMARKS)
     through_body, through_root = [], []
     for frame, joints in enumerate(landmarks_m):
@@ -138,10 +138,7 @@ def test_the_hips_follow_every_landmark_so_a_noisy_hip_pair_does_not_shake_the_a
 def test_a_body_whose_hip_landmarks_drop_out_keeps_following_the_rest() -> None:
     """Walking sideways at 0.3 m/s, the hip landmarks lost after 40 frames: the other landmarks
     still place the hips, so the body keeps moving with them instead of freezing."""
-    body_filter = BodyFilter(
-        body=OneEuroSettings(FilterSettings.body_min_cutoff_hz, FilterSettings.body_beta),
-        root=OneEuroSettings(FilterSettings.root_min_cutoff_hz, FilterSettings.root_beta),
-    )
+    body_filter = BodyFilter(body=BODY_SETTINGS, root=ROOT_SETTINGS)
     body_shape = np.random.default_rng(0).uniform(-0.4, 0.4, size=(NUM_POSE_LANDMARKS, 3))
     for frame in range(60):
         joints = body_shape + [0.01 * frame, 0.0, 0.0]
