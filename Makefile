@@ -37,12 +37,14 @@ demo: system-packages $(VENV)/.installed
 	$(VENV)/bin/mocap demo
 
 test: test-system-packages $(VENV)/.installed-test
+	$(VENV)/bin/mocap models --no-progress  # MediaPipe's lite and heavy pose models, for their tests
 	$(VENV)/bin/python -m pytest
 
 benchmark: system-packages $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/pipeline_speed.py
 
 benchmark-multiview: system-packages $(VENV)/.installed
+	$(VENV)/bin/mocap models --no-progress  # the heavy model, measured beside the full one
 	$(VENV)/bin/python benchmarks/multiview.py
 
 benchmark-retarget: system-packages $(VENV)/.installed

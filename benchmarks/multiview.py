@@ -2,7 +2,7 @@
 
 1. Throughput: bare MediaPipe on one camera, the full single-camera pipeline, and the full
    two-camera pipeline (concurrent estimation + triangulation), on the same decoded frames.
-2. Accuracy: MediaPipe on every view, triangulated from all 4 views and from every pair,
+2. Accuracy: MediaPipe (its full and heavy models) on every view, triangulated from all 4 views and from every pair,
    against Pose2Sim's reference TRC (triangulated from OpenPose): mean distance over knees,
    ankles, elbows and wrists, with hips and shoulders beside them (and their steady offset).
    The same for Pose2Sim's own OpenPose keypoints through mocap's triangulation, and the
@@ -11,6 +11,7 @@
 3. One camera alone: cameras 1 + 4 with camera 4 blanked for half a second mid-take and for
    the first 20 frames, against the same frames triangulated from both.
 
+    .venv/bin/mocap models    # once: the heavy model
     .venv/bin/python benchmarks/multiview.py
 """
 
@@ -47,6 +48,7 @@ CALIB = DATA / "calibration" / "Calib_qualisys_converted.toml"
 REFERENCE = DATA / "reference_output_pose2sim" / "S00_P00_T01_BalancingTrial_0-100.trc"
 LIMBS = ("knee", "ankle", "elbow", "wrist")
 LIMB_LANDMARKS = tuple(f"{side}_{joint}" for side in ("left", "right") for joint in LIMBS)
+MODEL_NAMES = {1: "full", 2: "heavy"}   # model_complexity -> MediaPipe's name (heavy: installed by `mocap models`)
 
 
 def throughput(frames: list[list], cameras: list) -> None:
@@ -77,14 +79,19 @@ def throughput(frames: list[list], cameras: list) -> None:
     print(f"  2-camera per-stage ms: {stages}")
 
 
-def estimate(frames: list[list]) -> tuple[NDArray[np.float64], NDArray[np.float64], list[list[PoseObservation]]]:
+def estimate(frames: list[list], model_complexity: int) -> tuple[NDArray[np.float64], NDArray[np.float64], list[list[PoseObservation]]]:
+    """MediaPipe on every view: keypoints and world landmarks (cameras, frames, 33, 3), the observations.
+    Prints the model's milliseconds per frame."""
     keypoints, world, observations = [], [], []
+    start = time.perf_counter()
     for views in frames:
-        with MediaPipePoseEstimator() as estimator:
+        with MediaPipePoseEstimator(model_complexity=model_complexity) as estimator:
             seen = [estimator.estimate(frame) for frame in views]
         observations.append(seen)
         keypoints.append([o.keypoints for o in seen])
         world.append([o.world_m if o.world_m is not None else np.full((NUM_POSE_LANDMARKS, 3), np.nan) for o in seen])
+    ms = 1000.0 * (time.perf_counter() - start) / sum(len(views) for views in frames)
+    print(f"  MediaPipe {MODEL_NAMES[model_complexity]} model: {ms:.0f} ms per frame")
     return np.array(keypoints), np.array(world), observations
 
 
@@ -194,26 +201,32 @@ def main() -> None:
     frames = [decode_all(VideoFileSource(DATA / "videos" / f"cam0{i}.mp4")) for i in range(1, 5)]
     throughput([frames[0], frames[3]], [cameras[0], cameras[3]])
 
-    keypoints, world, observations = estimate(frames)
+    print("\nestimating every view with each MediaPipe model (one thread):")
+    estimated = {name: estimate(frames, complexity) for complexity, name in MODEL_NAMES.items()}
+    keypoints, world, observations = estimated["full"]
     print("\naccuracy against Pose2Sim's reference TRC (mean distance, mm):")
     print(f"  {'input':<28}{'views':<14}{'knees+ankles+elbows+wrists':>28}{'hips':>8}{'shoulders':>11}")
     openpose = openpose_keypoints(len(cameras))
-    rows = [("MediaPipe (mocap)", keypoints, world), ("OpenPose (Pose2Sim's 2D)", openpose, None)]
+    rows = [(f"MediaPipe {name} (mocap)", model_keypoints, model_world) for name, (model_keypoints, model_world, _) in estimated.items()]
+    rows.append(("OpenPose (Pose2Sim's 2D)", openpose, None))
     for label, points_2d, world_3d in rows:
         for views in [(0, 1, 2, 3), *itertools.combinations(range(4), 2)]:
             result = summary(triangulated(points_2d, world_3d, cameras, views), reference)
             names = "+".join(str(v + 1) for v in views)
             print(f"  {label:<28}{names:<14}{result['limbs']:>28.1f}{result['hips']:>8.1f}{result['shoulders']:>11.1f}")
+    for name, (model_keypoints, model_world, _) in estimated.items():
+        all_views = triangulated(model_keypoints, model_world, cameras, (0, 1, 2, 3))
+        print(f"  MediaPipe {name}, all 4 views, each limb joint's steady offset taken away: "
+              f"{limbs_without_steady_offsets_mm(all_views, reference):.1f}")
     all_views = triangulated(keypoints, world, cameras, (0, 1, 2, 3))
-    print(f"  MediaPipe, all 4 views, each limb joint's steady offset taken away: "
-          f"{limbs_without_steady_offsets_mm(all_views, reference):.1f}")
     for landmark in ("left_hip", "right_hip", "left_shoulder", "right_shoulder"):
         offset = steady_offset_mm(all_views, reference, landmark)
-        print(f"  steady offset of MediaPipe's {landmark} from Pose2Sim's (TRC X, Y up, Z; mm): {np.round(offset).astype(int)}")
+        print(f"  steady offset of MediaPipe full's {landmark} from Pose2Sim's (TRC X, Y up, Z; mm): {np.round(offset).astype(int)}")
     print("\n2D limb landmarks against the reference projected into each camera (median pixels):")
-    for label, points_2d in (("MediaPipe", keypoints), ("OpenPose", openpose)):
-        print(f"  {label:<10}" + "".join(f"  camera {c + 1}: {px:5.1f}" for c, px in enumerate(pixels_from_reference(points_2d, cameras, reference))))
-    print("\nmonocular path (one camera, MediaPipe world landmarks + intrinsics), rigidly aligned to the reference:")
+    labelled = [(f"MediaPipe {name}", model_keypoints) for name, (model_keypoints, _, _) in estimated.items()]
+    for label, points_2d in (*labelled, ("OpenPose", openpose)):
+        print(f"  {label:<16}" + "".join(f"  camera {c + 1}: {px:5.1f}" for c, px in enumerate(pixels_from_reference(points_2d, cameras, reference))))
+    print("\nmonocular path (one camera, MediaPipe full world landmarks + intrinsics), rigidly aligned to the reference:")
     for c in range(4):
         whole, per_frame = monocular(observations[c], cameras[c], reference)
         print(f"  camera {c + 1}: limbs {whole:.1f} mm with one alignment for the take, {per_frame:.1f} mm aligned per frame")

@@ -1,4 +1,4 @@
-"""The ``mocap`` command: ``capture``, ``solve``, ``calibrate`` and ``demo``."""
+"""The ``mocap`` command: ``capture``, ``solve``, ``calibrate``, ``demo`` and ``models``."""
 
 from __future__ import annotations
 
@@ -297,6 +297,29 @@ def demo(bvh_path: str, vmc_address: str) -> None:
     _run(config, progress=True)
     click.echo("Open the BVH in Blender (File > Import > Motion Capture (.bvh), Scale 0.01), or watch the "
                "VMC stream in VSeeFace / VirtualMotionCapture with its VMC receiver on port 39539.")
+
+
+@main.command()
+@click.option("--progress/--no-progress", default=True, help="Progress bar for the download.")
+def models(progress: bool) -> None:
+    """Install MediaPipe's lite and heavy pose models (--model-complexity 0 and 2) from the npm registry."""
+    from tqdm import tqdm
+
+    from mocap.models import (
+        NPM_PACKAGE_BYTES,
+        install_pose_models,
+        missing_pose_models,
+        pose_model_folder,
+    )
+
+    folder = pose_model_folder()
+    if not missing_pose_models(folder):
+        click.echo(f"The lite and heavy pose models are already in {folder}")
+        return
+    with tqdm(total=NPM_PACKAGE_BYTES, unit="B", unit_scale=True, disable=not progress, leave=False,
+              desc="@mediapipe/pose") as bar:
+        written = install_pose_models(folder, on_bytes=bar.update)
+    click.echo(f"Installed {', '.join(path.name for path in written)} into {folder}")
 
 
 def run() -> None:

@@ -46,7 +46,7 @@ class OpticsSettings:
 class EstimatorSettings:
     """[estimator]: MediaPipe Pose."""
 
-    model_complexity: int = 1              # 0 lite (fastest), 1 full (bundled), 2 heavy (most accurate); lite and heavy download on first use
+    model_complexity: int = 1              # 0 lite (fastest), 1 full (bundled), 2 heavy (most accurate, about 2.5x slower than full); `mocap models` installs lite and heavy
     min_detection_confidence: float = 0.5  # 0..1, to find a person
     min_tracking_confidence: float = 0.5   # 0..1, below it the person is searched for again
     mediapipe_smoothing: bool = False      # MediaPipe's own One Euro filter (off: mocap filters instead)

@@ -19,8 +19,8 @@ class MediaPipePoseEstimator:
     """MediaPipe Pose for one camera.
 
     ``model_complexity``: 0 lite, 1 full (default), 2 heavy. Only the full model ships in
-    the mediapipe 0.10.21 wheel; MediaPipe downloads lite or heavy on first use, which needs
-    a network connection. ``smooth_landmarks`` turns on
+    the mediapipe 0.10.21 wheel; ``mocap models`` installs lite and heavy (``mocap.models``),
+    or else MediaPipe downloads them from Google on first use. ``smooth_landmarks`` turns on
     MediaPipe's own One Euro filter; mocap filters landmarks itself (``mocap.filtering``)
     and leaves it off by default so lag is not stacked on lag.
     """
@@ -47,8 +47,8 @@ class MediaPipePoseEstimator:
         except OSError as error:  # urllib's URLError is an OSError
             model = {0: "lite", 2: "heavy"}.get(model_complexity, str(model_complexity))
             raise MocapError(
-                f"MediaPipe could not download its {model} pose model ({error}): connect to the "
-                "internet once, or use --model-complexity 1 (the full model, bundled)"
+                f"MediaPipe could not download its {model} pose model ({error}): run `mocap models` to "
+                "install it from the npm registry, or use --model-complexity 1 (the full model, bundled)"
             ) from None
 
     def estimate(self, frame: Frame) -> PoseObservation:
