@@ -86,9 +86,16 @@ def install_pose_models(
     with tarfile.open(fileobj=io.BytesIO(package), mode="r:gz") as archive:
         for name in missing:
             model = archive.extractfile(f"package/{name}")  # the checked package holds both
-            with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{name}.", delete=False) as partial:
-                partial.write(model.read())
-            os.chmod(partial.name, 0o644)
-            os.replace(partial.name, folder / name)
+            handle, partial_name = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
+            os.close(handle)
+            partial = Path(partial_name)
+            try:
+                partial.write_bytes(model.read())
+                partial.chmod(0o644)
+                partial.replace(folder / name)
+            except OSError as error:
+                partial.unlink(missing_ok=True)
+                raise MocapError(f"could not write {folder / name} ({error}): make room on the disk or move "
+                                 "what is in the way, then run `mocap models` again") from None
             written.append(folder / name)
     return written

@@ -81,3 +81,11 @@ def test_an_unreachable_registry_names_the_address_and_the_fix(tmp_path: Path) -
     with pytest.raises(MocapError, match=f"could not download .* from {url} .*run `mocap models` again"):
         install_pose_models(tmp_path, url, PACKAGE_SHA256)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_model_that_cannot_be_written_leaves_no_partial_file(tmp_path: Path, package_url: str) -> None:
+    (tmp_path / "pose_landmark_heavy.tflite").mkdir()   # a folder where the model file should go
+    with pytest.raises(MocapError, match="could not write .*pose_landmark_heavy.tflite.*run `mocap models` again"):
+        install_pose_models(tmp_path, package_url, PACKAGE_SHA256)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["pose_landmark_heavy.tflite", "pose_landmark_lite.tflite"]
+    assert (tmp_path / "pose_landmark_heavy.tflite").is_dir()
