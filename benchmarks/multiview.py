@@ -4,7 +4,9 @@
    two-camera pipeline (concurrent estimation + triangulation), on the same decoded frames.
 2. Accuracy: MediaPipe (its full and heavy models) on every view, triangulated from all 4 views and from every pair,
    against Pose2Sim's reference TRC (triangulated from OpenPose): mean distance over knees,
-   ankles, elbows and wrists, with hips and shoulders beside them (and their steady offset).
+   ankles, elbows and wrists, with hips and shoulders beside them (and their steady offset);
+   the same with the views chosen per joint by Pose2Sim's own rule, which reproduces the
+   reference from its OpenPose keypoints.
    The same for Pose2Sim's own OpenPose keypoints through mocap's triangulation, and the
    monocular path after rigid alignment to the reference, to show what stereo buys, and each
    detector's 2D limb landmarks against the reference projected into each camera.
@@ -112,6 +114,30 @@ def triangulated(keypoints: NDArray[np.float64], world: NDArray[np.float64] | No
     ])
 
 
+def with_pose2sim_view_choice(keypoints: NDArray[np.float64], cameras: list, threshold_px: float = 15.0) -> NDArray[np.float64]:
+    """Triangulated joints (frames, 33, 3) with the views chosen as Pose2Sim chooses them: all
+    views if their mean reprojection error is under ``threshold_px``, else the subset of one view
+    fewer with the lowest error if that is under it, and so on down to two views (Pose2Sim's
+    ``reproj_error_threshold_triangulation``, 15 px in the reference's config)."""
+    count = len(cameras)
+    best = np.full(keypoints.shape[1:3] + (3,), np.nan)
+    settled = np.zeros(keypoints.shape[1:3], dtype=bool)
+    for size in range(count, 1, -1):
+        error = np.full(keypoints.shape[1:3], np.inf)
+        points = np.full_like(best, np.nan)
+        for views in itertools.combinations(range(count), size):
+            triangulator = Triangulator([cameras[v] for v in views], max_reprojection_error=1.0, swap_check=False)
+            results = [triangulator.triangulate(keypoints[list(views), f]) for f in range(keypoints.shape[1])]
+            subset_error = np.stack([np.where(r.views == size, r.reprojection_px, np.inf) for r in results])
+            better = subset_error < error
+            error[better] = subset_error[better]
+            points[better] = np.stack([r.points_m for r in results])[better]
+        chosen = ~settled & (error < threshold_px)
+        best[chosen] = points[chosen]
+        settled |= chosen
+    return best
+
+
 def reference_points(reference, landmark: str) -> NDArray[np.float64]:
     """The reference marker matching ``landmark``, (frames, 3) metres in the calibration's axes."""
     return reference.marker(POSE2SIM_MARKERS[landmark])[:, list(TRC_TO_CALIBRATION_AXES)]
@@ -214,6 +240,10 @@ def main() -> None:
             result = summary(triangulated(points_2d, world_3d, cameras, views), reference)
             names = "+".join(str(v + 1) for v in views)
             print(f"  {label:<28}{names:<14}{result['limbs']:>28.1f}{result['hips']:>8.1f}{result['shoulders']:>11.1f}")
+    print("  with Pose2Sim's own choice of views per joint (mean reprojection error under 15 px), all 4 views:")
+    for label, points_2d, _ in rows:
+        result = summary(with_pose2sim_view_choice(points_2d, cameras), reference)
+        print(f"    {label:<26}{result['limbs']:>42.1f}{result['hips']:>8.1f}{result['shoulders']:>11.1f}")
     for name, (model_keypoints, model_world, _) in estimated.items():
         all_views = triangulated(model_keypoints, model_world, cameras, (0, 1, 2, 3))
         print(f"  MediaPipe {name}, all 4 views, each limb joint's steady offset taken away: "
