@@ -2,14 +2,14 @@
 
 1. Throughput: bare MediaPipe on one camera, the full single-camera pipeline, and the full
    two-camera pipeline (concurrent estimation + triangulation), on the same decoded frames.
-2. Accuracy: MediaPipe (its full and heavy models) on every view, triangulated from all 4 views and from every pair,
-   against Pose2Sim's reference TRC (triangulated from OpenPose): mean distance over knees,
-   ankles, elbows and wrists, with hips and shoulders beside them (and their steady offset);
-   the same with the views chosen per joint by Pose2Sim's own rule, which reproduces the
-   reference from its OpenPose keypoints.
-   The same for Pose2Sim's own OpenPose keypoints through mocap's triangulation, and the
-   monocular path after rigid alignment to the reference, to show what stereo buys, and each
-   detector's 2D limb landmarks against the reference projected into each camera.
+2. Accuracy: MediaPipe (its full and heavy models) on every view, triangulated from all 4
+   views and from every pair, against Pose2Sim's reference TRC (triangulated from OpenPose):
+   mean distance over knees, ankles, elbows and wrists, with hips and shoulders beside them
+   (and their steady offset). The same for Pose2Sim's own OpenPose keypoints through mocap's
+   triangulation, and with the views chosen per joint by Pose2Sim's own rule (which
+   reproduces the reference from its OpenPose keypoints); the monocular path after rigid
+   alignment to the reference, to show what stereo buys; and each detector's 2D limb
+   landmarks against the reference projected into each camera.
 3. One camera alone: cameras 1 + 4 with camera 4 blanked for half a second mid-take and for
    the first 20 frames, against the same frames triangulated from both.
 
