@@ -217,8 +217,9 @@ def _first_view(observer: FrameObserver) -> FrameObserver:
 def run_capture(config: CaptureConfig, *, progress: bool = True) -> tuple[RunSummary, OpenedSinks]:
     """Open the sources and sinks, capture until a source ends (or Ctrl-C), close everything.
 
-    Everything a user can get wrong (sources, calibration, output paths) is checked before
-    MediaPipe starts, and sinks are closed whatever happens, so a recording is never lost."""
+    Sources and calibration are checked before MediaPipe starts, and MediaPipe starts before
+    any output file is opened, so a model that fails to load leaves an earlier take at the
+    same path as it was; sinks are closed whatever happens, so a recording is never lost."""
     from tqdm import tqdm
 
     with ExitStack() as stack:
@@ -226,6 +227,8 @@ def run_capture(config: CaptureConfig, *, progress: bool = True) -> tuple[RunSum
         count = source_count(config)
         frame_time_s = 1.0 / source.nominal_fps if source.frame_count and source.nominal_fps else None
         cameras = calibrated_cameras(config, count)
+        estimator = make_estimator(config, count)
+        stack.callback(estimator.close)
         opened = open_sinks(config, frame_time_s)
         for sink in opened.sinks:
             stack.callback(sink.close)
@@ -242,8 +245,6 @@ def run_capture(config: CaptureConfig, *, progress: bool = True) -> tuple[RunSum
             if window is not None:
                 stack.callback(window.close)
                 observers.append(window.show if count == 1 else _first_view(window.show))
-        estimator = make_estimator(config, count)
-        stack.callback(estimator.close)
         pipeline = build_pipeline(
             config, estimator=estimator, lifter=make_lifter(config, cameras), sinks=opened.sinks, observers=observers
         )

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,27 @@ def test_unwritable_landmarks_and_calibration_paths(tmp_path: Path) -> None:
     result = run_mocap("calibrate", "--board", "checkerboard", "--corners", "9x6", "--square-size", "0.025",
                        "--images", str(tmp_path), "--output", str(missing / "calib.toml"))
     assert_one_line_error(result, "cannot write calibration file")
+
+
+def test_a_pose_model_that_fails_to_load_leaves_earlier_takes_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MediaPipe starts before any output is opened: when its model cannot be had (the heavy
+    model offline, before `mocap models`), the BVH and landmarks of an earlier take at the same
+    paths are still there."""
+    from mocap import capture
+    from mocap.config import CaptureConfig
+    from mocap.errors import MocapError
+
+    def model_unavailable(**settings: object) -> None:
+        raise MocapError("MediaPipe could not download its heavy pose model: run `mocap models`")
+
+    monkeypatch.setattr(capture, "MediaPipePoseEstimator", model_unavailable)
+    bvh, landmarks = tmp_path / "take.bvh", tmp_path / "take.npz"
+    bvh.write_text("yesterday's take")
+    landmarks.write_bytes(b"yesterday's landmarks")
+    config = replace(CaptureConfig().with_overrides({
+        "source": {"video": str(DEMO_VIDEO)}, "bvh": {"path": str(bvh)}, "estimator": {"model_complexity": 2},
+    }), record_landmarks=str(landmarks))
+    with pytest.raises(MocapError, match="mocap models"):
+        capture.run_capture(config, progress=False)
+    assert bvh.read_text() == "yesterday's take"
+    assert landmarks.read_bytes() == b"yesterday's landmarks"
