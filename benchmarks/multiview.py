@@ -229,7 +229,7 @@ def main() -> None:
 
     print("\nestimating every view with each MediaPipe model (one thread):")
     estimated = {name: estimate(frames, complexity) for complexity, name in MODEL_NAMES.items()}
-    keypoints, world, observations = estimated["full"]
+    keypoints, world, _ = estimated["full"]
     print("\naccuracy against Pose2Sim's reference TRC (mean distance, mm):")
     print(f"  {'input':<28}{'views':<14}{'knees+ankles+elbows+wrists':>28}{'hips':>8}{'shoulders':>11}")
     openpose = openpose_keypoints(len(cameras))
@@ -256,10 +256,12 @@ def main() -> None:
     labelled = [(f"MediaPipe {name}", model_keypoints) for name, (model_keypoints, _, _) in estimated.items()]
     for label, points_2d in (*labelled, ("OpenPose", openpose)):
         print(f"  {label:<16}" + "".join(f"  camera {c + 1}: {px:5.1f}" for c, px in enumerate(pixels_from_reference(points_2d, cameras, reference))))
-    print("\nmonocular path (one camera, MediaPipe full world landmarks + intrinsics), rigidly aligned to the reference:")
-    for c in range(4):
-        whole, per_frame = monocular(observations[c], cameras[c], reference)
-        print(f"  camera {c + 1}: limbs {whole:.1f} mm with one alignment for the take, {per_frame:.1f} mm aligned per frame")
+    print("\nmonocular path (one camera, MediaPipe world landmarks + intrinsics), rigidly aligned to the reference:")
+    for name, (_, _, model_observations) in estimated.items():
+        for c in range(4):
+            whole, per_frame = monocular(model_observations[c], cameras[c], reference)
+            print(f"  {name:<6}camera {c + 1}: limbs {whole:.1f} mm with one alignment for the take, "
+                  f"{per_frame:.1f} mm aligned per frame")
     one_camera_alone(keypoints, world, cameras)
 
 
