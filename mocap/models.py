@@ -25,7 +25,7 @@ from mocap.errors import MocapError
 NPM_PACKAGE_URL = "https://registry.npmjs.org/@mediapipe/pose/-/pose-0.5.1675469404.tgz"
 NPM_PACKAGE_SHA256 = "8bb349a7b3a3ba699df23be804ddd3b3eab810b50b15406894be257859388a84"
 NPM_PACKAGE_BYTES = 40_985_403
-POSE_MODEL_FILES = {0: "pose_landmark_lite.tflite", 2: "pose_landmark_heavy.tflite"}  # model_complexity -> file
+POSE_MODEL_FILES = ("pose_landmark_lite.tflite", "pose_landmark_heavy.tflite")  # --model-complexity 0 and 2
 
 
 def pose_model_folder() -> Path:
@@ -37,7 +37,7 @@ def pose_model_folder() -> Path:
 
 def missing_pose_models(folder: Path) -> list[str]:
     """The lite and heavy model files not yet in ``folder``."""
-    return [name for name in POSE_MODEL_FILES.values() if not (folder / name).is_file()]
+    return [name for name in POSE_MODEL_FILES if not (folder / name).is_file()]
 
 
 def _download(url: str, on_bytes: Callable[[int], None]) -> bytes:
