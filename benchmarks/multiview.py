@@ -244,13 +244,13 @@ def main() -> None:
     for label, points_2d, _ in rows:
         result = summary(with_pose2sim_view_choice(points_2d, cameras), reference)
         print(f"    {label:<26}{result['limbs']:>42.1f}{result['hips']:>8.1f}{result['shoulders']:>11.1f}")
-    for name, (model_keypoints, model_world, _) in estimated.items():
-        all_views = triangulated(model_keypoints, model_world, cameras, (0, 1, 2, 3))
+    all_views = {name: triangulated(model_keypoints, model_world, cameras, (0, 1, 2, 3))
+                 for name, (model_keypoints, model_world, _) in estimated.items()}
+    for name, points in all_views.items():
         print(f"  MediaPipe {name}, all 4 views, each limb joint's steady offset taken away: "
-              f"{limbs_without_steady_offsets_mm(all_views, reference):.1f}")
-    all_views = triangulated(keypoints, world, cameras, (0, 1, 2, 3))
+              f"{limbs_without_steady_offsets_mm(points, reference):.1f}")
     for landmark in ("left_hip", "right_hip", "left_shoulder", "right_shoulder"):
-        offset = steady_offset_mm(all_views, reference, landmark)
+        offset = steady_offset_mm(all_views["full"], reference, landmark)
         print(f"  steady offset of MediaPipe full's {landmark} from Pose2Sim's (TRC X, Y up, Z; mm): {np.round(offset).astype(int)}")
     print("\n2D limb landmarks against the reference projected into each camera (median pixels):")
     labelled = [(f"MediaPipe {name}", model_keypoints) for name, (model_keypoints, _, _) in estimated.items()]
