@@ -3,9 +3,11 @@
 1. Throughput: bare MediaPipe on one camera, the full single-camera pipeline, and the full
    two-camera pipeline (concurrent estimation + triangulation), on the same decoded frames.
 2. Accuracy: MediaPipe (its full and heavy models) on every view, triangulated from all 4
-   views and from every pair, against Pose2Sim's reference TRC (triangulated from OpenPose):
-   mean distance over knees, ankles, elbows and wrists, with hips and shoulders beside them
-   (and their steady offset). The same for Pose2Sim's own OpenPose keypoints through mocap's
+   views and from every pair, against Pose2Sim's reference TRC (triangulated from OpenPose)
+   and against Pose2Sim's Butterworth-filtered output of it: mean distance over knees, ankles,
+   elbows and wrists, with hips and shoulders beside them (and their steady offset). The
+   reference's frame k shows the videos' frame k + 1 (MediaPipe's keypoints, frame by frame,
+   agree best with Pose2Sim's OpenPose keypoints one frame on), so frames are paired that way. The same for Pose2Sim's own OpenPose keypoints through mocap's
    triangulation, and with the views chosen per joint by Pose2Sim's own rule (which
    reproduces the reference from its OpenPose keypoints); the monocular path after rigid
    alignment to the reference, to show what stereo buys; and each detector's 2D limb
@@ -48,6 +50,7 @@ from mocap.triangulation import Triangulator
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "multiview_pose2sim"
 CALIB = DATA / "calibration" / "Calib_qualisys_converted.toml"
 REFERENCE = DATA / "reference_output_pose2sim" / "S00_P00_T01_BalancingTrial_0-100.trc"
+FILTERED_REFERENCE = DATA / "reference_output_pose2sim" / "S00_P00_T01_BalancingTrial_0-100_filt_butterworth.trc"
 LIMBS = ("knee", "ankle", "elbow", "wrist")
 LIMB_LANDMARKS = tuple(f"{side}_{joint}" for side in ("left", "right") for joint in LIMBS)
 MODEL_NAMES = {1: "full", 2: "heavy"}   # model_complexity -> MediaPipe's name (heavy: installed by `mocap models`)
@@ -95,6 +98,29 @@ def estimate(frames: list[list], model_complexity: int) -> tuple[NDArray[np.floa
     ms = 1000.0 * (time.perf_counter() - start) / sum(len(views) for views in frames)
     print(f"  MediaPipe {MODEL_NAMES[model_complexity]} model: {ms:.0f} ms per frame")
     return np.array(keypoints), np.array(world), observations
+
+
+def paired(values: NDArray[np.float64], offset: int, axis: int = 0) -> NDArray[np.float64]:
+    """``values`` indexed by video frame along ``axis``, re-indexed so that entry k is video
+    frame k + ``offset`` (the one the reference's frame k shows); entries past the end are NaN."""
+    values = np.moveaxis(values, axis, 0)
+    result = np.full_like(values, np.nan)
+    result[:len(values) - offset] = values[offset:]
+    return np.moveaxis(result, 0, axis)
+
+
+def frame_offset(keypoints: NDArray[np.float64], openpose: NDArray[np.float64]) -> tuple[int, dict[int, float]]:
+    """The video frame (k + offset) whose MediaPipe keypoints agree best with Pose2Sim's OpenPose
+    keypoints of frame k, and for each offset tried the median limb distance (pixels, all cameras).
+    Both detectors look at single images, so a steady best offset is how the reference's frames
+    are numbered against the videos."""
+    limbs = [LANDMARK_INDEX[name] for name in LIMB_LANDMARKS]
+    medians = {}
+    for offset in range(-1, 3):
+        ours = paired(keypoints, offset, axis=1) if offset >= 0 else paired(openpose, -offset, axis=1)
+        theirs = openpose if offset >= 0 else keypoints
+        medians[offset] = float(np.nanmedian(np.linalg.norm(ours[:, :, limbs, :2] - theirs[:, :, limbs, :2], axis=3)))
+    return min(medians, key=medians.get), medians
 
 
 def summary(points: NDArray[np.float64], reference) -> dict[str, float]:
@@ -162,6 +188,8 @@ def limbs_without_steady_offsets_mm(points: NDArray[np.float64], reference) -> f
 def rigid_align(source: NDArray[np.float64], target: NDArray[np.float64]) -> NDArray[np.float64]:
     """``source`` points (N, 3) moved by the rotation and translation that best fit ``target``."""
     ok = np.isfinite(source).all(axis=1) & np.isfinite(target).all(axis=1)
+    if not ok.any():
+        return np.full_like(source, np.nan)
     source_mean, target_mean = source[ok].mean(axis=0), target[ok].mean(axis=0)
     u, _, vt = np.linalg.svd((source[ok] - source_mean).T @ (target[ok] - target_mean))
     d = np.sign(np.linalg.det(u @ vt))
@@ -169,10 +197,11 @@ def rigid_align(source: NDArray[np.float64], target: NDArray[np.float64]) -> NDA
     return (source - source_mean) @ rotation + target_mean
 
 
-def monocular(observations: list[PoseObservation], camera, reference) -> tuple[float, float]:
-    """Limb error (mm) of the monocular path after one rigid alignment of the whole take, and per frame."""
+def monocular(observations: list[PoseObservation], camera, reference, offset: int) -> tuple[float, float]:
+    """Limb error (mm) of the monocular path after one rigid alignment of the whole take, and per
+    frame; video frame k + ``offset`` against the reference's frame k."""
     lifter = MonocularLifter(camera)
-    points = np.stack([lifter.lift(o).joints_m for o in observations])
+    points = paired(np.stack([lifter.lift(o).joints_m for o in observations]), offset)
     expected = np.full_like(points, np.nan)
     for landmark in (f"{side}_{joint}" for side in ("left", "right") for joint in LIMBS + ("hip", "shoulder")):
         expected[:, LANDMARK_INDEX[landmark]] = reference_points(reference, landmark)
@@ -230,36 +259,47 @@ def main() -> None:
     print("\nestimating every view with each MediaPipe model (one thread):")
     estimated = {name: estimate(frames, complexity) for complexity, name in MODEL_NAMES.items()}
     keypoints, world, _ = estimated["full"]
-    print("\naccuracy against Pose2Sim's reference TRC (mean distance, mm):")
-    print(f"  {'input':<28}{'views':<14}{'knees+ankles+elbows+wrists':>28}{'hips':>8}{'shoulders':>11}")
     openpose = openpose_keypoints(len(cameras))
-    rows = [(f"MediaPipe {name} (mocap)", model_keypoints, model_world) for name, (model_keypoints, model_world, _) in estimated.items()]
+
+    print("\nframe pairing: MediaPipe's video frame k + offset against the reference's OpenPose keypoints of frame k"
+          " (median limb distance, px, all cameras):")
+    offsets = {}
+    for name, (model_keypoints, _, _) in estimated.items():
+        offsets[name], medians = frame_offset(model_keypoints, openpose)
+        print(f"  MediaPipe {name:<6}" + "".join(f"  offset {k:+d}: {v:5.1f}" for k, v in medians.items())
+              + f"  -> paired at offset {offsets[name]:+d}")
+    rows = [(f"MediaPipe {name} (mocap)", paired(model_keypoints, offsets[name], axis=1), paired(model_world, offsets[name], axis=1))
+            for name, (model_keypoints, model_world, _) in estimated.items()]
     rows.append(("OpenPose (Pose2Sim's 2D)", openpose, None))
+
+    filtered_reference = read_trc(FILTERED_REFERENCE)
+    print("\naccuracy against Pose2Sim's reference TRC (mean distance, mm; frames paired as above):")
+    print(f"  {'input':<28}{'views':<14}{'limbs':>8}{'limbs vs filtered':>19}{'hips':>8}{'shoulders':>11}")
+
+    def print_row(label: str, views: str, points: NDArray[np.float64]) -> None:
+        result, filtered = summary(points, reference), summary(points, filtered_reference)
+        print(f"  {label:<28}{views:<14}{result['limbs']:>8.1f}{filtered['limbs']:>19.1f}{result['hips']:>8.1f}{result['shoulders']:>11.1f}")
+
     for label, points_2d, world_3d in rows:
         for views in [(0, 1, 2, 3), *itertools.combinations(range(4), 2)]:
-            result = summary(triangulated(points_2d, world_3d, cameras, views), reference)
-            names = "+".join(str(v + 1) for v in views)
-            print(f"  {label:<28}{names:<14}{result['limbs']:>28.1f}{result['hips']:>8.1f}{result['shoulders']:>11.1f}")
-    print("  with Pose2Sim's own choice of views per joint (mean reprojection error under 15 px), all 4 views:")
+            print_row(label, "+".join(str(v + 1) for v in views), triangulated(points_2d, world_3d, cameras, views))
+    print("  with Pose2Sim's own choice of views per joint (mean reprojection error under 15 px):")
     for label, points_2d, _ in rows:
-        result = summary(with_pose2sim_view_choice(points_2d, cameras), reference)
-        print(f"    {label:<26}{result['limbs']:>42.1f}{result['hips']:>8.1f}{result['shoulders']:>11.1f}")
-    all_views = {name: triangulated(model_keypoints, model_world, cameras, (0, 1, 2, 3))
-                 for name, (model_keypoints, model_world, _) in estimated.items()}
-    for name, points in all_views.items():
-        print(f"  MediaPipe {name}, all 4 views, each limb joint's steady offset taken away: "
+        print_row(label, "1+2+3+4", with_pose2sim_view_choice(points_2d, cameras))
+    all_views = {label: triangulated(points_2d, world_3d, cameras, (0, 1, 2, 3)) for label, points_2d, world_3d in rows[:-1]}
+    for label, points in all_views.items():
+        print(f"  {label}, all 4 views, each limb joint's steady offset taken away: "
               f"{limbs_without_steady_offsets_mm(points, reference):.1f}")
     for landmark in ("left_hip", "right_hip", "left_shoulder", "right_shoulder"):
-        offset = steady_offset_mm(all_views["full"], reference, landmark)
+        offset = steady_offset_mm(all_views[rows[0][0]], reference, landmark)
         print(f"  steady offset of MediaPipe full's {landmark} from Pose2Sim's (TRC X, Y up, Z; mm): {np.round(offset).astype(int)}")
     print("\n2D limb landmarks against the reference projected into each camera (median pixels):")
-    labelled = [(f"MediaPipe {name}", model_keypoints) for name, (model_keypoints, _, _) in estimated.items()]
-    for label, points_2d in (*labelled, ("OpenPose", openpose)):
-        print(f"  {label:<16}" + "".join(f"  camera {c + 1}: {px:5.1f}" for c, px in enumerate(pixels_from_reference(points_2d, cameras, reference))))
+    for label, points_2d, _ in rows:
+        print(f"  {label:<28}" + "".join(f"  camera {c + 1}: {px:5.1f}" for c, px in enumerate(pixels_from_reference(points_2d, cameras, reference))))
     print("\nmonocular path (one camera, MediaPipe world landmarks + intrinsics), rigidly aligned to the reference:")
     for name, (_, _, model_observations) in estimated.items():
         for c in range(4):
-            whole, per_frame = monocular(model_observations[c], cameras[c], reference)
+            whole, per_frame = monocular(model_observations[c], cameras[c], reference, offsets[name])
             print(f"  {name:<6}camera {c + 1}: limbs {whole:.1f} mm with one alignment for the take, "
                   f"{per_frame:.1f} mm aligned per frame")
     one_camera_alone(keypoints, world, cameras)
