@@ -7,7 +7,9 @@
    and against Pose2Sim's Butterworth-filtered output of it: mean distance over knees, ankles,
    elbows and wrists, with hips and shoulders beside them (and their steady offset). The
    reference's frame k shows the videos' frame k + 1 (MediaPipe's keypoints, frame by frame,
-   agree best with Pose2Sim's OpenPose keypoints one frame on), so frames are paired that way. The same for Pose2Sim's own OpenPose keypoints through mocap's
+   agree best with Pose2Sim's OpenPose keypoints one frame on), so frames are paired that way.
+   Also smoothed offline as `mocap solve --smooth 6` smooths them, which compares like with like
+   against the filtered output. The same for Pose2Sim's own OpenPose keypoints through mocap's
    triangulation, and with the views chosen per joint by Pose2Sim's own rule (which
    reproduces the reference from its OpenPose keypoints); the monocular path after rigid
    alignment to the reference, to show what stereo buys; and each detector's 2D limb
@@ -37,6 +39,7 @@ from mocap.estimation import MediaPipePoseEstimator, MultiCameraEstimator
 from mocap.frames import PoseObservation
 from mocap.lifting import MonocularLifter
 from mocap.openpose import SKELETONS, read_camera
+from mocap.smoothing import smooth_trajectories
 from mocap.sources import VideoFileSource, decode_all
 from mocap.sync import FrameSet
 from mocap.trc import (
@@ -53,6 +56,7 @@ REFERENCE = DATA / "reference_output_pose2sim" / "S00_P00_T01_BalancingTrial_0-1
 FILTERED_REFERENCE = DATA / "reference_output_pose2sim" / "S00_P00_T01_BalancingTrial_0-100_filt_butterworth.trc"
 LIMBS = ("knee", "ankle", "elbow", "wrist")
 LIMB_LANDMARKS = tuple(f"{side}_{joint}" for side in ("left", "right") for joint in LIMBS)
+OFFLINE_SMOOTHING_HZ = 6.0
 MODEL_NAMES = {1: "full", 2: "heavy"}   # model_complexity -> MediaPipe's name (heavy: installed by `mocap models`)
 
 
@@ -283,6 +287,12 @@ def main() -> None:
     for label, points_2d, world_3d in rows:
         for views in [(0, 1, 2, 3), *itertools.combinations(range(4), 2)]:
             print_row(label, "+".join(str(v + 1) for v in views), triangulated(points_2d, world_3d, cameras, views))
+    timestamps_s = np.array([frame.timestamp_s for frame in frames[0]])
+    print(f"  smoothed offline as `mocap solve --smooth {OFFLINE_SMOOTHING_HZ:g}` smooths (Pose2Sim filtered its output at 6 Hz too):")
+    for label, points_2d, world_3d in rows[:-1]:
+        for views in ((0, 1, 2, 3), (0, 3)):
+            points = smooth_trajectories(triangulated(points_2d, world_3d, cameras, views), timestamps_s, OFFLINE_SMOOTHING_HZ)
+            print_row(label, "+".join(str(v + 1) for v in views), points)
     print("  with Pose2Sim's own choice of views per joint (mean reprojection error under 15 px):")
     for label, points_2d, _ in rows:
         print_row(label, "1+2+3+4", with_pose2sim_view_choice(points_2d, cameras))
