@@ -184,15 +184,18 @@ def build_pipeline(
     live_filters: bool = True,
 ) -> MotionPipeline:
     """The filter and solver stages set up from ``config`` around the given estimator and lifter
-    (``live_filters=False``: no One Euro filters, for bodies smoothed offline)."""
+    (``live_filters=False``: no One Euro filters, for bodies smoothed offline). The hips' path
+    is filtered at ``[multiview] root_min_cutoff_hz`` behind a multi-camera lifter, at
+    ``[filter] root_min_cutoff_hz`` behind one camera."""
     filt = config.filter
+    root_min_cutoff_hz = config.multiview.root_min_cutoff_hz if isinstance(lifter, MultiViewLifter) else filt.root_min_cutoff_hz
     return MotionPipeline(
         estimator=estimator,
         lifter=lifter,
         outlier_guard=OutlierGuard(),
         body_filter=BodyFilter(
             body=OneEuroSettings(filt.body_min_cutoff_hz, filt.body_beta),
-            root=OneEuroSettings(filt.root_min_cutoff_hz, filt.root_beta),
+            root=OneEuroSettings(root_min_cutoff_hz, filt.root_beta),
             min_confidence=filt.min_confidence,
         ) if live_filters else None,
         foot_contact=FootContact(ContactSettings(lock_feet=filt.foot_locking)),

@@ -64,7 +64,7 @@ class FilterSettings:
     min_confidence: float = 0.5          # landmarks below this (0..1) are not trusted
     body_min_cutoff_hz: float = 1.5      # body landmarks around the hips, Hz
     body_beta: float = 8.0               # Hz per m/s
-    root_min_cutoff_hz: float = 1.0      # the hips' path through the room, Hz (followed from every landmark)
+    root_min_cutoff_hz: float = 1.0      # the hips' path through the room, Hz, one camera (several: [multiview])
     root_beta: float = 1.0               # Hz per m/s
     rotation_min_cutoff_hz: float = 2.5  # bone rotations, Hz
     rotation_beta: float = 1.0           # Hz per rad/s
@@ -80,6 +80,7 @@ class MultiviewSettings:
     max_skew_s: float | None = None       # most time between frames of one set, seconds (None: half a frame period)
     max_reprojection_error: float = 0.02  # drop a view of a joint that misses by more than this fraction of the image height
     swap_check: bool = True               # undo a view whose left/right labels are mirrored
+    root_min_cutoff_hz: float = 3.0       # the hips' path filter, Hz: triangulated hips shake far less than one camera's depth
 
 
 @dataclass(frozen=True)

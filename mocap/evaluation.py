@@ -23,7 +23,9 @@ Landmark synthesis (metres; "rest" axes are the clip's rest facing, turned with 
 
 Figures: per-bone direction error (degrees), jitter (mean absolute frame-to-frame
 acceleration of the solved joints, m/s^2, also around the hips), lag (the frame shift that best
-matches the body's shape to the noise-free solve without filters), foot skate (horizontal
+matches the body's shape to the noise-free solve without filters), the hips' path (its mean
+distance from the noise-free solve's less their steady height difference, which is the floor's
+placement, mm; and its lag the same way), foot skate (horizontal
 movement per frame of an ankle the clip has planted, mm) and time per frame.
 """
 
@@ -240,6 +242,8 @@ class ClipAccuracy:
     body_jitter: float                  # the same for the joints relative to the hips (the body's shape)
     body_jitter_unfiltered: float
     lag_frames: int                     # frame shift best matching the body's shape to the noise-free raw solve
+    hips_error_mm: float                # mean distance of the hips' path from the noise-free raw solve's (floor height aside)
+    hips_lag_frames: int                # frame shift best matching the hips' path to the noise-free raw solve's
     foot_skate_mm: float                # mean horizontal movement per frame of the feet the clip has planted
     ms_per_frame: float                 # filters + solver + joint limits + foot contact + retargeting
     ik_ms_per_frame: float              # solver + joint limits + retargeting
@@ -296,12 +300,28 @@ def evaluate(motion: ClipMotion, *, noise_m: float = 0.0, seed: int = 0, setting
     def shape(positions: NDArray[np.float64]) -> NDArray[np.float64]:
         return positions - positions[:, hips:hips + 1]
 
-    lag = min(range(6), key=lambda k: float(np.mean((shape(solved)[k:] - shape(reference)[: len(reference) - k]) ** 2)))
     dt = motion.frame_time_s
     return ClipAccuracy(
         errors, _jitter(solved, dt), _jitter(raw, dt), _jitter(reference, dt), _jitter(shape(solved), dt), _jitter(shape(raw), dt),
-        lag, _foot_skate_mm(solved, truth, rig), result.live_ms_per_frame, result.ik_ms_per_frame,
+        _lag_frames(shape(solved), shape(reference)),
+        _hips_error_mm(solved[:, hips], reference[:, hips]),
+        _lag_frames(solved[:, hips], reference[:, hips]),
+        _foot_skate_mm(solved, truth, rig), result.live_ms_per_frame, result.ik_ms_per_frame,
     )
+
+
+def _hips_error_mm(solved: NDArray[np.float64], reference: NDArray[np.float64]) -> float:
+    """Mean distance (mm) of the hips' path (frames, 3) from the reference's, less their median
+    height difference: the live solve stands the avatar's soles on the floor, the reference
+    (no foot contact) the landmarks' soles, and that steady height is placement, not error."""
+    difference = solved - reference
+    difference[:, 1] -= np.median(difference[:, 1])
+    return 1000.0 * float(np.mean(np.linalg.norm(difference, axis=1)))
+
+
+def _lag_frames(solved: NDArray[np.float64], reference: NDArray[np.float64]) -> int:
+    """The delay (0-5 frames) at which ``solved`` best matches ``reference`` (frames first)."""
+    return min(range(6), key=lambda k: float(np.mean((solved[k:] - reference[: len(reference) - k]) ** 2)))
 
 
 def _foot_skate_mm(solved: NDArray[np.float64], truth: NDArray[np.float64], rig: Rig) -> float:
