@@ -9,7 +9,7 @@
    reference's frame k shows the videos' frame k + 1 (MediaPipe's keypoints, frame by frame,
    agree best with Pose2Sim's OpenPose keypoints one frame on), so frames are paired that way.
    Also smoothed offline as `mocap solve --smooth 6` smooths them, which compares like with like
-   against the filtered output. The same for Pose2Sim's own OpenPose keypoints through mocap's
+   against the filtered output, and through the live body filter. The same for Pose2Sim's own OpenPose keypoints through mocap's
    triangulation, and with the views chosen per joint by Pose2Sim's own rule (which
    reproduces the reference from its OpenPose keypoints); the monocular path after rigid
    alignment to the reference, to show what stereo buys; and each detector's 2D limb
@@ -33,10 +33,11 @@ from numpy.typing import NDArray
 
 from mocap.calibration import load_calibration
 from mocap.capture import build_pipeline, make_lifter
-from mocap.config import CaptureConfig
+from mocap.config import CaptureConfig, FilterSettings, MultiviewSettings
 from mocap.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDMARKS
 from mocap.estimation import MediaPipePoseEstimator, MultiCameraEstimator
-from mocap.frames import PoseObservation
+from mocap.filtering import BodyFilter, OneEuroSettings
+from mocap.frames import BodyPose, PoseObservation
 from mocap.lifting import MonocularLifter
 from mocap.openpose import SKELETONS, read_camera
 from mocap.smoothing import smooth_trajectories
@@ -168,6 +169,19 @@ def with_pose2sim_view_choice(keypoints: NDArray[np.float64], cameras: list, thr
     return best
 
 
+def through_live_filter(points: NDArray[np.float64], timestamps_s: NDArray[np.float64], root_min_cutoff_hz: float) -> NDArray[np.float64]:
+    """Triangulated joints (frames, 33, 3) through the live body filter (defaults of ``[filter]``)
+    with the hips' path filtered at ``root_min_cutoff_hz``."""
+    settings = FilterSettings()
+    body_filter = BodyFilter(body=OneEuroSettings(settings.body_min_cutoff_hz, settings.body_beta),
+                             root=OneEuroSettings(root_min_cutoff_hz, settings.root_beta))
+    confidence = np.ones(points.shape[1])
+    return np.stack([
+        body_filter(BodyPose(t, joints, confidence, detected=True)).joints_m if np.isfinite(joints).any() else joints
+        for t, joints in zip(timestamps_s, points)
+    ])
+
+
 def reference_points(reference, landmark: str) -> NDArray[np.float64]:
     """The reference marker matching ``landmark``, (frames, 3) metres in the calibration's axes."""
     return reference.marker(POSE2SIM_MARKERS[landmark])[:, list(TRC_TO_CALIBRATION_AXES)]
@@ -278,11 +292,11 @@ def main() -> None:
 
     filtered_reference = read_trc(FILTERED_REFERENCE)
     print("\naccuracy against Pose2Sim's reference TRC (mean distance, mm; frames paired as above):")
-    print(f"  {'input':<28}{'views':<14}{'limbs':>8}{'limbs vs filtered':>19}{'hips':>8}{'shoulders':>11}")
+    print(f"  {'input':<34}{'views':<10}{'limbs':>8}{'limbs vs filtered':>19}{'hips':>8}{'shoulders':>11}")
 
     def print_row(label: str, views: str, points: NDArray[np.float64]) -> None:
         result, filtered = summary(points, reference), summary(points, filtered_reference)
-        print(f"  {label:<28}{views:<14}{result['limbs']:>8.1f}{filtered['limbs']:>19.1f}{result['hips']:>8.1f}{result['shoulders']:>11.1f}")
+        print(f"  {label:<34}{views:<10}{result['limbs']:>8.1f}{filtered['limbs']:>19.1f}{result['hips']:>8.1f}{result['shoulders']:>11.1f}")
 
     for label, points_2d, world_3d in rows:
         for views in [(0, 1, 2, 3), *itertools.combinations(range(4), 2)]:
@@ -293,6 +307,13 @@ def main() -> None:
         for views in ((0, 1, 2, 3), (0, 3)):
             points = smooth_trajectories(triangulated(points_2d, world_3d, cameras, views), timestamps_s, OFFLINE_SMOOTHING_HZ)
             print_row(label, "+".join(str(v + 1) for v in views), points)
+    print("  through the live body filter, the hips' path filtered as with several cameras"
+          f" ({MultiviewSettings.root_min_cutoff_hz:g} Hz) and as with one ({FilterSettings.root_min_cutoff_hz:g} Hz):")
+    for label, points_2d, world_3d in rows[:-1]:
+        for views in ((0, 1, 2, 3), (0, 3)):
+            points = triangulated(points_2d, world_3d, cameras, views)
+            for root_hz in (MultiviewSettings.root_min_cutoff_hz, FilterSettings.root_min_cutoff_hz):
+                print_row(f"{label}, {root_hz:g} Hz", "+".join(str(v + 1) for v in views), through_live_filter(points, timestamps_s, root_hz))
     print("  with Pose2Sim's own choice of views per joint (mean reprojection error under 15 px):")
     for label, points_2d, _ in rows:
         print_row(label, "1+2+3+4", with_pose2sim_view_choice(points_2d, cameras))
