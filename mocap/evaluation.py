@@ -25,8 +25,8 @@ Figures: per-bone direction error (degrees), jitter (mean absolute frame-to-fram
 acceleration of the solved joints, m/s^2, also around the hips), lag (the frame shift that best
 matches the body's shape to the noise-free solve without filters), the hips' path (its mean
 distance from the noise-free solve's less their steady height difference, which is the floor's
-placement, mm; and its lag the same way), foot skate (horizontal
-movement per frame of an ankle the clip has planted, mm) and time per frame.
+placement, mm; and its lag the same way), foot skate (horizontal movement per frame of an ankle
+the clip has planted, mm) and time per frame.
 """
 
 from __future__ import annotations
