@@ -1,12 +1,13 @@
 """Capture settings: one dataclass per TOML section, every field documented with its unit.
 
 A config file holds any subset of these sections and keys (see examples/mocap.toml);
-command-line options override it. Unknown sections or keys, and values of the wrong type,
-are errors naming the offending key.
+command-line options override it. Unknown sections or keys, values of the wrong type and
+numbers out of range are errors naming the offending key.
 """
 
 from __future__ import annotations
 
+import math
 import types
 import typing
 from dataclasses import dataclass, field, fields, is_dataclass, replace
@@ -15,6 +16,30 @@ from typing import Any
 
 from mocap.errors import MocapError
 from mocap.toml_files import read_toml
+
+# Command-line options that set a config key, for naming them in range errors.
+_OPTION_NAMES = {
+    "width": "--width", "height": "--height", "fps": "--fps", "horizontal_fov_deg": "--fov",
+    "pitch_deg": "--camera-pitch", "model_complexity": "--model-complexity", "max_skew_s": "--max-skew",
+    "rate_hz": "--vmc-rate",
+}
+
+
+def _require_range(
+    settings: Any, section: str, key: str, low: float, high: float = math.inf, *, above_low: bool = False
+) -> None:
+    """Raise a :class:`MocapError` if ``settings.key`` (when set) lies outside [low, high], or at
+    ``low`` with ``above_low``."""
+    value = getattr(settings, key)
+    if value is None:
+        return
+    inside = (value > low if above_low else value >= low) and value <= high
+    if not inside:
+        wanted = f"above {low:g}" if above_low else f"at least {low:g}"
+        if high < math.inf:
+            wanted = f"{wanted} and at most {high:g}"
+        option = f"{_OPTION_NAMES[key]} / " if key in _OPTION_NAMES else ""
+        raise MocapError(f"{option}[{section}] {key} must be {wanted}, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -29,6 +54,11 @@ class SourceSettings:
     height: int | None = None      # camera capture height, pixels
     fps: float | None = None       # camera: requested frames per second; images: their rate (default 30)
 
+    def __post_init__(self) -> None:
+        for key in ("width", "height"):
+            _require_range(self, "source", key, 1)
+        _require_range(self, "source", "fps", 0.0, above_low=True)
+
 
 @dataclass(frozen=True)
 class OpticsSettings:
@@ -41,6 +71,10 @@ class OpticsSettings:
     mirror: bool = False               # reflect the performer (selfie view): their left drives the avatar's right
     auto_upright: bool = True          # learn MediaPipe's lean while the performer stands, and remove it
 
+    def __post_init__(self) -> None:
+        _require_range(self, "optics", "horizontal_fov_deg", 1.0, 179.0)
+        _require_range(self, "optics", "pitch_deg", -90.0, 90.0)
+
 
 @dataclass(frozen=True)
 class EstimatorSettings:
@@ -50,6 +84,11 @@ class EstimatorSettings:
     min_detection_confidence: float = 0.5  # 0..1, to find a person
     min_tracking_confidence: float = 0.5   # 0..1, below it the person is searched for again
     mediapipe_smoothing: bool = False      # MediaPipe's own One Euro filter (off: mocap filters instead)
+
+    def __post_init__(self) -> None:
+        _require_range(self, "estimator", "model_complexity", 0, 2)
+        for key in ("min_detection_confidence", "min_tracking_confidence"):
+            _require_range(self, "estimator", key, 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -72,6 +111,13 @@ class FilterSettings:
     ease_to_rest_s: float = 0.7          # then it eases to rest with this time constant, seconds
     foot_locking: bool = True            # hold planted feet still (off: feet only kept above the floor, for slides and spins)
 
+    def __post_init__(self) -> None:
+        _require_range(self, "filter", "min_confidence", 0.0, 1.0)
+        for key in ("body_min_cutoff_hz", "root_min_cutoff_hz", "rotation_min_cutoff_hz", "ease_to_rest_s"):
+            _require_range(self, "filter", key, 0.0, above_low=True)
+        for key in ("body_beta", "root_beta", "rotation_beta", "hold_s"):
+            _require_range(self, "filter", key, 0.0)
+
 
 @dataclass(frozen=True)
 class MultiviewSettings:
@@ -81,6 +127,10 @@ class MultiviewSettings:
     max_reprojection_error: float = 0.02  # drop a view of a joint that misses by more than this fraction of the image height
     swap_check: bool = True               # undo a view whose left/right labels are mirrored
     root_min_cutoff_hz: float = 3.0       # the hips' path filter, Hz: triangulated hips shake far less than one camera's depth
+
+    def __post_init__(self) -> None:
+        for key in ("max_skew_s", "max_reprojection_error", "root_min_cutoff_hz"):
+            _require_range(self, "multiview", key, 0.0, above_low=True)
 
 
 @dataclass(frozen=True)
@@ -97,6 +147,9 @@ class VmcSettings:
 
     address: str | None = None   # HOST:PORT to send to, e.g. 127.0.0.1:39539; None: no VMC
     rate_hz: float = 0.0         # most frames per second to send; 0: every captured frame
+
+    def __post_init__(self) -> None:
+        _require_range(self, "vmc", "rate_hz", 0.0)
 
 
 @dataclass(frozen=True)
@@ -182,4 +235,7 @@ def load_config(path: Path) -> CaptureConfig:
             if not _accepts(key, item, settings_type):
                 raise MocapError(f"config file {path}: [{name}] {key} has a value of the wrong type ({item!r})")
         overrides[name] = dict(value)
-    return config.with_overrides(overrides)
+    try:
+        return config.with_overrides(overrides)
+    except MocapError as error:
+        raise MocapError(f"config file {path}: {error}") from None

@@ -57,12 +57,37 @@ def test_no_source_chosen() -> None:
         ("[vmc]\nadress = '127.0.0.1:39539'", "unknown key 'adress' in [vmc]"),
         ("[filter]\nbody_beta = 'fast'", "body_beta has a value of the wrong type"),
         ("[nonsense]\nx = 1", "unknown section or key 'nonsense'"),
+        # A cutoff of 0 Hz would freeze the body where it was first seen.
+        ("[filter]\nbody_min_cutoff_hz = 0", "[filter] body_min_cutoff_hz must be above 0, not 0"),
+        ("[multiview]\nroot_min_cutoff_hz = -1.0", "[multiview] root_min_cutoff_hz must be above 0"),
+        ("[filter]\nmin_confidence = 1.5", "[filter] min_confidence must be at least 0 and at most 1"),
+        ("[estimator]\nmodel_complexity = 3", "[estimator] model_complexity must be at least 0 and at most 2"),
     ],
 )
 def test_malformed_config(tmp_path: Path, text: str, needle: str) -> None:
     config = tmp_path / "mocap.toml"
     config.write_text(text)
-    assert_one_line_error(run_mocap("capture", "--video", str(DEMO_VIDEO), "--config", str(config)), needle)
+    bvh = tmp_path / "take.bvh"
+    result = run_mocap("capture", "--video", str(DEMO_VIDEO), "--config", str(config), "--bvh", str(bvh))
+    assert_one_line_error(result, needle)
+    assert not bvh.exists()
+
+
+@pytest.mark.parametrize(
+    ("options", "needle"),
+    [
+        (["--fov", "0"], "--fov / [optics] horizontal_fov_deg must be at least 1 and at most 179, not 0.0"),
+        (["--fov", "200"], "horizontal_fov_deg must be at least 1 and at most 179"),
+        (["--camera-pitch", "120"], "--camera-pitch / [optics] pitch_deg must be at least -90 and at most 90"),
+        (["--vmc-rate", "-5", "--vmc", "127.0.0.1:39539"], "--vmc-rate / [vmc] rate_hz must be at least 0"),
+        (["--max-skew", "0"], "--max-skew / [multiview] max_skew_s must be above 0"),
+        (["--fps", "-1"], "--fps / [source] fps must be above 0"),
+    ],
+)
+def test_settings_out_of_range(options: list[str], needle: str) -> None:
+    """Numbers no capture can use stop it with one line naming the option, not a traceback
+    (a field of view of 0 divided by zero) or a silently wrong take."""
+    assert_one_line_error(run_mocap("capture", "--video", str(DEMO_VIDEO), *options), needle)
 
 
 def test_missing_config(tmp_path: Path) -> None:
