@@ -198,9 +198,9 @@ def _board(kind: str, squares: str | None, corners: str | None, square_m: float,
 @click.option("--video", multiple=True, help="One camera's video; repeat per camera (synchronised).")
 @click.option("--camera", type=int, multiple=True, help="Live webcam index; repeat per camera.")
 @click.option("--name", "names", multiple=True, help="Camera names, one per source (default cam_0, cam_1, ...).")
-@click.option("--every", type=int, default=None, help="Use every N-th frame of videos (default 15) or images (default 1).")
-@click.option("--views", type=int, default=30, show_default=True, help="Live cameras: views to take.")
-@click.option("--interval", "interval_s", type=float, default=1.0, show_default=True, help="Live cameras: seconds between views.")
+@click.option("--every", type=click.IntRange(min=1), default=None, help="Use every N-th frame of videos (default 15) or images (default 1).")
+@click.option("--views", type=click.IntRange(min=3), default=30, show_default=True, help="Live cameras: views to take.")
+@click.option("--interval", "interval_s", type=click.FloatRange(min=0.0, min_open=True), default=1.0, show_default=True, help="Live cameras: seconds between views.")
 @click.option("--intrinsics", help="Calibration TOML whose intrinsics to keep (one camera per source, by name or order).")
 @click.option("--floor", type=click.Choice(["none", "board", "person"]), default="none", show_default=True,
               help="Make the world Y-up with y = 0 on the floor, from the board lying on the floor or a standing performer.")

@@ -129,6 +129,19 @@ def test_charuco_board_needs_its_dictionary(tmp_path: Path) -> None:
     assert_one_line_error(result, "--dictionary")
 
 
+@pytest.mark.parametrize(("option", "value"), [("--every", "0"), ("--views", "1"), ("--interval", "0")])
+def test_sampling_options_out_of_range(tmp_path: Path, option: str, value: str) -> None:
+    """No views to take (every 0th frame, one view, no time between views) is refused up front."""
+    output = tmp_path / "c.toml"
+    result = run_mocap(
+        "calibrate", "--board", "charuco", "--squares", "5x7", "--square-size", "0.04", "--marker-size", "0.02",
+        "--dictionary", "DICT_6X6_250", "--images", str(shared(CHARUCO)), option, value, "--output", str(output),
+    )
+    assert result.returncode == 2
+    assert f"Invalid value for '{option}'" in result.stderr
+    assert not output.exists()
+
+
 def test_views_can_come_from_a_video(tmp_path: Path) -> None:
     video = tmp_path / "board.avi"
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5, (640, 480))
