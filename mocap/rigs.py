@@ -135,7 +135,7 @@ def load_gltf_rig(path: Path, bone_map: dict[str, str] | None = None) -> Rig:
     try:
         gltf = _gltf_json(path)
     except (OSError, ValueError, struct.error) as error:
-        raise MocapError(f"cannot read rig {path}: {error}") from None
+        raise MocapError(f"cannot read rig {path}: not a whole glTF/VRM file ({error}); export it again") from None
     nodes = gltf.get("nodes", [])
     names = [node.get("name", f"node_{i}") for i, node in enumerate(nodes)]
     parents = [-1] * len(nodes)

@@ -65,6 +65,14 @@ def test_a_gltf_without_humanoid_needs_a_bone_map(demo_capture, tmp_path) -> Non
     assert_one_line_error(result, "has no VRM humanoid", "--rig-map")
 
 
+def test_a_cut_short_vrm_is_a_one_line_error(demo_capture, tmp_path) -> None:
+    cut = tmp_path / "avatar.vrm"
+    cut.write_bytes(shared("rigs/vrm/Godette_vrm_v4.vrm").read_bytes()[:20000])
+    result = run_mocap("solve", str(demo_capture.landmarks_path), "--rig", str(cut), "--bvh", str(tmp_path / "x.bvh"))
+    assert_one_line_error(result, "cannot read rig", "not a whole glTF/VRM file", "export it again")
+    assert not (tmp_path / "x.bvh").exists()
+
+
 def test_every_canonical_bone_has_an_offset_for_vmc() -> None:
     skeleton = Retargeter(load_rig(shared(KAYKIT), KAYKIT_MAP)).canonical_skeleton()
     assert skeleton.names == BONE_NAMES
