@@ -8,12 +8,12 @@
    elbows and wrists, with hips and shoulders beside them (and their steady offset). The
    reference's frame k shows the videos' frame k + 1 (MediaPipe's keypoints, frame by frame,
    agree best with Pose2Sim's OpenPose keypoints one frame on), so frames are paired that way.
-   Also smoothed offline as `mocap solve --smooth 6` smooths them, which compares like with like
-   against the filtered output, and through the live body filter. The same for Pose2Sim's own OpenPose keypoints through mocap's
-   triangulation, and with the views chosen per joint by Pose2Sim's own rule (which
-   reproduces the reference from its OpenPose keypoints); the monocular path after rigid
-   alignment to the reference, to show what stereo buys; and each detector's 2D limb
-   landmarks against the reference projected into each camera.
+   Also smoothed offline as `mocap solve --smooth 6` smooths them, which compares like with
+   like against the filtered output, and through the live body filter. The same for Pose2Sim's
+   own OpenPose keypoints through mocap's triangulation, and with the views chosen per joint by
+   Pose2Sim's own rule (which reproduces the reference from its OpenPose keypoints); the
+   monocular path after rigid alignment to the reference, to show what stereo buys; and each
+   detector's 2D limb landmarks against the reference projected into each camera.
 3. One camera alone: cameras 1 + 4 with camera 4 blanked for half a second mid-take and for
    the first 20 frames, against the same frames triangulated from both.
 
