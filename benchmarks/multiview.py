@@ -32,11 +32,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mocap.calibration import load_calibration
-from mocap.capture import build_pipeline, make_lifter
-from mocap.config import CaptureConfig, FilterSettings, MultiviewSettings
+from mocap.capture import (
+    build_pipeline,
+    hips_filter_settings,
+    live_body_filter,
+    make_lifter,
+)
+from mocap.config import CaptureConfig
 from mocap.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDMARKS
 from mocap.estimation import MediaPipePoseEstimator, MultiCameraEstimator
-from mocap.filtering import BodyFilter, OneEuroSettings
 from mocap.frames import BodyPose, PoseObservation
 from mocap.lifting import MonocularLifter
 from mocap.openpose import SKELETONS, read_camera
@@ -169,12 +173,10 @@ def with_pose2sim_view_choice(keypoints: NDArray[np.float64], cameras: list, thr
     return best
 
 
-def through_live_filter(points: NDArray[np.float64], timestamps_s: NDArray[np.float64], root_min_cutoff_hz: float) -> NDArray[np.float64]:
-    """Triangulated joints (frames, 33, 3) through the live body filter (defaults of ``[filter]``)
-    with the hips' path filtered at ``root_min_cutoff_hz``."""
-    settings = FilterSettings()
-    body_filter = BodyFilter(body=OneEuroSettings(settings.body_min_cutoff_hz, settings.body_beta),
-                             root=OneEuroSettings(root_min_cutoff_hz, settings.root_beta))
+def through_live_filter(points: NDArray[np.float64], timestamps_s: NDArray[np.float64], multi_camera: bool) -> NDArray[np.float64]:
+    """Triangulated joints (frames, 33, 3) through the live body filter of the default config,
+    the hips' path filtered as behind several cameras or behind one."""
+    body_filter = live_body_filter(CaptureConfig(), multi_camera=multi_camera)
     confidence = np.ones(points.shape[1])
     return np.stack([
         body_filter(BodyPose(t, joints, confidence, detected=True)).joints_m if np.isfinite(joints).any() else joints
@@ -307,13 +309,14 @@ def main() -> None:
         for views in ((0, 1, 2, 3), (0, 3)):
             points = smooth_trajectories(triangulated(points_2d, world_3d, cameras, views), timestamps_s, OFFLINE_SMOOTHING_HZ)
             print_row(label, "+".join(str(v + 1) for v in views), points)
-    print("  through the live body filter, the hips' path filtered as with several cameras"
-          f" ({MultiviewSettings.root_min_cutoff_hz:g} Hz) and as with one ({FilterSettings.root_min_cutoff_hz:g} Hz):")
+    print("  through the live body filter, the hips' path filtered as with several cameras and as with one:")
     for label, points_2d, world_3d in rows[:-1]:
         for views in ((0, 1, 2, 3), (0, 3)):
             points = triangulated(points_2d, world_3d, cameras, views)
-            for root_hz in (MultiviewSettings.root_min_cutoff_hz, FilterSettings.root_min_cutoff_hz):
-                print_row(f"{label}, {root_hz:g} Hz", "+".join(str(v + 1) for v in views), through_live_filter(points, timestamps_s, root_hz))
+            for multi_camera in (True, False):
+                root_hz = hips_filter_settings(CaptureConfig(), multi_camera=multi_camera).min_cutoff_hz
+                print_row(f"{label}, {root_hz:g} Hz", "+".join(str(v + 1) for v in views),
+                          through_live_filter(points, timestamps_s, multi_camera))
     print("  with Pose2Sim's own choice of views per joint (mean reprojection error under 15 px):")
     for label, points_2d, _ in rows:
         print_row(label, "1+2+3+4", with_pose2sim_view_choice(points_2d, cameras))

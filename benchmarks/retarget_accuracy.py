@@ -16,16 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
-from mocap.config import FilterSettings, MultiviewSettings
+from mocap.capture import hips_filter_settings
+from mocap.config import CaptureConfig
 from mocap.evaluation import ClipAccuracy, SolveSettings, evaluate, load_motion
-from mocap.filtering import OneEuroSettings
 
 CLIPS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "bvh" / "cmu"
 
 
 # The hips' path filter behind several cameras ([multiview] root_min_cutoff_hz): the clips'
 # landmark noise is independent per landmark, as triangulation's is.
-MULTIVIEW = SolveSettings(root=OneEuroSettings(MultiviewSettings.root_min_cutoff_hz, FilterSettings.root_beta))
+MULTIVIEW = SolveSettings(root=hips_filter_settings(CaptureConfig(), multi_camera=True))
 
 
 def row(name: str, clean_raw: ClipAccuracy, clean: ClipAccuracy, noisy: ClipAccuracy, offline: ClipAccuracy) -> list[float]:

@@ -174,6 +174,24 @@ def make_lifter(config: CaptureConfig, cameras: list[CameraModel] | None) -> Lif
     )
 
 
+def hips_filter_settings(config: CaptureConfig, *, multi_camera: bool) -> OneEuroSettings:
+    """The hips' path filter: ``[multiview] root_min_cutoff_hz`` behind several cameras (their
+    triangulated hips shake far less than one camera's depth), ``[filter]`` behind one."""
+    filt = config.filter
+    cutoff_hz = config.multiview.root_min_cutoff_hz if multi_camera else filt.root_min_cutoff_hz
+    return OneEuroSettings(cutoff_hz, filt.root_beta)
+
+
+def live_body_filter(config: CaptureConfig, *, multi_camera: bool) -> BodyFilter:
+    """The live filter of the lifted body and the hips' path, as ``config`` sets it."""
+    filt = config.filter
+    return BodyFilter(
+        body=OneEuroSettings(filt.body_min_cutoff_hz, filt.body_beta),
+        root=hips_filter_settings(config, multi_camera=multi_camera),
+        min_confidence=filt.min_confidence,
+    )
+
+
 def build_pipeline(
     config: CaptureConfig,
     *,
@@ -184,20 +202,13 @@ def build_pipeline(
     live_filters: bool = True,
 ) -> MotionPipeline:
     """The filter and solver stages set up from ``config`` around the given estimator and lifter
-    (``live_filters=False``: no One Euro filters, for bodies smoothed offline). The hips' path
-    is filtered at ``[multiview] root_min_cutoff_hz`` behind a multi-camera lifter, at
-    ``[filter] root_min_cutoff_hz`` behind one camera."""
+    (``live_filters=False``: no One Euro filters, for bodies smoothed offline)."""
     filt = config.filter
-    root_min_cutoff_hz = config.multiview.root_min_cutoff_hz if isinstance(lifter, MultiViewLifter) else filt.root_min_cutoff_hz
     return MotionPipeline(
         estimator=estimator,
         lifter=lifter,
         outlier_guard=OutlierGuard(),
-        body_filter=BodyFilter(
-            body=OneEuroSettings(filt.body_min_cutoff_hz, filt.body_beta),
-            root=OneEuroSettings(root_min_cutoff_hz, filt.root_beta),
-            min_confidence=filt.min_confidence,
-        ) if live_filters else None,
+        body_filter=live_body_filter(config, multi_camera=isinstance(lifter, MultiViewLifter)) if live_filters else None,
         foot_contact=FootContact(ContactSettings(lock_feet=filt.foot_locking)),
         rotation_filter=RotationFilter(OneEuroSettings(filt.rotation_min_cutoff_hz, filt.rotation_beta)) if live_filters else None,
         hold_then_rest=HoldThenRest(len(BONE_NAMES), hold_s=filt.hold_s, ease_s=filt.ease_to_rest_s),
