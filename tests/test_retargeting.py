@@ -40,8 +40,10 @@ def test_round_trip_onto_the_clips_own_skeleton(walk) -> None:
 
 
 def test_offline_smoothing_meets_the_accuracy_targets_with_noise(walk) -> None:
-    accuracy = evaluate(walk, noise_m=0.01, settings=SolveSettings(mode="offline"))
+    """``mocap solve --smooth 5`` on 1 cm noise: every target, jitter cut included (5.8x measured; 4.7x at 6 Hz)."""
+    accuracy = evaluate(walk, noise_m=0.01, settings=SolveSettings(mode="offline", smooth_hz=5.0))
     assert accuracy.mean_error_deg < 5.0
+    assert accuracy.jitter_cut >= 5.0
     assert accuracy.lag_frames == 0
     assert accuracy.foot_skate_mm < 5.0
 
