@@ -83,7 +83,7 @@ def main() -> None:
         multiview_rows.append(multiview_row(clip.stem, evaluate(motion, noise_m=args.noise, settings=MULTIVIEW)))
     mean = np.mean(multiview_rows, axis=0)
     print(f"{'mean':<35}{mean[0]:>7.2f}{mean[1]:>7.1f}x{mean[2]:>6.1f}x{mean[3]:>5.1f}{mean[4]:>6.0f}{mean[5]:>4.1f}{mean[6]:>7.1f}")
-    print(f"\noffline smoothing (mocap solve --smooth HZ) at other cutoffs, noisy, mean over the clips:")
+    print("\noffline smoothing (mocap solve --smooth HZ) at other cutoffs, noisy, mean over the clips:")
     print(f"{'cutoff Hz':<35}{'error':>7}{'cut all':>8}{'skate':>7}")
     for smooth_hz in OFFLINE_CUTOFFS_HZ:
         settings = SolveSettings(mode="offline", smooth_hz=smooth_hz)
