@@ -2,7 +2,7 @@
 
 For each clip: BlazePose-33 landmarks are synthesised from its joints (mocap/evaluation.py
 says how the face, heel and hand points are derived), optionally with 1 cm Gaussian noise,
-solved as a live capture would (One Euro filters, joint limits, foot locking) or as
+solved as a live capture would (outlier guard, One Euro filters, joint limits, foot locking) or as
 ``mocap solve --smooth 6`` would (zero-phase smoothing), retargeted onto the clip's own
 skeleton, and compared with the clip by forward kinematics.
 

@@ -47,6 +47,7 @@ from mocap.foot_contact import FootContact
 from mocap.frames import BodyPose, SkeletonPose
 from mocap.joint_limits import JointLimits
 from mocap.measure import BodyMeasurer
+from mocap.outliers import OutlierGuard
 from mocap.retarget import DIRECTION_CHILD, Retargeter, rig_facing
 from mocap.rigs import Rig, bvh_metres_per_unit, bvh_rig, forward_kinematics
 from mocap.skeleton import humanoid_skeleton
@@ -61,6 +62,7 @@ EVALUATED_BONES = (
 CONTACT_HEIGHT_M = 0.05      # a foot (ankle) this close to its lowest height counts as planted ...
 CONTACT_SPEED_M_S = 0.25     # ... while it moves slower than this, metres per second
 CONTACT_FRAME_S = 1.0 / 30.0  # the evaluation rate the speed threshold is applied at
+LEAD_IN_JUMP = 5.0           # a leading frame whose joints jump this many times the clip's usual largest step is no motion
 
 
 @dataclass(frozen=True)
@@ -88,16 +90,31 @@ class ClipMotion:
         return self.end_of(children[0]) if children else joint
 
 
+def _first_motion_frame(positions: NDArray[np.float64]) -> int:
+    """The first frame after any leading frames that jump further than ``LEAD_IN_JUMP`` times
+    the clip's 99th-percentile step (its largest joint move per frame): a T-pose or a blend into
+    the take, no human motion (CMU's 01_01 starts with one T-pose frame, 02_05 with four frames
+    blending in at up to 45 m/s)."""
+    steps = np.linalg.norm(np.diff(positions, axis=0), axis=-1).max(axis=1)
+    limit = LEAD_IN_JUMP * np.percentile(steps, 99)
+    start = 0
+    while start < len(steps) and steps[start] > limit:
+        start += 1
+    return start
+
+
 def load_motion(path: Path, fps: float) -> ClipMotion:
-    """A BVH clip resampled to about ``fps`` frames per second, in metres."""
+    """A BVH clip resampled to about ``fps`` frames per second, in metres, from its first frame
+    of motion (see :func:`_first_motion_frame`)."""
     clip: BvhClip = read_bvh(path)
     positions, rotations = clip.forward_kinematics()
     rest = clip.rest_positions()
     metres_per_unit = bvh_metres_per_unit(float(np.ptp(rest[:, 1])))
     step = max(int(round(1.0 / (clip.frame_time_s * fps))), 1)
     quats = rotations.as_quat().reshape(len(clip.motion), len(clip.joints), 4)
-    return ClipMotion(bvh_rig(clip, path), clip.names, [joint.parent for joint in clip.joints],
-                      rest * metres_per_unit, positions[::step] * metres_per_unit, quats[::step], clip.frame_time_s * step)
+    start = _first_motion_frame(positions)
+    return ClipMotion(bvh_rig(clip, path), clip.names, [joint.parent for joint in clip.joints], rest * metres_per_unit,
+                      positions[start::step] * metres_per_unit, quats[start::step], clip.frame_time_s * step)
 
 
 def _unit(v: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -170,9 +187,10 @@ def synthesize_landmarks(motion: ClipMotion) -> NDArray[np.float64]:
 
 @dataclass(frozen=True)
 class SolveSettings:
-    """How the evaluation solves: ``mode`` "raw" (no filters), "live" (the capture's One Euro
-    filters and foot locking) or "offline" (zero-phase smoothing at ``smooth_hz``, then foot
-    locking, as ``mocap solve --smooth``). Filter settings default to the capture defaults."""
+    """How the evaluation solves: ``mode`` "raw" (the solver alone: no outlier guard, filters
+    or foot contact), "live" (the capture's outlier guard, One Euro filters and foot locking) or
+    "offline" (zero-phase smoothing at ``smooth_hz``, then the outlier guard and foot locking,
+    as ``mocap solve --smooth``). Filter settings default to the capture defaults."""
 
     mode: str = "live"
     body: OneEuroSettings = OneEuroSettings(FilterSettings.body_min_cutoff_hz, FilterSettings.body_beta)
@@ -203,6 +221,7 @@ def solve_onto_rig(
         measurer.add(body)
     skeleton = humanoid_skeleton(measurer.proportions)
     live = settings.mode == "live"
+    outlier_guard = OutlierGuard() if settings.mode != "raw" else None
     body_filter = BodyFilter(body=settings.body, root=settings.root) if live else None
     rotation_filter = RotationFilter(settings.rotation) if live else None
     foot_contact = FootContact() if settings.mode != "raw" else None
@@ -214,6 +233,8 @@ def solve_onto_rig(
     stage_s = ik_s = 0.0
     for body in bodies:
         start = time.perf_counter()
+        if outlier_guard is not None:
+            body = outlier_guard(body)
         if body_filter is not None:
             body = body_filter(body)
         ik_start = time.perf_counter()
