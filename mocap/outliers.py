@@ -4,9 +4,12 @@
   a frame or two. For the arms and for the legs separately, if the swapped labels fit the
   previous frame (body shape around the mid-hips) in under half the distance, they are
   swapped back.
-- Jumps: a landmark that moves faster than ``max_speed_m_s`` from its last position is not
+- Jumps: a landmark that moves faster than ``max_speed_m_s`` relative to the mid-hips is not
   trusted for that frame (its confidence is set to 0, so the filter holds it); after
   ``max_rejected`` frames in a row it is believed again, so a real fast move is only delayed.
+  Relative to the hips, because a whole body that moves (a jump, a flip, one camera's depth
+  estimate jumping) is no landmark's mistake: the hips' path filter deals with it. Judged in
+  the room instead, every landmark of a backflip or of a depth jump was held for two frames.
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ _PAIRS = {
 }
 
 
+def _shape(joints: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Landmarks (33, 3) less the mid-hips: the body's shape, wherever it stands."""
+    return joints - np.nanmean(joints[list(HIP_LANDMARKS)], axis=0)
+
+
 class OutlierGuard:
     """Undoes left/right swaps and holds landmarks that jump (see the module docstring)."""
 
@@ -34,7 +42,7 @@ class OutlierGuard:
         self.max_speed_m_s = max_speed_m_s
         self.max_rejected = max_rejected
         self.swap_ratio = swap_ratio
-        self._previous: NDArray[np.float64] | None = None
+        self._previous_shape: NDArray[np.float64] | None = None   # (33, 3) landmarks less the mid-hips, metres
         self._time_s: float | None = None
         self._rejected = np.zeros(len(LANDMARK_INDEX), dtype=int)
         self.swaps = 0
@@ -43,25 +51,24 @@ class OutlierGuard:
         if not body.detected:
             return body
         joints, confidence = body.joints_m.copy(), body.confidence.copy()
-        if self._previous is not None and self._time_s is not None:
+        if self._previous_shape is not None and self._time_s is not None:
             self._undo_swaps(joints, confidence)
             dt_s = max(body.timestamp_s - self._time_s, 1e-3)
-            speed = np.linalg.norm(joints - self._previous, axis=1) / dt_s
+            shape = _shape(joints)
+            speed = np.linalg.norm(shape - self._previous_shape, axis=1) / dt_s
             jumped = (speed > self.max_speed_m_s) & (self._rejected < self.max_rejected)
             self._rejected = np.where(jumped, self._rejected + 1, 0)
             confidence[jumped] = 0.0
-            keep = ~jumped & np.isfinite(joints).all(axis=1)
-            self._previous = np.where(keep[:, None], joints, self._previous)
+            keep = ~jumped & np.isfinite(shape).all(axis=1)
+            self._previous_shape = np.where(keep[:, None], shape, self._previous_shape)
         else:
-            self._previous = joints.copy()
+            self._previous_shape = _shape(joints)
         self._time_s = body.timestamp_s
         return BodyPose(body.timestamp_s, joints, confidence, detected=True)
 
     def _undo_swaps(self, joints: NDArray[np.float64], confidence: NDArray[np.float64]) -> None:
-        assert self._previous is not None
-        hips = list(HIP_LANDMARKS)
-        shape = joints - np.nanmean(joints[hips], axis=0)
-        previous_shape = self._previous - np.nanmean(self._previous[hips], axis=0)
+        assert self._previous_shape is not None
+        shape, previous_shape = _shape(joints), self._previous_shape
         for left, right in _PAIRS.values():
             kept = np.nansum(np.linalg.norm(shape[left] - previous_shape[left], axis=1)
                              + np.linalg.norm(shape[right] - previous_shape[right], axis=1))

@@ -167,6 +167,16 @@ def test_a_single_frame_jump_is_not_trusted(walk) -> None:
     assert out.confidence[LANDMARK_INDEX["right_wrist"]] == 1.0
 
 
+def test_a_whole_body_jump_is_trusted(walk) -> None:
+    """The body moving as one (a jump, a flip, one camera's depth estimate jumping 0.6 m) is the
+    hips' path filter's to smooth: no landmark is held for it."""
+    frames = synthesize_landmarks(walk)[:3]
+    guard = OutlierGuard()
+    guard(BodyPose(0.0, frames[0], np.ones(33), True))
+    out = guard(BodyPose(1 / 30, frames[1] + [0.0, 0.0, 0.6], np.ones(33), True))   # 18 m/s
+    assert np.all(out.confidence == 1.0)
+
+
 def test_bvh_rotations_are_continuous(demo_capture: DemoCapture, tmp_path: Path) -> None:
     """No Euler wrap-arounds, branch flips or gimbal spins from frame to frame: each joint's
     angles change by no more than its rotation really does (canonical and a rig's BVH)."""
