@@ -42,7 +42,7 @@ from scipy.spatial.transform import Rotation
 from mocap.bvh_file import BvhClip, read_bvh
 from mocap.config import FilterSettings
 from mocap.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDMARKS
-from mocap.filtering import BodyFilter, OneEuroSettings, RotationFilter
+from mocap.filtering import BodyFilter, HoldThenRest, OneEuroSettings, RotationFilter
 from mocap.foot_contact import FootContact
 from mocap.frames import BodyPose, SkeletonPose
 from mocap.joint_limits import JointLimits
@@ -50,7 +50,7 @@ from mocap.measure import BodyMeasurer
 from mocap.outliers import OutlierGuard
 from mocap.retarget import DIRECTION_CHILD, Retargeter, rig_facing
 from mocap.rigs import Rig, bvh_metres_per_unit, bvh_rig, forward_kinematics
-from mocap.skeleton import humanoid_skeleton
+from mocap.skeleton import BONE_NAMES, humanoid_skeleton
 from mocap.smoothing import smooth_trajectories
 from mocap.solver import DirectionSolver
 
@@ -227,6 +227,9 @@ def solve_onto_rig(
     foot_contact = FootContact() if settings.mode != "raw" else None
     solver = DirectionSolver()
     limits = JointLimits()
+    hold_then_rest = HoldThenRest(len(BONE_NAMES))   # bones whose landmarks the guard held keep their rotation
+    hips = list(HIP_LANDMARKS)
+    root = bodies[0].joints_m[hips].mean(axis=0)
     rig = retargeter.rig
     offsets = rig.rest_offsets_m.copy()
     positions = []
@@ -238,12 +241,15 @@ def solve_onto_rig(
         if body_filter is not None:
             body = body_filter(body)
         ik_start = time.perf_counter()
-        local = limits(solver.solve(body).local)
+        solved = solver.solve(body)
+        local = limits(solved.local)
         ik_s += time.perf_counter() - ik_start
+        local = hold_then_rest(local, solved.tracked, body.timestamp_s)
         if rotation_filter is not None:
             local = rotation_filter(local, body.timestamp_s)
-        root = body.joints_m[list(HIP_LANDMARKS)].mean(axis=0)
-        pose = SkeletonPose(body.timestamp_s, skeleton, root, local, tracked=True, skeleton_settled=True)
+        if np.all(body.confidence[hips] >= FilterSettings.min_confidence):   # else the hips stay, as in a capture
+            root = body.joints_m[hips].mean(axis=0)
+        pose = SkeletonPose(body.timestamp_s, skeleton, root.copy(), local, tracked=True, skeleton_settled=True)
         if foot_contact is not None:
             pose = foot_contact(pose)
         ik_start = time.perf_counter()
