@@ -21,7 +21,6 @@ from mocap.errors import MocapError
 from mocap.estimation import MediaPipePoseEstimator, MultiCameraEstimator
 from mocap.filtering import BodyFilter, HoldThenRest, OneEuroSettings, RotationFilter
 from mocap.foot_contact import ContactSettings, FootContact
-from mocap.frames import BodyPose
 from mocap.joint_limits import JointLimits
 from mocap.landmarks_file import LandmarkRecorder, LandmarkRecording
 from mocap.lifting import MonocularLifter
@@ -29,6 +28,7 @@ from mocap.measure import BodyMeasurer
 from mocap.multiview import MultiViewLifter
 from mocap.outliers import OutlierGuard
 from mocap.pipeline import (
+    AlreadyLifted,
     Estimator,
     FrameObserver,
     Lifter,
@@ -274,13 +274,6 @@ def _recorded_frames(recording: LandmarkRecording) -> Iterator[tuple[Any, float]
     for index in range(recording.frame_count):
         observations = recording.observations(index)
         yield (observations if len(observations) > 1 else observations[0]), float(recording.timestamps_s[index])
-
-
-class AlreadyLifted:
-    """The lifter of bodies lifted (and smoothed) beforehand: hands each body on."""
-
-    def lift(self, body: BodyPose) -> BodyPose:
-        return body
 
 
 def run_replay(

@@ -48,6 +48,7 @@ from mocap.frames import BodyPose, SkeletonPose
 from mocap.joint_limits import JointLimits
 from mocap.measure import BodyMeasurer
 from mocap.outliers import OutlierGuard
+from mocap.pipeline import AlreadyLifted, MotionPipeline
 from mocap.retarget import DIRECTION_CHILD, Retargeter, rig_facing
 from mocap.rigs import Rig, bvh_metres_per_unit, bvh_rig, forward_kinematics
 from mocap.skeleton import BONE_NAMES, humanoid_skeleton
@@ -202,62 +203,60 @@ class SolveSettings:
 @dataclass(frozen=True)
 class SolvedMotion:
     positions_m: NDArray[np.float64]   # (frames, rig joints, 3) in the rig's frame
-    live_ms_per_frame: float           # filters, solver, joint limits, foot contact and retargeting
-    ik_ms_per_frame: float             # solver, joint limits and retargeting alone
+    ms_per_frame: float                # everything after the landmarks (raw: solver, joint limits, retargeting)
+
+
+def _capture_pipeline(settings: SolveSettings) -> MotionPipeline:
+    """The capture's own stages after lifting, with ``settings``' filters when live (offline
+    the landmarks come smoothed)."""
+    live = settings.mode == "live"
+    return MotionPipeline(
+        estimator=None,
+        lifter=AlreadyLifted(),
+        outlier_guard=OutlierGuard(),
+        body_filter=BodyFilter(body=settings.body, root=settings.root) if live else None,
+        foot_contact=FootContact(),
+        rotation_filter=RotationFilter(settings.rotation) if live else None,
+        hold_then_rest=HoldThenRest(len(BONE_NAMES)),
+        measurer=BodyMeasurer(),
+        solver=DirectionSolver(),
+        joint_limits=JointLimits(),
+    )
 
 
 def solve_onto_rig(
     landmarks_m: NDArray[np.float64], frame_time_s: float, retargeter: Retargeter, settings: SolveSettings
 ) -> SolvedMotion:
-    """Solve landmarks (frames, 33, 3) in the stage frame (floor y = 0) as a capture does,
-    retarget onto the rig and forward-kinematics it."""
+    """Solve landmarks (frames, 33, 3) in the stage frame (floor y = 0), retarget onto the rig
+    and forward-kinematics it: "live" and "offline" through the capture's own pipeline (outlier
+    guard, filters, solver, joint limits, held bones, foot contact), "raw" through the solver
+    and joint limits alone. The performer's proportions are measured from the first 60 frames
+    before the first is solved, so every frame has the same skeleton."""
     confidence = np.ones(NUM_POSE_LANDMARKS)
     timestamps = np.arange(len(landmarks_m)) * frame_time_s
     if settings.mode == "offline":
         landmarks_m = smooth_trajectories(landmarks_m, timestamps, settings.smooth_hz)
     bodies = [BodyPose(t, joints, confidence, detected=True) for t, joints in zip(timestamps, landmarks_m)]
-    measurer = BodyMeasurer()
+    pipeline = _capture_pipeline(settings)
     for body in bodies[:60]:
-        measurer.add(body)
-    skeleton = humanoid_skeleton(measurer.proportions)
-    live = settings.mode == "live"
-    outlier_guard = OutlierGuard() if settings.mode != "raw" else None
-    body_filter = BodyFilter(body=settings.body, root=settings.root) if live else None
-    rotation_filter = RotationFilter(settings.rotation) if live else None
-    foot_contact = FootContact() if settings.mode != "raw" else None
-    solver = DirectionSolver()
-    limits = JointLimits()
-    hold_then_rest = HoldThenRest(len(BONE_NAMES))   # bones whose landmarks the guard held keep their rotation
-    hips = list(HIP_LANDMARKS)
-    root = bodies[0].joints_m[hips].mean(axis=0)
+        pipeline.measurer.add(body)
+    skeleton = humanoid_skeleton(pipeline.measurer.proportions)
     rig = retargeter.rig
     offsets = rig.rest_offsets_m.copy()
     positions = []
-    stage_s = ik_s = 0.0
+    elapsed_s = 0.0
     for body in bodies:
         start = time.perf_counter()
-        if outlier_guard is not None:
-            body = outlier_guard(body)
-        if body_filter is not None:
-            body = body_filter(body)
-        ik_start = time.perf_counter()
-        solved = solver.solve(body)
-        local = limits(solved.local)
-        ik_s += time.perf_counter() - ik_start
-        local = hold_then_rest(local, solved.tracked, body.timestamp_s)
-        if rotation_filter is not None:
-            local = rotation_filter(local, body.timestamp_s)
-        if np.all(body.confidence[hips] >= FilterSettings.min_confidence):   # else the hips stay, as in a capture
-            root = body.joints_m[hips].mean(axis=0)
-        pose = SkeletonPose(body.timestamp_s, skeleton, root.copy(), local, tracked=True, skeleton_settled=True)
-        if foot_contact is not None:
-            pose = foot_contact(pose)
-        ik_start = time.perf_counter()
-        rig_local, offsets[0] = retargeter.retarget(pose.local_rotations, pose.root_position_m, skeleton.rest_offsets_m[0, 1])
-        ik_s += time.perf_counter() - ik_start
-        stage_s += time.perf_counter() - start
+        if settings.mode == "raw":
+            local = pipeline.joint_limits(pipeline.solver.solve(body).local)
+            pose = SkeletonPose(body.timestamp_s, skeleton, body.joints_m[list(HIP_LANDMARKS)].mean(axis=0), local,
+                                tracked=True, skeleton_settled=True)
+        else:
+            pose = pipeline.process_observation(body, body.timestamp_s)
+        rig_local, offsets[0] = retargeter.retarget(pose.local_rotations, pose.root_position_m, pose.skeleton.rest_offsets_m[0, 1])
+        elapsed_s += time.perf_counter() - start
         positions.append(forward_kinematics(rig.parents, offsets, rig_local)[1])
-    return SolvedMotion(np.stack(positions), 1000.0 * stage_s / len(bodies), 1000.0 * ik_s / len(bodies))
+    return SolvedMotion(np.stack(positions), 1000.0 * elapsed_s / len(bodies))
 
 
 @dataclass(frozen=True)
@@ -272,7 +271,7 @@ class ClipAccuracy:
     hips_error_mm: float                # mean distance of the hips' path from the noise-free raw solve's (floor height aside)
     hips_lag_frames: int                # frame shift best matching the hips' path to the noise-free raw solve's
     foot_skate_mm: float                # mean horizontal movement per frame of the feet the clip has planted
-    ms_per_frame: float                 # filters + solver + joint limits + foot contact + retargeting
+    ms_per_frame: float                 # the capture's stages after lifting + retargeting
     ik_ms_per_frame: float              # solver + joint limits + retargeting
 
     @property
@@ -308,7 +307,8 @@ def evaluate(motion: ClipMotion, *, noise_m: float = 0.0, seed: int = 0, setting
     noisy = clean + np.random.default_rng(seed).normal(0.0, noise_m, clean.shape) if noise_m > 0 else clean
     result = solve_onto_rig(noisy, motion.frame_time_s, retargeter, settings)
     solved = result.positions_m
-    raw = solve_onto_rig(noisy, motion.frame_time_s, retargeter, SolveSettings(mode="raw")).positions_m
+    raw_result = solve_onto_rig(noisy, motion.frame_time_s, retargeter, SolveSettings(mode="raw"))
+    raw = raw_result.positions_m
     reference = solve_onto_rig(clean, motion.frame_time_s, retargeter, SolveSettings(mode="raw")).positions_m
     rig = motion.rig
     truth = motion.positions_m[:, [motion.names.index(name) for name in rig.joints]]
@@ -333,7 +333,7 @@ def evaluate(motion: ClipMotion, *, noise_m: float = 0.0, seed: int = 0, setting
         _lag_frames(shape(solved), shape(reference)),
         _hips_error_mm(solved[:, hips], reference[:, hips]),
         _lag_frames(solved[:, hips], reference[:, hips]),
-        _foot_skate_mm(solved, truth, rig), result.live_ms_per_frame, result.ik_ms_per_frame,
+        _foot_skate_mm(solved, truth, rig), result.ms_per_frame, raw_result.ms_per_frame,
     )
 
 

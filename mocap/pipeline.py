@@ -43,6 +43,13 @@ class Lifter(Protocol):
     def lift(self, observation: Any) -> BodyPose: ...
 
 
+class AlreadyLifted:
+    """The lifter of bodies lifted (and smoothed) beforehand: hands each body on."""
+
+    def lift(self, body: BodyPose) -> BodyPose:
+        return body
+
+
 class PoseSink(Protocol):
     def write(self, pose: SkeletonPose) -> None: ...
     def close(self) -> None: ...
