@@ -6,7 +6,7 @@ PYTHON := $(shell command -v python3.11 || command -v python3)
 SYSTEM_PACKAGES := libgl1 libglib2.0-0 libegl1 libxrender1 libxxf86vm1 libxfixes3 libxi6 libxkbcommon0 libsm6 libx11-6 libxext6
 TEST_SYSTEM_PACKAGES := xvfb xdotool  # a virtual screen and key presses for the preview-window test
 
-.PHONY: demo test benchmark benchmark-multiview benchmark-retarget system-packages test-system-packages clean
+.PHONY: demo test benchmark benchmark-multiview benchmark-retarget benchmark-filters system-packages test-system-packages clean
 
 # Installs the Debian packages in $(1) that are missing (as root), or says which to install.
 define install_packages
@@ -49,6 +49,9 @@ benchmark-multiview: system-packages $(VENV)/.installed
 
 benchmark-retarget: system-packages $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/retarget_accuracy.py
+
+benchmark-filters: system-packages $(VENV)/.installed
+	$(VENV)/bin/python benchmarks/real_video_filters.py
 
 clean:
 	rm -rf $(VENV) demo_output
