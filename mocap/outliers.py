@@ -7,8 +7,9 @@
 - Jumps: a landmark that moves faster than ``max_speed_m_s`` relative to the mid-hips is not
   trusted for that frame (its confidence is set to 0, so the filter holds it); after
   ``max_rejected`` frames in a row it is believed again, so a real fast move is only delayed.
-  Relative to the hips, because a whole body that moves (a jump, a flip, one camera's depth
-  estimate jumping) is no landmark's mistake: the hips' path filter deals with it. Judged in
+  Relative to the hips (where MediaPipe centres its own world landmarks), because a whole
+  body that moves (a jump, a flip, one camera's depth estimate jumping) is no landmark's
+  mistake: the hips' path filter deals with it. Judged in
   the room instead, every landmark of a backflip or of a depth jump would be held for two frames.
 """
 
