@@ -9,8 +9,8 @@
   ``max_rejected`` frames in a row it is believed again, so a real fast move is only delayed.
   Relative to the hips (where MediaPipe centres its own world landmarks), because a whole
   body that moves (a jump, a flip, one camera's depth estimate jumping) is no landmark's
-  mistake: the hips' path filter deals with it. Judged in
-  the room instead, every landmark of a backflip or of a depth jump would be held for two frames.
+  mistake: the hips' path filter deals with it. Judged in the room instead, every landmark of
+  a backflip or of a depth jump would be held for two frames.
 """
 
 from __future__ import annotations
