@@ -8,7 +8,8 @@ per video:
 - the jitter cut around the hips: mean absolute acceleration of the joints less the hips,
   unfiltered over live;
 - the lag error: mean angle (degrees) between the live and the offline-smoothed bone directions;
-- the hips' path: median acceleration (m/s^2) of the BVH root, live, offline and unfiltered.
+- the hips' path: median acceleration (m/s^2) of the BVH root, live, offline and unfiltered;
+- how many landmark-frames the outlier guard held because they jumped (live).
 
     .venv/bin/python benchmarks/real_video_filters.py [video.mp4 ...]
 """
@@ -16,6 +17,7 @@ per video:
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 import tempfile
@@ -36,8 +38,16 @@ rotation_beta = 0.0
 """
 
 
-def mocap(*arguments: str) -> None:
-    subprocess.run([sys.executable, "-m", "mocap", *arguments, "--no-progress"], check=True, capture_output=True)
+def mocap(*arguments: str) -> str:
+    """Runs the mocap command line; its standard output."""
+    return subprocess.run([sys.executable, "-m", "mocap", *arguments, "--no-progress"],
+                          check=True, capture_output=True, text=True).stdout
+
+
+def held_landmarks(summary: str) -> int:
+    """The outlier guard's count in a run's summary (no line: none held)."""
+    found = re.search(r"Outlier guard: (\d+) jumping landmark-frames held", summary)
+    return int(found.group(1)) if found else 0
 
 
 def joints_m(bvh: Path) -> tuple[NDArray[np.float64], float, list[int]]:
@@ -69,8 +79,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("videos", nargs="*", type=Path, help="videos (default: both in ../shared/data)")
     videos = parser.parse_args().videos or sorted(VIDEOS.glob("*.mp4"))
-    print(f"{'video':<28}{'jitter cut':>11}{'lag error':>11}{'hips accel live':>17}{'offline':>9}{'unfiltered':>12}")
-    print(f"{'':<28}{'(hips out)':>11}{'deg':>11}{'m/s^2':>17}{'':>9}{'':>12}")
+    print(f"{'video':<28}{'jitter cut':>11}{'lag error':>11}{'hips accel live':>17}{'offline':>9}{'unfiltered':>12}"
+          f"{'guard held':>12}")
+    print(f"{'':<28}{'(hips out)':>11}{'deg':>11}{'m/s^2':>17}{'':>9}{'':>12}{'lm-frames':>12}")
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         unfiltered_config = work / "unfiltered.toml"
@@ -79,16 +90,16 @@ def main() -> None:
             landmarks = work / f"{video.stem}.npz"
             mocap("capture", "--video", str(video), "--record-landmarks", str(landmarks))
             takes = {"live": [], "unfiltered": ["--config", str(unfiltered_config)], "offline": ["--smooth", "6"]}
-            solved = {}
+            solved, summaries = {}, {}
             for take, options in takes.items():
                 bvh = work / f"{video.stem}_{take}.bvh"
-                mocap("solve", str(landmarks), "--bvh", str(bvh), *options)
+                summaries[take] = mocap("solve", str(landmarks), "--bvh", str(bvh), *options)
                 solved[take] = joints_m(bvh)
             (live, frame_time_s, parents), (unfiltered, _, _), (offline, _, _) = (solved[t] for t in ("live", "unfiltered", "offline"))
             around_hips = [accelerations(points - points[:, :1], frame_time_s).mean() for points in (unfiltered, live)]
             hips = [float(np.median(accelerations(points[:, 0], frame_time_s))) for points in (live, offline, unfiltered)]
             print(f"{video.stem[:27]:<28}{around_hips[0] / around_hips[1]:>10.2f}x{bone_angle_deg(live, offline, parents):>11.2f}"
-                  f"{hips[0]:>17.1f}{hips[1]:>9.1f}{hips[2]:>12.1f}", flush=True)
+                  f"{hips[0]:>17.1f}{hips[1]:>9.1f}{hips[2]:>12.1f}{held_landmarks(summaries['live']):>12d}", flush=True)
 
 
 if __name__ == "__main__":

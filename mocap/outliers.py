@@ -46,7 +46,8 @@ class OutlierGuard:
         self._previous_shape: NDArray[np.float64] | None = None   # (33, 3) landmarks less the mid-hips, metres
         self._time_s: float | None = None
         self._rejected = np.zeros(len(LANDMARK_INDEX), dtype=int)
-        self.swaps = 0
+        self.swaps = 0     # left/right swaps undone
+        self.held = 0      # landmark-frames not trusted because they jumped
 
     def __call__(self, body: BodyPose) -> BodyPose:
         if not body.detected:
@@ -60,6 +61,7 @@ class OutlierGuard:
             jumped = (speed > self.max_speed_m_s) & (self._rejected < self.max_rejected)
             self._rejected = np.where(jumped, self._rejected + 1, 0)
             confidence[jumped] = 0.0
+            self.held += int(np.count_nonzero(jumped))
             keep = ~jumped & np.isfinite(shape).all(axis=1)
             self._previous_shape = np.where(keep[:, None], shape, self._previous_shape)
         else:

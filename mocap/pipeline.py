@@ -75,6 +75,8 @@ class RunSummary:
     detected_frames: int
     wall_s: float
     stage_ms: dict[str, float]
+    held_landmarks: int = 0      # landmark-frames the outlier guard did not trust (they jumped)
+    swaps_undone: int = 0        # left/right swaps the outlier guard undid
 
     @property
     def detection_rate(self) -> float:
@@ -86,10 +88,14 @@ class RunSummary:
 
     def describe(self) -> str:
         stages = ", ".join(f"{name} {ms:.2f}" for name, ms in self.stage_ms.items())
-        return (
+        line = (
             f"{self.frames} frames, person detected in {100 * self.detection_rate:.0f}%, "
             f"{self.fps:.1f} frames/s; per-stage ms: {stages}"
         )
+        if self.held_landmarks or self.swaps_undone:
+            line += (f"\nOutlier guard: {self.held_landmarks} jumping landmark-frames held, "
+                     f"{self.swaps_undone} left/right swaps undone")
+        return line
 
 
 class InOrderWorker:
@@ -252,7 +258,7 @@ class MotionPipeline:
                 worker.hand((frame, self._estimate(frame)))
         finally:
             worker.join()
-        return RunSummary(counts["frames"], counts["detected"], time.perf_counter() - start, self.timer.mean_ms())
+        return self._summary(counts["frames"], counts["detected"], time.perf_counter() - start)
 
     def replay(
         self, observations: Iterable[tuple[Any, float]], on_frame: Callable[[], None] | None = None
@@ -266,4 +272,8 @@ class MotionPipeline:
             detected += pose.tracked
             if on_frame is not None:
                 on_frame()
-        return RunSummary(count, detected, time.perf_counter() - start, self.timer.mean_ms())
+        return self._summary(count, detected, time.perf_counter() - start)
+
+    def _summary(self, frames: int, detected: int, wall_s: float) -> RunSummary:
+        return RunSummary(frames, detected, wall_s, self.timer.mean_ms(),
+                          self.outlier_guard.held, self.outlier_guard.swaps)

@@ -16,6 +16,7 @@ from mocap.evaluation import SolveSettings, evaluate, load_motion, synthesize_la
 from mocap.frames import BodyPose
 from mocap.joint_limits import LIMITS, JointLimits
 from mocap.outliers import OutlierGuard
+from mocap.pipeline import RunSummary
 from mocap.retarget import Retargeter
 from mocap.rigs import forward_kinematics
 from mocap.skeleton import BONE_INDEX, BONE_NAMES
@@ -154,6 +155,7 @@ def test_a_one_frame_left_right_swap_is_undone(walk) -> None:
     fixed = guard(BodyPose(1 / 30, swapped, np.ones(33), True))
     for name in ("left_knee", "left_ankle", "left_wrist", "left_elbow"):
         assert np.allclose(fixed.joints_m[LANDMARK_INDEX[name]], frames[1][LANDMARK_INDEX[name]]), name
+    assert guard.swaps == 2     # the arms and the legs
 
 
 def test_a_single_frame_jump_is_not_trusted(walk) -> None:
@@ -165,6 +167,9 @@ def test_a_single_frame_jump_is_not_trusted(walk) -> None:
     out = guard(BodyPose(1 / 30, jumped, np.ones(33), True))
     assert out.confidence[LANDMARK_INDEX["left_wrist"]] == 0.0
     assert out.confidence[LANDMARK_INDEX["right_wrist"]] == 1.0
+    assert guard.held == 1
+    summary = RunSummary(2, 2, 0.1, {}, held_landmarks=guard.held, swaps_undone=guard.swaps)
+    assert "Outlier guard: 1 jumping landmark-frames held, 0 left/right swaps undone" in summary.describe()
 
 
 def test_a_whole_body_jump_is_trusted(walk) -> None:
@@ -175,6 +180,7 @@ def test_a_whole_body_jump_is_trusted(walk) -> None:
     guard(BodyPose(0.0, frames[0], np.ones(33), True))
     out = guard(BodyPose(1 / 30, frames[1] + [0.0, 0.0, 0.6], np.ones(33), True))   # 18 m/s
     assert np.all(out.confidence == 1.0)
+    assert guard.held == 0
 
 
 def test_bvh_rotations_are_continuous(demo_capture: DemoCapture, tmp_path: Path) -> None:
