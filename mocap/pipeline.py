@@ -88,14 +88,14 @@ class RunSummary:
 
     def describe(self) -> str:
         stages = ", ".join(f"{name} {ms:.2f}" for name, ms in self.stage_ms.items())
-        line = (
+        text = (
             f"{self.frames} frames, person detected in {100 * self.detection_rate:.0f}%, "
             f"{self.fps:.1f} frames/s; per-stage ms: {stages}"
         )
         if self.held_landmarks or self.swaps_undone:
-            line += (f"\nOutlier guard: {self.held_landmarks} jumping landmark-frames held, "
+            text += (f"\nOutlier guard: {self.held_landmarks} jumping landmark-frames held, "
                      f"{self.swaps_undone} left/right swaps undone")
-        return line
+        return text
 
 
 class InOrderWorker:
