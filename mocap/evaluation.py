@@ -40,20 +40,16 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from mocap.bvh_file import BvhClip, read_bvh
-from mocap.config import FilterSettings
+from mocap.capture import build_pipeline
+from mocap.config import CaptureConfig, FilterSettings
 from mocap.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDMARKS
-from mocap.filtering import BodyFilter, HoldThenRest, OneEuroSettings, RotationFilter
-from mocap.foot_contact import FootContact
+from mocap.filtering import BodyFilter, OneEuroSettings, RotationFilter
 from mocap.frames import BodyPose, SkeletonPose
-from mocap.joint_limits import JointLimits
-from mocap.measure import BodyMeasurer
-from mocap.outliers import OutlierGuard
 from mocap.pipeline import AlreadyLifted, MotionPipeline
 from mocap.retarget import DIRECTION_CHILD, Retargeter, rig_facing
 from mocap.rigs import Rig, bvh_metres_per_unit, bvh_rig, forward_kinematics
-from mocap.skeleton import BONE_NAMES, humanoid_skeleton
+from mocap.skeleton import humanoid_skeleton
 from mocap.smoothing import smooth_trajectories
-from mocap.solver import DirectionSolver
 
 EVALUATED_BONES = (
     "Spine", "Chest", "Neck",
@@ -207,21 +203,15 @@ class SolvedMotion:
 
 
 def _capture_pipeline(settings: SolveSettings) -> MotionPipeline:
-    """The capture's own stages after lifting, with ``settings``' filters when live (offline
-    the landmarks come smoothed)."""
+    """The pipeline ``mocap solve`` builds from the default config for bodies lifted beforehand,
+    with ``settings``' filters, the ones under test, when live (offline the landmarks come
+    smoothed and it has none)."""
     live = settings.mode == "live"
-    return MotionPipeline(
-        estimator=None,
-        lifter=AlreadyLifted(),
-        outlier_guard=OutlierGuard(),
-        body_filter=BodyFilter(body=settings.body, root=settings.root) if live else None,
-        foot_contact=FootContact(),
-        rotation_filter=RotationFilter(settings.rotation) if live else None,
-        hold_then_rest=HoldThenRest(len(BONE_NAMES)),
-        measurer=BodyMeasurer(),
-        solver=DirectionSolver(),
-        joint_limits=JointLimits(),
-    )
+    pipeline = build_pipeline(CaptureConfig(), estimator=None, lifter=AlreadyLifted(), sinks=[], live_filters=live)
+    if live:
+        pipeline.body_filter = BodyFilter(body=settings.body, root=settings.root)
+        pipeline.rotation_filter = RotationFilter(settings.rotation)
+    return pipeline
 
 
 def solve_onto_rig(
