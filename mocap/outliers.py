@@ -54,9 +54,8 @@ class OutlierGuard:
             return body
         joints, confidence = body.joints_m.copy(), body.confidence.copy()
         if self._previous_shape is not None and self._time_s is not None:
-            self._undo_swaps(joints, confidence)
+            shape = self._undo_swaps(joints, confidence)
             dt_s = max(body.timestamp_s - self._time_s, 1e-3)
-            shape = _shape(joints)
             speed = np.linalg.norm(shape - self._previous_shape, axis=1) / dt_s
             jumped = (speed > self.max_speed_m_s) & (self._rejected < self.max_rejected)
             self._rejected = np.where(jumped, self._rejected + 1, 0)
@@ -69,7 +68,9 @@ class OutlierGuard:
         self._time_s = body.timestamp_s
         return BodyPose(body.timestamp_s, joints, confidence, detected=True)
 
-    def _undo_swaps(self, joints: NDArray[np.float64], confidence: NDArray[np.float64]) -> None:
+    def _undo_swaps(self, joints: NDArray[np.float64], confidence: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Swaps ``joints`` and ``confidence`` back in place where a limb pair was swapped;
+        returns the body's shape after that (a swap leaves the mid-hips where they were)."""
         assert self._previous_shape is not None
         shape, previous_shape = _shape(joints), self._previous_shape
         for left, right in _PAIRS.values():
@@ -82,3 +83,4 @@ class OutlierGuard:
                 confidence[left], confidence[right] = confidence[right].copy(), confidence[left].copy()
                 shape[left], shape[right] = shape[right].copy(), shape[left].copy()
                 self.swaps += 1
+        return shape
