@@ -96,17 +96,19 @@ class FilterSettings:
     """[filter]: One Euro filters (cutoff_hz = min_cutoff_hz + beta * speed) and tracking loss.
 
     Body and root use the velocity-predicting variant (no lag at steady speed; see
-    :class:`mocap.filtering.TrendPointFilter`), rotations the plain one. Lower min_cutoff_hz:
-    steadier when still, slower to react. Higher beta: quicker in fast moves, more jitter.
+    :class:`mocap.filtering.TrendPointFilter`), rotations the plain one, on each bone's rotation
+    in the world (so a bone lags by its own filter alone, not its parents' as well). Lower
+    min_cutoff_hz: steadier when still, slower to react. Higher beta: quicker in fast moves,
+    more jitter.
     """
 
     min_confidence: float = 0.5          # landmarks below this (0..1) are not trusted
-    body_min_cutoff_hz: float = 1.5      # body landmarks around the hips, Hz
+    body_min_cutoff_hz: float = 1.3      # body landmarks around the hips, Hz
     body_beta: float = 8.0               # Hz per m/s
     root_min_cutoff_hz: float = 1.0      # the hips' path through the room, Hz, one camera (several: [multiview])
     root_beta: float = 1.0               # Hz per m/s
-    rotation_min_cutoff_hz: float = 2.5  # bone rotations, Hz
-    rotation_beta: float = 1.0           # Hz per rad/s
+    rotation_min_cutoff_hz: float = 0.6  # each bone's rotation in the world, Hz
+    rotation_beta: float = 1.0           # Hz per rad/s of the bone's own turning
     hold_s: float = 0.5                  # seconds an untracked bone holds its last rotation
     ease_to_rest_s: float = 0.7          # then it eases to rest with this time constant, seconds
     foot_locking: bool = True            # hold planted feet still (off: feet only kept above the floor, for slides and spins)

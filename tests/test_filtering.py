@@ -70,6 +70,16 @@ def test_rotation_filter_never_flips_quaternion_sign() -> None:
     assert rotation_filter(Rotation.from_rotvec([[0.0, angles[-1], 0.0]]), 8.0).magnitude()[0] < 0.1
 
 
+def test_world_rotations_and_back_give_the_same_pose() -> None:
+    """The rotation filter works on world rotations: the conversion each way must agree with
+    forward kinematics and lose nothing."""
+    skeleton = humanoid_skeleton()
+    local = Rotation.from_rotvec(np.random.default_rng(3).normal(0.0, 0.6, (len(BONE_NAMES), 3)))
+    world = skeleton.world_rotations(local)
+    assert np.allclose(world.as_matrix(), skeleton.forward_kinematics(local, np.zeros(3))[0].as_matrix())
+    assert np.allclose(skeleton.local_rotations(world).as_matrix(), local.as_matrix())
+
+
 def test_lost_bones_hold_then_ease_to_rest_without_snapping() -> None:
     hold = HoldThenRest(1, hold_s=0.5, ease_s=0.7)
     raised = Rotation.from_euler("z", [80.0], degrees=True)

@@ -45,6 +45,7 @@ def test_empty_frames_hold_then_ease_to_rest() -> None:
         (a.local_rotations.inv() * b.local_rotations).magnitude() for a, b in zip(poses[59:], poses[60:])
     ]))
     assert steps.max() < 10.0                                  # no snap: at most 10 degrees a frame
-    assert np.allclose(angles[68], angles[59], atol=3.0)       # held (filter settling aside) for half a second
+    assert np.allclose(angles[63], angles[59], atol=5.0)       # the filters settle onto the last pose within 0.2 s ...
+    assert np.allclose(angles[69], angles[63], atol=0.5)       # ... and it is held for the rest of the half second
     assert (angles[-1] < 0.2 * angles[59] + 1.0).all()         # mostly back to T-pose 3 s later
     assert np.allclose(poses[-1].root_position_m, poses[59].root_position_m)  # stays where it was
