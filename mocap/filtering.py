@@ -136,9 +136,9 @@ class RotationFilter:
 
     Speed is angular speed in rad/s. Output quaternions keep the sign of the previous
     output (q . q_prev >= 0), so receivers that interpolate component-wise never see a flip.
-    The capture filters each bone's rotation in the world (:meth:`mocap.skeleton.Skeleton.world_rotations`):
-    filtered as local rotations, a forearm's direction would lag by the upper arm's filter and
-    its own together.
+    The capture filters each bone's rotation in the world (from
+    :meth:`mocap.skeleton.Skeleton.forward_kinematics`): filtered as local rotations, a
+    forearm's direction would lag by the upper arm's filter and its own together.
     """
 
     def __init__(self, settings: OneEuroSettings) -> None:

@@ -217,7 +217,8 @@ class MotionPipeline:
             self._root_m = body.joints_m[list(HIP_LANDMARKS)].mean(axis=0)
         local = self.hold_then_rest(self.joint_limits(solved.local), solved.tracked, timestamp_s)
         if self.rotation_filter is not None:   # on world rotations: a bone lags by its own filter alone
-            local = skeleton.local_rotations(self.rotation_filter(skeleton.world_rotations(local), timestamp_s))
+            world, _ = skeleton.forward_kinematics(local, self._root_m)
+            local = skeleton.local_rotations(self.rotation_filter(world, timestamp_s))
         pose = self.foot_contact(SkeletonPose(
             timestamp_s=timestamp_s,
             skeleton=skeleton,

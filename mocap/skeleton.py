@@ -81,16 +81,9 @@ class Skeleton:
         world, positions = self._world(local_rotations.as_matrix(), root_position_m, range(len(self.names)))
         return Rotation.from_matrix(world, assume_valid=True), positions   # products of rotations
 
-    def world_rotations(self, local_rotations: Rotation) -> Rotation:
-        """Each bone's rotation in the world: the product of its chain's local rotations."""
-        local = local_rotations.as_matrix()
-        world = np.empty_like(local)
-        for bone, parent in enumerate(self.parents):   # parents first
-            world[bone] = local[bone] if parent < 0 else world[parent] @ local[bone]
-        return Rotation.from_matrix(world, assume_valid=True)   # products of rotations
-
     def local_rotations(self, world_rotations: Rotation) -> Rotation:
-        """Each bone's rotation in its parent's frame (parent's world^-1 * its world)."""
+        """Each bone's rotation in its parent's frame (parent's world^-1 * its world): the
+        inverse of :meth:`forward_kinematics`' rotations."""
         world = world_rotations.as_matrix()
         parent_world = np.concatenate([world, np.eye(3)[None]])[[p if p >= 0 else len(world) for p in self.parents]]
         return Rotation.from_matrix(np.transpose(parent_world, (0, 2, 1)) @ world, assume_valid=True)
