@@ -79,3 +79,12 @@ def quaternions_to_unity(quaternions_xyzw: NDArray[np.float64]) -> NDArray[np.fl
     unity[..., 1] *= -1.0
     unity[..., 2] *= -1.0
     return unity
+
+
+def continuous_quaternions(quaternions: NDArray[np.float64], previous: NDArray[np.float64] | None) -> NDArray[np.float64]:
+    """Quaternions (n, 4), each negated where needed to lie on the same side as its ``previous``
+    one (q . q_previous >= 0): the same rotations, without the sign flips that upset receivers
+    interpolating component by component."""
+    if previous is None:
+        return quaternions
+    return quaternions * np.where(np.sum(quaternions * previous, axis=-1) < 0.0, -1.0, 1.0)[:, None]

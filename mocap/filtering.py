@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
-from mocap.conventions import HIP_LANDMARKS
+from mocap.conventions import HIP_LANDMARKS, continuous_quaternions
 from mocap.frames import BodyPose
 
 
@@ -160,10 +160,8 @@ class RotationFilter:
         alpha_d = _smoothing_factor(self.settings.d_cutoff_hz, dt_s)
         self._speed = self._speed + alpha_d * (raw_speed - self._speed)
         alpha = _smoothing_factor(self.settings.min_cutoff_hz + self.settings.beta * self._speed, dt_s)
-        previous_quat = self._value.as_quat()
         quat = (self._value * Rotation.from_rotvec(alpha[:, None] * step)).as_quat()
-        quat *= np.where(np.sum(quat * previous_quat, axis=-1) < 0.0, -1.0, 1.0)[:, None]
-        self._value = Rotation.from_quat(quat)
+        self._value = Rotation.from_quat(continuous_quaternions(quat, self._value.as_quat()))
         return self._value
 
 

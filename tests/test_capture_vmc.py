@@ -45,6 +45,14 @@ def test_messages_are_valid_vmc(frames: dict[int, VmcFrame]) -> None:
             assert np.linalg.norm(position) > 0.01, f"{name} has a zero rest offset"
 
 
+def test_quaternion_signs_never_flip_between_frames(frames: dict[int, VmcFrame]) -> None:
+    """Receivers that interpolate quaternions component by component must never see q then -q."""
+    ordered = [frames[index] for index in sorted(frames)]
+    for earlier, later in zip(ordered, ordered[1:]):
+        for name, (_, quat) in later.bones.items():
+            assert np.dot(quat, earlier.bones[name][1]) >= 0.0, name
+
+
 def _upper_arm(frame: VmcFrame, side: str) -> np.ndarray:
     _, positions = frame.forward_kinematics()
     direction = positions[f"{side}LowerArm"] - positions[f"{side}UpperArm"]

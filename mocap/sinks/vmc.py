@@ -11,10 +11,15 @@ import socket
 import time
 
 import numpy as np
+from numpy.typing import NDArray
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.parsing import osc_types
 
-from mocap.conventions import positions_to_unity, quaternions_to_unity
+from mocap.conventions import (
+    continuous_quaternions,
+    positions_to_unity,
+    quaternions_to_unity,
+)
 from mocap.errors import MocapError
 from mocap.frames import SkeletonPose
 
@@ -50,9 +55,10 @@ def _message(address: str, *args: object) -> bytes:
     return osc_types.write_string(address) + osc_types.write_string(tags) + b"".join(encoded)
 
 
-def vmc_messages(pose: SkeletonPose) -> list[bytes]:
-    """The VMC messages for one pose, in sending order. /VMC/Ext/T carries the frame's
-    capture time (seconds since the source started).
+def vmc_messages(pose: SkeletonPose, quats_unity: NDArray[np.float64]) -> list[bytes]:
+    """The VMC messages for one pose whose local rotations are ``quats_unity`` (bones, 4) in
+    Unity axes, in sending order. /VMC/Ext/T carries the frame's capture time (seconds since
+    the source started).
 
     Root/Pos is the ground point under the hips; the Hips bone carries the hips' height
     above it. Every other bone carries its real local rest offset (never zeros: receivers
@@ -64,13 +70,12 @@ def vmc_messages(pose: SkeletonPose) -> list[bytes]:
     offsets = skeleton.rest_offsets_m.copy()
     offsets[0] = (0.0, hips[1], 0.0)
     offsets_unity = positions_to_unity(offsets).tolist()
-    quats_unity = quaternions_to_unity(pose.local_rotations.as_quat()).tolist()
     messages = [
         _message("/VMC/Ext/OK", 1, 3, 0, 1 if pose.tracked else 0),  # loaded, calibrated, mode, tracking
         _message("/VMC/Ext/T", float(pose.timestamp_s)),
         _message("/VMC/Ext/Root/Pos", "root", *root_unity.tolist(), 0.0, 0.0, 0.0, 1.0),
     ]
-    for name, offset, quat in zip(skeleton.names, offsets_unity, quats_unity):
+    for name, offset, quat in zip(skeleton.names, offsets_unity, quats_unity.tolist()):
         messages.append(_message("/VMC/Ext/Bone/Pos", name, *offset, *quat))
     return messages
 
@@ -99,7 +104,8 @@ class VmcSender:
     """Sends each pose as VMC bundles over one persistent UDP socket.
 
     ``max_rate_hz``: the most frames per second to send (0: every frame). A receiver that
-    is not running loses packets, as UDP does; capture goes on.
+    is not running loses packets, as UDP does; capture goes on. Each bone's quaternion keeps
+    the sign side of the one sent before it, so receivers never see q then -q.
     """
 
     def __init__(self, host: str, port: int, *, max_rate_hz: float = 0.0) -> None:
@@ -111,6 +117,7 @@ class VmcSender:
         self._socket = socket.socket(family, socket.SOCK_DGRAM)
         self._min_interval_s = 1.0 / max_rate_hz if max_rate_hz > 0 else 0.0
         self._last_sent_s = -np.inf
+        self._sent_quats_unity: NDArray[np.float64] | None = None
         self.sent_frames = 0
         self.send_errors = 0
 
@@ -119,7 +126,9 @@ class VmcSender:
         if now - self._last_sent_s < self._min_interval_s:
             return
         self._last_sent_s = now
-        for datagram in pack_bundles(vmc_messages(pose)):
+        quats_unity = quaternions_to_unity(pose.local_rotations.as_quat())
+        self._sent_quats_unity = continuous_quaternions(quats_unity, self._sent_quats_unity)
+        for datagram in pack_bundles(vmc_messages(pose, self._sent_quats_unity)):
             try:
                 self._socket.sendto(datagram, self._address)
             except OSError:
