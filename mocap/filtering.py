@@ -135,8 +135,7 @@ class RotationFilter:
     """One Euro on a stack of rotations, as slerp steps along the shortest arc.
 
     Speed is angular speed in rad/s. Output quaternions keep the sign of the previous
-    output (q . q_prev >= 0), so receivers that interpolate component-wise never see a flip.
-    The capture filters each bone's rotation in the world (from
+    output (q . q_prev >= 0). The capture filters each bone's rotation in the world (from
     :meth:`mocap.skeleton.Skeleton.forward_kinematics`): filtered as local rotations, a
     forearm's direction would lag by the upper arm's filter and its own together.
     """
