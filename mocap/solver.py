@@ -206,10 +206,9 @@ class DirectionSolver:
 
     def __init__(self, *, min_confidence: float = 0.5) -> None:
         self.min_confidence = min_confidence
-        self._parents = humanoid_skeleton().parents
+        self._skeleton = humanoid_skeleton()
+        self._parents = self._skeleton.parents
         self._followers = [b for b in range(len(BONE_NAMES)) if b not in _AIM_BONES and self._parents[b] >= 0]
-        # Each bone's parent index; the root's points one past the bones, at an identity matrix.
-        self._parent_or_identity = np.array([p if p >= 0 else len(BONE_NAMES) for p in self._parents])
 
     def solve(self, body: BodyPose) -> SolvedRotations:
         count = len(BONE_NAMES)
@@ -228,7 +227,6 @@ class DirectionSolver:
         for bone in self._followers:  # shoulders and toes
             global_matrices[bone] = global_matrices[self._parents[bone]]
             tracked[bone] = tracked[self._parents[bone]]
-        parent_matrices = np.concatenate([global_matrices, np.eye(3)[None]])[self._parent_or_identity]
-        local_matrices = np.transpose(parent_matrices, (0, 2, 1)) @ global_matrices
         # orthonormal frames by construction: skip scipy's re-orthogonalisation (about 0.12 ms)
-        return SolvedRotations(Rotation.from_matrix(local_matrices, assume_valid=True), tracked)
+        world = Rotation.from_matrix(global_matrices, assume_valid=True)
+        return SolvedRotations(self._skeleton.local_rotations(world), tracked)
