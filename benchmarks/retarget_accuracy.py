@@ -32,20 +32,21 @@ OFFLINE_CUTOFFS_HZ = (4.0, 5.0, 8.0)   # besides the table's 6 Hz
 def row(name: str, clean_raw: ClipAccuracy, clean: ClipAccuracy, noisy: ClipAccuracy, offline: ClipAccuracy) -> list[float]:
     print(f"{name[:34]:<35}{clean_raw.mean_error_deg:>6.2f}{clean.mean_error_deg:>7.2f}{noisy.mean_error_deg:>7.2f}"
           f"{noisy.jitter_cut:>7.1f}x{noisy.body_jitter_cut:>6.1f}x{noisy.jitter_cut_ceiling:>6.1f}x"
-          f"{noisy.lag_frames:>5d}{noisy.hips_error_mm:>6.0f}{noisy.hips_lag_frames:>4d}{noisy.foot_skate_mm:>7.1f}"
-          f"{offline.mean_error_deg:>8.2f}{offline.jitter_cut:>6.1f}x{offline.foot_skate_mm:>6.1f}"
+          f"{noisy.lag_frames:>5d}{noisy.room_lag_frames:>5d}{noisy.hips_error_mm:>6.0f}{noisy.hips_lag_frames:>4d}"
+          f"{noisy.foot_skate_mm:>7.1f}{offline.mean_error_deg:>8.2f}{offline.jitter_cut:>6.1f}x{offline.foot_skate_mm:>6.1f}"
           f"{noisy.ik_ms_per_frame:>6.2f}{noisy.ms_per_frame:>6.2f}")
     return [clean_raw.mean_error_deg, clean.mean_error_deg, noisy.mean_error_deg, noisy.jitter_cut,
-            noisy.body_jitter_cut, noisy.jitter_cut_ceiling, noisy.lag_frames, noisy.hips_error_mm, noisy.hips_lag_frames,
-            noisy.foot_skate_mm, offline.mean_error_deg, offline.jitter_cut, offline.foot_skate_mm,
+            noisy.body_jitter_cut, noisy.jitter_cut_ceiling, noisy.lag_frames, noisy.room_lag_frames, noisy.hips_error_mm,
+            noisy.hips_lag_frames, noisy.foot_skate_mm, offline.mean_error_deg, offline.jitter_cut, offline.foot_skate_mm,
             noisy.ik_ms_per_frame, noisy.ms_per_frame]
 
 
 def multiview_row(name: str, noisy: ClipAccuracy) -> list[float]:
     print(f"{name[:34]:<35}{noisy.mean_error_deg:>7.2f}{noisy.jitter_cut:>7.1f}x{noisy.body_jitter_cut:>6.1f}x"
-          f"{noisy.lag_frames:>5d}{noisy.hips_error_mm:>6.0f}{noisy.hips_lag_frames:>4d}{noisy.foot_skate_mm:>7.1f}")
-    return [noisy.mean_error_deg, noisy.jitter_cut, noisy.body_jitter_cut, noisy.lag_frames, noisy.hips_error_mm,
-            noisy.hips_lag_frames, noisy.foot_skate_mm]
+          f"{noisy.lag_frames:>5d}{noisy.room_lag_frames:>5d}{noisy.hips_error_mm:>6.0f}{noisy.hips_lag_frames:>4d}"
+          f"{noisy.foot_skate_mm:>7.1f}")
+    return [noisy.mean_error_deg, noisy.jitter_cut, noisy.body_jitter_cut, noisy.lag_frames, noisy.room_lag_frames,
+            noisy.hips_error_mm, noisy.hips_lag_frames, noisy.foot_skate_mm]
 
 
 def main() -> None:
@@ -55,14 +56,14 @@ def main() -> None:
     parser.add_argument("--noise", type=float, default=0.01, help="landmark noise, metres (Gaussian, per coordinate)")
     args = parser.parse_args()
     clips = args.clips or sorted(CLIPS.glob("*.bvh"))
-    print(f"{'':35}{'raw':>6}{'live':>7}{'live':>7}{'jitter cut':>18}{'':>4}{'lag':>5}{'hips':>6}{'':>4}{'skate':>7}"
+    print(f"{'':35}{'raw':>6}{'live':>7}{'live':>7}{'jitter cut':>18}{'':>4}{'lag':>5}{'lag':>5}{'hips':>6}{'':>4}{'skate':>7}"
           f"{'offline':>8}{'cut':>7}{'skate':>6}{'IK':>6}{'all':>6}")
-    print(f"{'clip':<35}{'clean':>6}{'clean':>7}{'noisy':>7}{'all':>8}{'body':>7}{'most':>7}{'frm':>5}{'mm':>6}{'lag':>4}{'mm':>7}"
+    print(f"{'clip':<35}{'clean':>6}{'clean':>7}{'noisy':>7}{'all':>8}{'body':>7}{'most':>7}{'body':>5}{'room':>5}{'mm':>6}{'lag':>4}{'mm':>7}"
           f"{'noisy':>8}{'':>7}{'mm':>6}{'ms':>6}{'ms':>6}")
     print("  (errors: mean bone-direction error, degrees; jitter cut most: the cut of a filter that removed the noise")
-    print("   and kept the motion exactly; lag: the body's shape; hips: the hips' path, its distance from the")
-    print("   noise-free solve's and its lag; IK ms: solver + joint limits + retargeting per frame;")
-    print("   all ms: with the filters and foot locking; offline: mocap solve --smooth 6)")
+    print("   and kept the motion exactly; lag, frames: of the body's shape and of every joint in the room;")
+    print("   hips: the hips' path, its distance from the noise-free solve's and its lag; IK ms: solver + joint")
+    print("   limits + retargeting per frame; all ms: with the filters and foot locking; offline: mocap solve --smooth 6)")
     rows, multiview_rows = [], []
     motions = [load_motion(clip, args.fps) for clip in clips]
     for clip, motion in zip(clips, motions):
@@ -75,14 +76,15 @@ def main() -> None:
         ))
     mean = np.mean(rows, axis=0)
     print(f"{'mean':<35}{mean[0]:>6.2f}{mean[1]:>7.2f}{mean[2]:>7.2f}{mean[3]:>7.1f}x{mean[4]:>6.1f}x{mean[5]:>6.1f}x"
-          f"{mean[6]:>5.1f}{mean[7]:>6.0f}{mean[8]:>4.1f}{mean[9]:>7.1f}{mean[10]:>8.2f}{mean[11]:>6.1f}x{mean[12]:>6.1f}"
-          f"{mean[13]:>6.2f}{mean[14]:>6.2f}")
+          f"{mean[6]:>5.1f}{mean[7]:>5.1f}{mean[8]:>6.0f}{mean[9]:>4.1f}{mean[10]:>7.1f}{mean[11]:>8.2f}{mean[12]:>6.1f}x"
+          f"{mean[13]:>6.1f}{mean[14]:>6.2f}{mean[15]:>6.2f}")
     print(f"\nlive noisy with the hips' path filtered as behind several cameras ({MULTIVIEW.root.min_cutoff_hz:g} Hz):")
-    print(f"{'clip':<35}{'error':>7}{'cut all':>8}{'body':>7}{'lag':>5}{'hips':>6}{'lag':>4}{'skate':>7}")
+    print(f"{'clip':<35}{'error':>7}{'cut all':>8}{'body':>7}{'lag':>5}{'room':>5}{'hips':>6}{'lag':>4}{'skate':>7}")
     for clip, motion in zip(clips, motions):
         multiview_rows.append(multiview_row(clip.stem, evaluate(motion, noise_m=args.noise, settings=MULTIVIEW)))
     mean = np.mean(multiview_rows, axis=0)
-    print(f"{'mean':<35}{mean[0]:>7.2f}{mean[1]:>7.1f}x{mean[2]:>6.1f}x{mean[3]:>5.1f}{mean[4]:>6.0f}{mean[5]:>4.1f}{mean[6]:>7.1f}")
+    print(f"{'mean':<35}{mean[0]:>7.2f}{mean[1]:>7.1f}x{mean[2]:>6.1f}x{mean[3]:>5.1f}{mean[4]:>5.1f}{mean[5]:>6.0f}{mean[6]:>4.1f}"
+          f"{mean[7]:>7.1f}")
     print("\noffline smoothing (mocap solve --smooth HZ) at other cutoffs, noisy, mean over the clips:")
     print(f"{'cutoff Hz':<35}{'error':>7}{'cut all':>8}{'skate':>7}")
     for smooth_hz in OFFLINE_CUTOFFS_HZ:

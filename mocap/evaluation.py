@@ -258,6 +258,7 @@ class ClipAccuracy:
     body_jitter: float                  # the same for the joints relative to the hips (the body's shape)
     body_jitter_unfiltered: float
     lag_frames: int                     # frame shift best matching the body's shape to the noise-free raw solve
+    room_lag_frames: int                # the same for every joint in the room (floor height aside): the whole avatar
     hips_error_mm: float                # mean distance of the hips' path from the noise-free raw solve's (floor height aside)
     hips_lag_frames: int                # frame shift best matching the hips' path to the noise-free raw solve's
     foot_skate_mm: float                # mean horizontal movement per frame of the feet the clip has planted
@@ -318,9 +319,11 @@ def evaluate(motion: ClipMotion, *, noise_m: float = 0.0, seed: int = 0, setting
         return positions - positions[:, hips:hips + 1]
 
     dt = motion.frame_time_s
+    floor_height_m = float(np.median(solved[:, hips, 1] - reference[:, hips, 1]))   # placement, as in _hips_error_mm
     return ClipAccuracy(
         errors, _jitter(solved, dt), _jitter(raw, dt), _jitter(reference, dt), _jitter(shape(solved), dt), _jitter(shape(raw), dt),
         _lag_frames(shape(solved), shape(reference)),
+        _lag_frames(solved - np.array([0.0, floor_height_m, 0.0]), reference),
         _hips_error_mm(solved[:, hips], reference[:, hips]),
         _lag_frames(solved[:, hips], reference[:, hips]),
         _foot_skate_mm(solved, truth, rig), result.ms_per_frame, raw_result.ms_per_frame,
