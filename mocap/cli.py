@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -322,8 +323,18 @@ def models(progress: bool) -> None:
     click.echo(f"Installed {', '.join(path.name for path in written)} into {folder}")
 
 
+def _stop_on_interrupt() -> None:
+    """Ctrl-C (SIGINT) stops a capture, keeping its recordings, even when the program that
+    started mocap ignores or blocks SIGINT, as a shell script does for what it starts in the
+    background (Python leaves an ignored SIGINT ignored)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if hasattr(signal, "pthread_sigmask"):   # POSIX
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def run() -> None:
     """Console-script entry point: user errors become one line and exit code 2."""
+    _stop_on_interrupt()
     try:
         main.main(standalone_mode=False)
     except MocapError as error:

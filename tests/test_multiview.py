@@ -239,8 +239,8 @@ def test_live_hips_follow_triangulated_hips_closely(two_view_capture: tuple[subp
         hips[name] = positions[:, 0] / 100.0
     apart_mm = {name: 1000.0 * float(np.mean(np.linalg.norm(hips[name] - hips["smoothed"], axis=1)))
                 for name in ("live", "one_camera_root")}
-    assert apart_mm["live"] < 25.0                                  # measured 21.7
-    assert apart_mm["one_camera_root"] > apart_mm["live"] + 5.0      # measured 30.4
+    assert apart_mm["live"] < 25.0                                  # measured 21.5
+    assert apart_mm["one_camera_root"] > apart_mm["live"] + 3.0      # measured 27.2
 
 
 def test_solve_needs_a_calibration_for_several_cameras(openpose_recording: Path, tmp_path: Path) -> None:
