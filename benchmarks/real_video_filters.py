@@ -9,6 +9,8 @@ per video:
   unfiltered over live;
 - the lag error: mean angle (degrees) between the live and the offline-smoothed bone directions;
 - the hips' path: median acceleration (m/s^2) of the BVH root, live, offline and unfiltered;
+  and the live root's mean distance (mm) from the offline one, over the take and over its
+  first second (where the live filters start);
 - how many landmark-frames the outlier guard held because they jumped (live).
 
     .venv/bin/python benchmarks/real_video_filters.py [video.mp4 ...]
@@ -80,8 +82,8 @@ def main() -> None:
     parser.add_argument("videos", nargs="*", type=Path, help="videos (default: both in ../shared/data)")
     videos = parser.parse_args().videos or sorted(VIDEOS.glob("*.mp4"))
     print(f"{'video':<28}{'jitter cut':>11}{'lag error':>11}{'hips accel live':>17}{'offline':>9}{'unfiltered':>12}"
-          f"{'guard held':>12}")
-    print(f"{'':<28}{'(hips out)':>11}{'deg':>11}{'m/s^2':>17}{'':>9}{'':>12}{'lm-frames':>12}")
+          f"{'hips from offline':>19}{'1st s':>7}{'guard held':>12}")
+    print(f"{'':<28}{'(hips out)':>11}{'deg':>11}{'m/s^2':>17}{'':>9}{'':>12}{'mm':>19}{'mm':>7}{'lm-frames':>12}")
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         unfiltered_config = work / "unfiltered.toml"
@@ -98,8 +100,11 @@ def main() -> None:
             (live, frame_time_s, parents), (unfiltered, _, _), (offline, _, _) = (solved[t] for t in ("live", "unfiltered", "offline"))
             around_hips = [accelerations(points - points[:, :1], frame_time_s).mean() for points in (unfiltered, live)]
             hips = [float(np.median(accelerations(points[:, 0], frame_time_s))) for points in (live, offline, unfiltered)]
+            hips_apart_mm = 1000.0 * np.linalg.norm(live[:, 0] - offline[:, 0], axis=-1)
+            first_second = hips_apart_mm[: round(1.0 / frame_time_s)]
             print(f"{video.stem[:27]:<28}{around_hips[0] / around_hips[1]:>10.2f}x{bone_angle_deg(live, offline, parents):>11.2f}"
-                  f"{hips[0]:>17.1f}{hips[1]:>9.1f}{hips[2]:>12.1f}{held_landmarks(summaries['live']):>12d}", flush=True)
+                  f"{hips[0]:>17.1f}{hips[1]:>9.1f}{hips[2]:>12.1f}{hips_apart_mm.mean():>19.0f}{first_second.mean():>7.0f}"
+                  f"{held_landmarks(summaries['live']):>12d}", flush=True)
 
 
 if __name__ == "__main__":
