@@ -182,6 +182,24 @@ def test_a_body_whose_hip_landmarks_drop_out_keeps_following_the_rest() -> None:
     assert np.abs(filtered.joints_m[0] - joints[0]).max() < 0.01   # the nose, 20 cm on since the hips went
 
 
+def test_a_performer_back_in_view_is_followed_as_when_first_seen() -> None:
+    """Walking out of view at 1 m/s, gone for 2 s, then back walking the other way: the hips are
+    followed from the first frames back (within 1 cm), as on a first appearance. The filters'
+    velocity from before would have them trail by 8 cm."""
+    body_filter = BodyFilter(body=BODY_SETTINGS, root=ROOT_SETTINGS)
+    body_shape = np.random.default_rng(0).uniform(-0.4, 0.4, size=(NUM_POSE_LANDMARKS, 3))
+    hips_offset = body_shape[list(HIP_LANDMARKS)].mean(axis=0)
+    errors_back_m = []
+    for frame in range(150):
+        t = frame / FPS
+        x = t if t < 2.0 else 4.0 - t   # out of view from 1 s to 3 s
+        joints = body_shape + [x, 0.0, 0.0]
+        filtered = body_filter(BodyPose(t, joints, np.ones(NUM_POSE_LANDMARKS), detected=not 1.0 <= t < 3.0))
+        if t >= 3.0:
+            errors_back_m.append(np.linalg.norm(filtered.joints_m[list(HIP_LANDMARKS)].mean(axis=0) - hips_offset - [x, 0, 0]))
+    assert max(errors_back_m) < 0.01
+
+
 def _drift_left_leg(contact: FootContact) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
     """Standing, with the left leg's measurement swinging 0.5 degrees (7 mm at the ankle) a
     frame for 12 frames through ``contact``: the left and right ankles' (x, z) each frame and
