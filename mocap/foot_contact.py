@@ -14,7 +14,8 @@ own noise, magnified by their length, does not shake the whole body; then each p
 bent by two-bone IK (hip and knee, knee kept in its bend plane, foot orientation kept) so its
 ankle reaches its own anchor exactly. A foot further than ``max_pin_m`` from its anchor is
 released instead. The shift is kept when feet lift (so the body never jumps) and eases back
-toward the measured position with time constant ``return_s`` seconds.
+toward the measured position with time constant ``return_s`` seconds. While nobody is in view
+no foot is planted: a performer back in view plants their feet where they now stand.
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ class FootContact:
         self._shift = np.zeros(3)
 
     def __call__(self, pose: SkeletonPose) -> SkeletonPose:
-        if not pose.tracked:   # nobody in view: the avatar stays exactly where it was
+        if not pose.tracked:   # nobody in view: the avatar stays exactly where it was, and no foot stays planted
+            self.planted = {side: False for side in _FEET}
             return replace(pose, root_position_m=pose.root_position_m + self._shift)
         s = self.settings
         dt_s = 0.0 if self._time_s is None else max(pose.timestamp_s - self._time_s, 1e-3)

@@ -229,6 +229,23 @@ def test_planted_feet_stay_put_when_one_leg_drifts() -> None:
     assert knee_bend_deg > 1.0     # the drifting leg bends to keep its foot where it was planted
 
 
+def test_a_performer_back_in_view_elsewhere_is_not_pulled_back_to_old_footprints() -> None:
+    """Standing with both feet planted, out of view for 2 s, back standing 1 m to the side: the
+    avatar stands where the performer now is from the first frame back. Feet kept planted
+    through the gap pulled it 36 cm back toward the old footprints."""
+    contact = FootContact()
+    skeleton = humanoid_skeleton()
+    rest = Rotation.identity(len(BONE_NAMES))
+    root_x_m = []
+    for frame in range(120):
+        seen = not 30 <= frame < 90
+        measured = skeleton.rest_offsets_m[0] + [0.0 if frame < 30 else 1.0, 0.0, 0.0]
+        pose = contact(SkeletonPose(frame / 30.0, skeleton, measured, rest, tracked=seen, skeleton_settled=True))
+        root_x_m.append(pose.root_position_m[0] - measured[0])
+    assert contact.planted == {"Left": True, "Right": True}
+    assert np.abs(root_x_m[90:]).max() < 0.01
+
+
 def test_feet_are_not_held_with_locking_off() -> None:
     contact = FootContact(ContactSettings(lock_feet=False))
     left_ankles, _, _ = _drift_left_leg(contact)
