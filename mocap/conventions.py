@@ -26,6 +26,10 @@ LANDMARK_INDEX: dict[str, int] = {name: i for i, name in enumerate(POSE_LANDMARK
 NUM_POSE_LANDMARKS = len(POSE_LANDMARK_NAMES)
 HIP_LANDMARKS: tuple[int, int] = (LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"])
 
+# A body seen again after more than this many seconds out of view is a new appearance: the
+# outlier guard and the filters start afresh instead of comparing with how it left.
+NEW_APPEARANCE_AFTER_S = 0.5
+
 
 def mirrored_landmark_order() -> NDArray[np.int_]:
     """Index permutation that swaps every left_* landmark with its right_* twin."""

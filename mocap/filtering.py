@@ -16,7 +16,11 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
-from mocap.conventions import HIP_LANDMARKS, continuous_quaternions
+from mocap.conventions import (
+    HIP_LANDMARKS,
+    NEW_APPEARANCE_AFTER_S,
+    continuous_quaternions,
+)
 from mocap.frames import BodyPose
 
 
@@ -213,29 +217,26 @@ class BodyFilter:
     times less than with the hip landmarks' midpoint, so the root filter can be lighter and lag
     less. Noise that every landmark shares (monocular depth) it leaves as it was.
 
-    A body seen again after more than ``new_track_after_s`` seconds out of view starts both
-    filters afresh, as when first seen: the velocities they kept from before (a performer who
-    walked out of view) say nothing of how the performer comes back.
+    A body seen again after more than ``NEW_APPEARANCE_AFTER_S`` out of view starts both filters
+    afresh, as when first seen: the velocities they kept from before (a performer who walked out
+    of view) say nothing of how the performer comes back.
     """
 
-    def __init__(
-        self, *, body: OneEuroSettings, root: OneEuroSettings, min_confidence: float = 0.5, new_track_after_s: float = 0.5
-    ) -> None:
+    def __init__(self, *, body: OneEuroSettings, root: OneEuroSettings, min_confidence: float = 0.5) -> None:
         self._body_settings, self._root_settings = body, root
         self._min_confidence = min_confidence
-        self._new_track_after_s = new_track_after_s
         self._last_seen_s: float | None = None
-        self._start_track()
+        self._start_filters()
 
-    def _start_track(self) -> None:
+    def _start_filters(self) -> None:
         self._body = TrendPointFilter(self._body_settings)
         self._root = TrendPointFilter(self._root_settings, warm_start=True)
 
     def __call__(self, pose: BodyPose) -> BodyPose:
         if not pose.detected:
             return pose
-        if self._last_seen_s is not None and pose.timestamp_s - self._last_seen_s > self._new_track_after_s:
-            self._start_track()
+        if self._last_seen_s is not None and pose.timestamp_s - self._last_seen_s > NEW_APPEARANCE_AFTER_S:
+            self._start_filters()
         self._last_seen_s = pose.timestamp_s
         hips = pose.joints_m[list(HIP_LANDMARKS)].mean(axis=0, keepdims=True)
         trusted = pose.confidence >= self._min_confidence

@@ -11,6 +11,10 @@
   body that moves (a jump, a flip, one camera's depth estimate jumping) is no landmark's
   mistake: the hips' path filter deals with it. Judged in the room instead, every landmark of
   a backflip or of a depth jump would be held for two frames.
+
+A body seen again after more than ``NEW_APPEARANCE_AFTER_S`` out of view is not compared with
+how it left: a performer who comes back turned round would otherwise have every frame's left
+and right "swapped back" for the rest of the take.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from mocap.conventions import HIP_LANDMARKS, LANDMARK_INDEX
+from mocap.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NEW_APPEARANCE_AFTER_S
 from mocap.frames import BodyPose
 
 _GROUPS = {
@@ -53,6 +57,9 @@ class OutlierGuard:
         if not body.detected:
             return body
         joints, confidence = body.joints_m.copy(), body.confidence.copy()
+        if self._time_s is not None and body.timestamp_s - self._time_s > NEW_APPEARANCE_AFTER_S:
+            self._previous_shape = None
+            self._rejected[:] = 0
         if self._previous_shape is not None and self._time_s is not None:
             shape = self._undo_swaps(joints, confidence)
             dt_s = max(body.timestamp_s - self._time_s, 1e-3)

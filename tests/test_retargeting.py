@@ -162,6 +162,22 @@ def test_a_one_frame_left_right_swap_is_undone(walk) -> None:
     assert guard.swaps == 2     # the arms and the legs
 
 
+def test_a_performer_back_in_view_turned_round_keeps_their_sides(walk) -> None:
+    """Out of view for 2 s, back facing the other way: the new view is not compared with how the
+    performer left, where every frame's left and right would look swapped for the rest of the
+    take."""
+    pose = synthesize_landmarks(walk)[10]
+    hips = pose[[LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]]].mean(axis=0)
+    turned = (pose - hips) @ Rotation.from_euler("y", 180.0, degrees=True).as_matrix().T + hips
+    guard = OutlierGuard()
+    for frame in range(30):
+        guard(BodyPose(frame / 30, pose, np.ones(33), True))
+    for frame in range(90, 120):
+        out = guard(BodyPose(frame / 30, turned, np.ones(33), True))
+    assert np.allclose(out.joints_m, turned)
+    assert guard.swaps == 0
+
+
 def test_a_single_frame_jump_is_not_trusted(walk) -> None:
     frames = synthesize_landmarks(walk)[:3]
     guard = OutlierGuard()
