@@ -323,11 +323,18 @@ def models(progress: bool) -> None:
     click.echo(f"Installed {', '.join(path.name for path in written)} into {folder}")
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    """The first Ctrl-C stops the capture; any further one is ignored, so it cannot cut short
+    the closing of the recordings."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def _stop_on_interrupt() -> None:
     """Ctrl-C (SIGINT) stops a capture, keeping its recordings, even when the program that
     started mocap ignores or blocks SIGINT, as a shell script does for what it starts in the
     background (Python leaves an ignored SIGINT ignored)."""
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, _interrupted)
     if hasattr(signal, "pthread_sigmask"):   # POSIX
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 

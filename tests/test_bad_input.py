@@ -100,12 +100,12 @@ def test_bad_calibration_file(tmp_path: Path) -> None:
     assert_one_line_error(run_mocap("capture", "--video", str(DEMO_VIDEO), "--calib", str(calib)), "calib.toml")
 
 
-@pytest.mark.parametrize("launcher", [[], ["bash", "-c", 'trap "" INT; exec "$@"', "mocap"]],
-                         ids=["from a terminal", "from a script that ignores SIGINT"])
-def test_ctrl_c_keeps_the_recording(tmp_path: Path, launcher: list[str]) -> None:
+@pytest.mark.parametrize(("launcher", "presses"), [([], 1), (["bash", "-c", 'trap "" INT; exec "$@"', "mocap"], 1), ([], 2)],
+                         ids=["from a terminal", "from a script that ignores SIGINT", "pressed twice"])
+def test_ctrl_c_keeps_the_recording(tmp_path: Path, launcher: list[str], presses: int) -> None:
     """Interrupting a capture (SIGINT) leaves a complete, readable BVH of what was captured,
     also when it was started by a program that ignores SIGINT, as a shell script does for what
-    it starts in the background."""
+    it starts in the background, and when Ctrl-C is pressed again while it stops."""
     bvh = tmp_path / "take.bvh"
     process = subprocess.Popen(
         [*launcher, sys.executable, "-m", "mocap", "capture", "--video", str(DEMO_VIDEO), "--bvh", str(bvh), "--no-progress"],
@@ -115,7 +115,9 @@ def test_ctrl_c_keeps_the_recording(tmp_path: Path, launcher: list[str]) -> None
     while time.monotonic() < deadline and (not bvh.exists() or "MOTION" not in bvh.read_text()):
         time.sleep(0.1)
     time.sleep(0.5)
-    process.send_signal(signal.SIGINT)
+    for _ in range(presses):   # a second press comes while the first is still stopping the capture
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.2)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stdout + stderr
     assert "Traceback" not in stderr and f"BVH saved to {bvh}" in stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pytest
 from conftest import (
@@ -53,6 +55,16 @@ def test_quaternion_signs_never_flip_between_frames(frames: dict[int, VmcFrame])
             assert np.dot(quat, earlier.bones[name][1]) >= 0.0, name
 
 
+def _received(frames: dict[int, VmcFrame], indices: Iterable[int]) -> list[tuple[int, VmcFrame]]:
+    """(video frame number, frame) for those of ``indices`` that arrived: most must. UDP may drop
+    a few under load, and the sender drops a pose gone stale while it was busy (live, only the
+    newest matters)."""
+    indices = list(indices)
+    arrived = [(index, frames[index]) for index in indices if index in frames]
+    assert len(arrived) >= 0.8 * len(indices), f"{len(arrived)} of {len(indices)} frames arrived"
+    return arrived
+
+
 def _upper_arm(frame: VmcFrame, side: str) -> np.ndarray:
     _, positions = frame.forward_kinematics()
     direction = positions[f"{side}LowerArm"] - positions[f"{side}UpperArm"]
@@ -60,8 +72,8 @@ def _upper_arm(frame: VmcFrame, side: str) -> np.ndarray:
 
 
 def test_arms_out_point_to_the_avatars_own_sides(frames: dict[int, VmcFrame]) -> None:
-    for index in ARMS_OUT_FRAMES:
-        left, right = _upper_arm(frames[index], "Left"), _upper_arm(frames[index], "Right")
+    for index, frame in _received(frames, ARMS_OUT_FRAMES):
+        left, right = _upper_arm(frame, "Left"), _upper_arm(frame, "Right")
         # Unity is left-handed: an avatar facing +Z has its left hand toward -X.
         assert left[0] < -0.9 and right[0] > 0.9, index
         for arm in (left, right):
@@ -69,8 +81,8 @@ def test_arms_out_point_to_the_avatars_own_sides(frames: dict[int, VmcFrame]) ->
 
 
 def test_avatar_faces_the_camera_direction(frames: dict[int, VmcFrame]) -> None:
-    for index in ARMS_OUT_FRAMES:
-        rotations, _ = frames[index].forward_kinematics()
+    for index, frame in _received(frames, ARMS_OUT_FRAMES):
+        rotations, _ = frame.forward_kinematics()
         assert rotations["Chest"].apply([0.0, 0.0, 1.0])[2] > 0.8, index
 
 
@@ -82,11 +94,11 @@ def _knee_bend_deg(frame: VmcFrame, side: str) -> float:
 
 
 def test_sitting_bends_the_knees(frames: dict[int, VmcFrame]) -> None:
-    for index in SITTING_FRAMES:
-        assert _knee_bend_deg(frames[index], "Left") > 45.0, index
-        assert _knee_bend_deg(frames[index], "Right") > 45.0, index
-    for index in ARMS_OUT_FRAMES:  # standing: legs nearly straight
-        assert _knee_bend_deg(frames[index], "Left") < 30.0, index
+    for index, frame in _received(frames, SITTING_FRAMES):
+        assert _knee_bend_deg(frame, "Left") > 45.0, index
+        assert _knee_bend_deg(frame, "Right") > 45.0, index
+    for index, frame in _received(frames, ARMS_OUT_FRAMES):  # standing: legs nearly straight
+        assert _knee_bend_deg(frame, "Left") < 30.0, index
 
 
 def test_vmc_with_a_rig_keeps_its_proportions(demo_capture: DemoCapture) -> None:
@@ -103,6 +115,6 @@ def test_vmc_with_a_rig_keeps_its_proportions(demo_capture: DemoCapture) -> None
     for frame in received.values():
         assert np.linalg.norm(frame.bones["LeftLowerArm"][0]) == pytest.approx(upper_arm_m, rel=0.01)
         assert all(np.linalg.norm(position) > 0.009 for position, _ in frame.bones.values())
-    for index in ARMS_OUT_FRAMES:
-        left, right = _upper_arm(received[index], "Left"), _upper_arm(received[index], "Right")
+    for index, frame in _received(received, ARMS_OUT_FRAMES):
+        left, right = _upper_arm(frame, "Left"), _upper_arm(frame, "Right")
         assert left[0] < -0.9 and right[0] > 0.9, index
