@@ -319,24 +319,28 @@ def evaluate(motion: ClipMotion, *, noise_m: float = 0.0, seed: int = 0, setting
         return positions - positions[:, hips:hips + 1]
 
     dt = motion.frame_time_s
-    floor_height_m = float(np.median(solved[:, hips, 1] - reference[:, hips, 1]))   # placement, as in _hips_error_mm
+    placed = _on_the_references_floor(solved, reference, hips)
     return ClipAccuracy(
         errors, _jitter(solved, dt), _jitter(raw, dt), _jitter(reference, dt), _jitter(shape(solved), dt), _jitter(shape(raw), dt),
         _lag_frames(shape(solved), shape(reference)),
-        _lag_frames(solved - np.array([0.0, floor_height_m, 0.0]), reference),
-        _hips_error_mm(solved[:, hips], reference[:, hips]),
+        _lag_frames(placed, reference),
+        _hips_error_mm(placed[:, hips], reference[:, hips]),
         _lag_frames(solved[:, hips], reference[:, hips]),
         _foot_skate_mm(solved, truth, rig), result.ms_per_frame, raw_result.ms_per_frame,
     )
 
 
+def _on_the_references_floor(solved: NDArray[np.float64], reference: NDArray[np.float64], hips: int) -> NDArray[np.float64]:
+    """``solved`` joints (frames, joints, 3) lowered by the hips' median height above the
+    reference's: the live solve stands the avatar's soles on the floor, the reference (no foot
+    contact) the landmarks' soles, and that steady height is placement, not error."""
+    height_m = float(np.median(solved[:, hips, 1] - reference[:, hips, 1]))
+    return solved - np.array([0.0, height_m, 0.0])
+
+
 def _hips_error_mm(solved: NDArray[np.float64], reference: NDArray[np.float64]) -> float:
-    """Mean distance (mm) of the hips' path (frames, 3) from the reference's, less their median
-    height difference: the live solve stands the avatar's soles on the floor, the reference
-    (no foot contact) the landmarks' soles, and that steady height is placement, not error."""
-    difference = solved - reference
-    difference[:, 1] -= np.median(difference[:, 1])
-    return 1000.0 * float(np.mean(np.linalg.norm(difference, axis=1)))
+    """Mean distance (mm) of the hips' path (frames, 3) from the reference's."""
+    return 1000.0 * float(np.mean(np.linalg.norm(solved - reference, axis=1)))
 
 
 def _lag_frames(solved: NDArray[np.float64], reference: NDArray[np.float64]) -> int:
