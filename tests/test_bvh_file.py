@@ -1,0 +1,170 @@
+"""BVH written to disk and read back: rotations, positions, units and Euler continuity at poses
+that cross +-180 degrees; the reader against hand-computed answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from mocap.bvh_file import read_bvh
+from mocap.errors import MocapError
+from mocap.frames import SkeletonPose
+from mocap.sinks.bvh import BvhWriter
+from mocap.skeleton import BONE_INDEX, BONE_NAMES, humanoid_skeleton
+
+FPS = 30.0
+FRAMES = 80
+SPIN_DEG_PER_FRAME = 10.0   # the root turns 790 degrees in all
+
+
+def spinning_poses() -> list[SkeletonPose]:
+    """A performer spinning twice round while walking forward, the left arm swinging round
+    past +-180 degrees about the body's front axis, the left shin turning past 180 about its
+    hinge axis and the right thigh twisting past 180 about itself."""
+    skeleton = humanoid_skeleton()
+    poses = []
+    for frame in range(FRAMES):
+        local = Rotation.identity(len(BONE_NAMES)).as_quat()
+        local[0] = (Rotation.from_euler("y", SPIN_DEG_PER_FRAME * frame, degrees=True)
+                    * Rotation.from_euler("x", 10.0, degrees=True)).as_quat()
+        local[BONE_INDEX["LeftUpperArm"]] = Rotation.from_euler("z", 150.0 + frame, degrees=True).as_quat()
+        local[BONE_INDEX["LeftLowerLeg"]] = Rotation.from_euler("x", 150.0 + frame, degrees=True).as_quat()
+        local[BONE_INDEX["RightUpperLeg"]] = Rotation.from_euler("y", 150.0 + frame, degrees=True).as_quat()
+        root = np.array([0.1, 0.9, 0.02 * frame])
+        poses.append(SkeletonPose(frame / FPS, skeleton, root, Rotation.from_quat(local), True, True))
+    return poses
+
+
+def write(path: Path, poses: list[SkeletonPose], **options: object) -> None:
+    writer = BvhWriter(path, **options)   # type: ignore[arg-type]
+    for pose in poses:
+        writer.write(pose)
+    writer.close()
+
+
+def rotation_columns(path: Path) -> np.ndarray:
+    clip = read_bvh(path)
+    columns = [joint.first_channel + k for joint in clip.joints for k, c in enumerate(joint.channels)
+               if c.endswith("rotation")]
+    return clip.motion[:, columns]
+
+
+@pytest.mark.parametrize("order", ["auto", "ZXY", "XYZ"])
+def test_rotations_read_back_as_written(tmp_path: Path, order: str) -> None:
+    poses = spinning_poses()
+    write(tmp_path / "spin.bvh", poses, rotation_order=order)
+    clip = read_bvh(tmp_path / "spin.bvh")
+    assert set(BONE_NAMES) <= set(clip.names)
+    local, translations = clip.local_transforms()
+    read = local.as_quat().reshape(FRAMES, len(clip.joints), 4)
+    for pose, frame_quats in zip(poses, read):
+        for bone, name in enumerate(BONE_NAMES):
+            got = Rotation.from_quat(frame_quats[clip.index(name)])
+            error_deg = np.degrees((got.inv() * pose.local_rotations[bone]).magnitude())
+            assert error_deg < 0.01, (name, pose.timestamp_s)
+    np.testing.assert_allclose(translations[:, 0] / 100.0, [pose.root_position_m for pose in poses], atol=1e-5)
+
+
+def test_euler_angles_never_jump_when_a_joint_crosses_180_degrees(tmp_path: Path) -> None:
+    write(tmp_path / "spin.bvh", spinning_poses())
+    angles = rotation_columns(tmp_path / "spin.bvh")
+    assert np.abs(np.diff(angles, axis=0)).max() < 1.5 * SPIN_DEG_PER_FRAME
+    heading = angles[:, 0]   # the root declares YXZ: heading first
+    assert heading[-1] - heading[0] == pytest.approx(SPIN_DEG_PER_FRAME * (FRAMES - 1), abs=0.01)
+
+
+def test_auto_order_puts_each_bones_own_axis_in_the_middle(tmp_path: Path) -> None:
+    write(tmp_path / "spin.bvh", spinning_poses())
+    channels = {joint.name: "".join(c[0] for c in joint.channels if c.endswith("rotation"))
+                for joint in read_bvh(tmp_path / "spin.bvh").joints}
+    assert channels["Hips"] == "YXZ"
+    assert channels["LeftUpperArm"] == channels["RightLowerArm"] == "ZXY"   # arms lie along X
+    assert channels["LeftUpperLeg"] == channels["Spine"] == "ZYX"           # legs and spine along Y
+
+
+def test_units_frame_count_and_frame_time(tmp_path: Path) -> None:
+    poses = spinning_poses()[:10]
+    write(tmp_path / "m.bvh", poses, units="m")
+    write(tmp_path / "cm.bvh", poses, frame_time_s=0.04)
+    metres, centimetres = read_bvh(tmp_path / "m.bvh"), read_bvh(tmp_path / "cm.bvh")
+    assert len(metres.motion) == len(centimetres.motion) == 10
+    assert metres.frame_time_s == pytest.approx(1.0 / FPS)         # measured from the timestamps
+    assert centimetres.frame_time_s == pytest.approx(0.04)         # as given
+    thigh = humanoid_skeleton().rest_offsets_m[BONE_INDEX["LeftLowerLeg"]]
+    np.testing.assert_allclose(metres.joints[metres.index("LeftLowerLeg")].offset, thigh, atol=1e-4)
+    np.testing.assert_allclose(centimetres.joints[centimetres.index("LeftLowerLeg")].offset, thigh * 100, atol=1e-4)
+    np.testing.assert_allclose(centimetres.motion[:, :3], metres.motion[:, :3] * 100, atol=1e-3)
+
+
+def test_the_file_on_disk_is_valid_before_the_recording_ends(tmp_path: Path) -> None:
+    path = tmp_path / "live.bvh"
+    writer = BvhWriter(path, flush_every=5)
+    for pose in spinning_poses()[:12]:
+        writer.write(pose)
+    assert len(read_bvh(path).motion) == 10      # the last flush, with the header rewritten in place
+    writer.close()
+    assert len(read_bvh(path).motion) == 12
+
+
+TWO_JOINTS = """HIERARCHY
+ROOT Base
+{{
+  OFFSET 0 0 0
+  CHANNELS 6 Xposition Yposition Zposition {order}
+  JOINT Tip
+  {{
+    OFFSET 0 1 0
+    End Site
+    {{
+      OFFSET 0 1 0
+    }}
+  }}
+}}
+MOTION
+Frames: 1
+Frame Time: 0.04
+1 2 3 90 90 0
+"""
+
+
+@pytest.mark.parametrize(("order", "tip"), [
+    # intrinsic, applied left to right: Rz(90) Rx(90) takes (0, 1, 0) to (0, 0, 1)
+    ("Zrotation Xrotation Yrotation", [1.0, 2.0, 4.0]),
+    # Rx(90) Rz(90) takes (0, 1, 0) to (-1, 0, 0)
+    ("Xrotation Zrotation Yrotation", [0.0, 2.0, 3.0]),
+])
+def test_reader_applies_channels_in_their_declared_order(tmp_path: Path, order: str, tip: list[float]) -> None:
+    path = tmp_path / "two.bvh"
+    path.write_text(TWO_JOINTS.format(order=order))
+    clip = read_bvh(path)
+    assert clip.names == ["Base", "Tip", "Tip_end"]
+    assert [joint.parent for joint in clip.joints] == [-1, 0, 1]
+    assert clip.frame_time_s == 0.04
+    positions, _ = clip.forward_kinematics()
+    np.testing.assert_allclose(positions[0, 0], [1.0, 2.0, 3.0], atol=1e-9)   # position channels, not OFFSET
+    np.testing.assert_allclose(positions[0, 1], tip, atol=1e-9)
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    ("MOTION\nFrames: 1\n", "does not start with HIERARCHY"),
+    (TWO_JOINTS.format(order="Zrotation Xrotation Yrotation").replace("1 2 3 90 90 0", "1 2 3 90"), "declares 1 frames but holds 0"),
+    (TWO_JOINTS.format(order="Zrotation Xrotation Yrotation").replace("90 90 0", "90 ninety 0"), "malformed number"),
+    (TWO_JOINTS.format(order="Zrotation Xrotation Yrotation")[:60], "ends early"),
+])
+def test_reader_names_what_is_wrong(tmp_path: Path, text: str, needle: str) -> None:
+    path = tmp_path / "bad.bvh"
+    path.write_text(text)
+    with pytest.raises(MocapError, match=needle):
+        read_bvh(path)
+
+
+def test_writer_refuses_bad_options(tmp_path: Path) -> None:
+    with pytest.raises(MocapError, match="rotation order 'XXY'"):
+        BvhWriter(tmp_path / "a.bvh", rotation_order="XXY")
+    with pytest.raises(MocapError, match="units 'mm'"):
+        BvhWriter(tmp_path / "a.bvh", units="mm")
+    with pytest.raises(MocapError, match="cannot write BVH file"):
+        BvhWriter(tmp_path / "missing" / "a.bvh")
