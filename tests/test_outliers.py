@@ -1,0 +1,117 @@
+"""The outlier guard on a synthetic standing body with unequal confidences: jumps held for
+exactly the hold length then trusted again, left/right swaps undone with their confidences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mocap.conventions import LANDMARK_INDEX, POSE_LANDMARK_NAMES, mirrored_landmark_order
+from mocap.frames import BodyPose
+from mocap.outliers import OutlierGuard
+
+FPS = 30.0
+# A performer standing with arms out, internal frame (left +X, up +Y, facing +Z), metres.
+_LEFT_SIDE = {
+    "eye_inner": (0.02, 1.62, 0.09), "eye": (0.035, 1.62, 0.085), "eye_outer": (0.05, 1.62, 0.08),
+    "ear": (0.08, 1.6, 0.0), "mouth": (0.025, 1.53, 0.09), "shoulder": (0.18, 1.45, 0.0),
+    "elbow": (0.46, 1.45, 0.0), "wrist": (0.71, 1.45, 0.0), "pinky": (0.79, 1.44, -0.02),
+    "index": (0.8, 1.45, 0.02), "thumb": (0.76, 1.45, 0.04), "hip": (0.1, 0.9, 0.0),
+    "knee": (0.11, 0.49, 0.02), "ankle": (0.11, 0.08, 0.0), "heel": (0.11, 0.03, -0.05),
+    "foot_index": (0.12, 0.0, 0.16),
+}
+
+
+def standing_body() -> np.ndarray:
+    joints = np.zeros((len(POSE_LANDMARK_NAMES), 3))
+    joints[LANDMARK_INDEX["nose"]] = (0.0, 1.58, 0.11)
+    for part, (x, y, z) in _LEFT_SIDE.items():
+        name = "mouth_left" if part == "mouth" else f"left_{part}"
+        twin = "mouth_right" if part == "mouth" else f"right_{part}"
+        joints[LANDMARK_INDEX[name]] = (x, y, z)
+        joints[LANDMARK_INDEX[twin]] = (-x, y, z)
+    return joints
+
+
+def unequal_confidence() -> np.ndarray:
+    """The performer's left side seen well (0.9), the right poorly (0.4), the face at 0.7."""
+    return np.array([0.9 if n.startswith("left") else 0.4 if n.startswith("right") else 0.7 for n in POSE_LANDMARK_NAMES])
+
+
+def swaying(frames: int) -> list[np.ndarray]:
+    """The standing body swaying 5 cm from side to side and waving its arms a little."""
+    rng = np.random.default_rng(0)
+    body = standing_body()
+    out = []
+    for frame in range(frames):
+        moved = body + [0.05 * np.sin(frame / 10.0), 0.0, 0.0] + rng.normal(0.0, 0.005, body.shape)
+        out.append(moved)
+    return out
+
+
+@pytest.mark.parametrize("hold", [1, 2, 3])
+def test_a_landmark_that_jumps_and_stays_is_held_for_the_hold_length_then_trusted(hold: int) -> None:
+    guard = OutlierGuard(max_rejected=hold)
+    confidence = unequal_confidence()
+    wrist = LANDMARK_INDEX["left_wrist"]
+    frames = swaying(10)
+    for frame, joints in enumerate(frames):
+        if frame >= 3:
+            joints[wrist] += [0.0, 0.8, 0.0]          # the hand thrown up at 24 m/s, and kept there
+        out = guard(BodyPose(frame / FPS, joints, confidence, True))
+        held = 3 <= frame < 3 + hold
+        assert out.confidence[wrist] == (0.0 if held else 0.9), frame
+        assert np.array_equal(np.delete(out.confidence, wrist), np.delete(confidence, wrist)), frame
+        np.testing.assert_array_equal(out.joints_m, joints)     # held by confidence, never moved
+    assert guard.held == hold
+
+
+def test_a_one_frame_glitch_is_held_and_the_landmark_trusted_when_it_returns() -> None:
+    guard = OutlierGuard()
+    confidence = unequal_confidence()
+    knee = LANDMARK_INDEX["right_knee"]
+    for frame, joints in enumerate(swaying(6)):
+        if frame == 3:
+            joints[knee] += [0.0, 0.0, 0.6]
+        out = guard(BodyPose(frame / FPS, joints, confidence, True))
+        assert out.confidence[knee] == (0.0 if frame == 3 else 0.4), frame
+    assert guard.held == 1
+
+
+def test_a_left_right_swap_carries_the_confidences_back_with_the_positions() -> None:
+    """The detector labels the whole body mirrored for a frame: the arms and legs (the guard's
+    limb pairs, shoulders down) come back with their own confidences."""
+    guard = OutlierGuard()
+    confidence = unequal_confidence()
+    mirror = mirrored_landmark_order()
+    limbs = slice(LANDMARK_INDEX["left_shoulder"], None)
+    for frame, joints in enumerate(swaying(6)):
+        seen, seen_confidence = (joints[mirror], confidence[mirror]) if frame == 3 else (joints, confidence)
+        out = guard(BodyPose(frame / FPS, seen, seen_confidence, True))
+        np.testing.assert_array_equal(out.confidence[limbs], confidence[limbs])
+        np.testing.assert_array_equal(out.joints_m[limbs], joints[limbs])
+    assert guard.swaps == 2   # the arms and the legs, once each
+
+
+def test_only_the_swapped_limb_pair_is_swapped_back() -> None:
+    guard = OutlierGuard()
+    confidence = unequal_confidence()
+    arms = [LANDMARK_INDEX[f"{side}_{part}"] for side in ("left", "right")
+            for part in ("shoulder", "elbow", "wrist", "pinky", "index", "thumb")]
+    for frame, joints in enumerate(swaying(5)):
+        seen, seen_confidence = joints.copy(), confidence.copy()
+        if frame == 3:
+            order = np.arange(len(joints))
+            order[arms] = mirrored_landmark_order()[arms]
+            seen, seen_confidence = joints[order], confidence[order]
+        out = guard(BodyPose(frame / FPS, seen, seen_confidence, True))
+        np.testing.assert_array_equal(out.joints_m, joints)
+        np.testing.assert_array_equal(out.confidence, confidence)
+    assert guard.swaps == 1
+
+
+def test_a_frame_without_anybody_passes_through_untouched() -> None:
+    guard = OutlierGuard()
+    guard(BodyPose(0.0, standing_body(), unequal_confidence(), True))
+    nobody = BodyPose(1 / FPS, np.full((33, 3), np.nan), np.zeros(33), False)
+    assert guard(nobody) is nobody
