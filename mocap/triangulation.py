@@ -173,8 +173,9 @@ class Triangulator:
             points = self._solve(normalised, weights)
         for _ in range(len(self.cameras) - 1):
             errors = self.reprojection_px(points, normalised)
-            ratio = np.where(weights > 0, errors / self.max_error_px[:, None], 0.0)
-            ratio = np.nan_to_num(ratio, nan=np.inf)
+            # a view that disagrees with a triangulated point; a joint too few views see has no
+            # point to disagree with, and keeps its view's weight for the monocular fill
+            ratio = np.nan_to_num(np.where(weights > 0, errors / self.max_error_px[:, None], 0.0), nan=0.0)
             worst_view = np.argmax(ratio, axis=0)
             joints = np.flatnonzero(ratio[worst_view, np.arange(ratio.shape[1])] > 1.0)
             if joints.size == 0:

@@ -9,7 +9,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from mocap.conventions import LANDMARK_INDEX, POSE_LANDMARK_NAMES
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -23,6 +26,29 @@ def shared(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared test data not present: {path}")
     return path
+
+
+# A performer standing with arms out, internal frame (left +X, up +Y, facing +Z), metres.
+_LEFT_SIDE = {
+    "eye_inner": (0.02, 1.62, 0.09), "eye": (0.035, 1.62, 0.085), "eye_outer": (0.05, 1.62, 0.08),
+    "ear": (0.08, 1.6, 0.0), "mouth": (0.025, 1.53, 0.09), "shoulder": (0.18, 1.45, 0.0),
+    "elbow": (0.46, 1.45, 0.0), "wrist": (0.71, 1.45, 0.0), "pinky": (0.79, 1.44, -0.02),
+    "index": (0.8, 1.45, 0.02), "thumb": (0.76, 1.45, 0.04), "hip": (0.1, 0.9, 0.0),
+    "knee": (0.11, 0.49, 0.02), "ankle": (0.11, 0.08, 0.0), "heel": (0.11, 0.03, -0.05),
+    "foot_index": (0.12, 0.0, 0.16),
+}
+
+
+def standing_body() -> np.ndarray:
+    """The 33 BlazePose landmarks (33, 3) of that performer, metres."""
+    joints = np.zeros((len(POSE_LANDMARK_NAMES), 3))
+    joints[LANDMARK_INDEX["nose"]] = (0.0, 1.58, 0.11)
+    for part, (x, y, z) in _LEFT_SIDE.items():
+        name = "mouth_left" if part == "mouth" else f"left_{part}"
+        twin = "mouth_right" if part == "mouth" else f"right_{part}"
+        joints[LANDMARK_INDEX[name]] = (x, y, z)
+        joints[LANDMARK_INDEX[twin]] = (-x, y, z)
+    return joints
 
 
 def run_mocap(*args: str, timeout_s: float = 300) -> subprocess.CompletedProcess[str]:

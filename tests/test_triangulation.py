@@ -1,0 +1,137 @@
+"""Triangulation against known 3D points seen by calibrated cameras with lens distortion:
+confidence weights, reprojection gating, a mirrored view and the one-camera fill."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from conftest import standing_body
+
+from mocap.calibration import CameraModel
+from mocap.conventions import LANDMARK_INDEX, mirrored_landmark_order
+from mocap.triangulation import Triangulator
+
+SIZE = (1280, 720)
+DISTORTION = np.array([-0.12, 0.05, 0.001, -0.001, 0.0])
+
+
+def camera_at(name: str, position_m: tuple[float, float, float], target_m: tuple[float, float, float] = (0.0, 1.0, 0.0)) -> CameraModel:
+    """A 70-degree webcam at ``position_m`` looking at ``target_m``, level (world +Y up)."""
+    forward = np.subtract(target_m, position_m)
+    forward /= np.linalg.norm(forward)
+    right = np.cross(forward, [0.0, 1.0, 0.0])
+    right /= np.linalg.norm(right)
+    down = np.cross(forward, right)
+    rotation = np.stack([right, down, forward])            # world -> camera rows: x right, y down, z ahead
+    focal_px = SIZE[0] / 2.0 / np.tan(np.radians(35.0))
+    matrix = np.array([[focal_px, 0.0, SIZE[0] / 2.0], [0.0, focal_px, SIZE[1] / 2.0], [0.0, 0.0, 1.0]])
+    return CameraModel(name, SIZE, matrix, DISTORTION, cv2.Rodrigues(rotation)[0].ravel(), -rotation @ np.asarray(position_m))
+
+
+CAMERAS = [camera_at("front_left", (-1.5, 1.2, 3.5)), camera_at("front_right", (1.5, 1.1, 3.5)), camera_at("side", (3.5, 1.5, 0.5))]
+BODY_M = standing_body() + [0.2, 0.0, -0.3]
+
+
+def project(camera: CameraModel, points_m: np.ndarray) -> np.ndarray:
+    """Pixels (J, 2) with the camera's lens distortion, as a detector sees them."""
+    pixels, _ = cv2.projectPoints(points_m, camera.rotation_rodrigues, camera.translation_m, camera.matrix, camera.distortion)
+    return pixels.reshape(-1, 2)
+
+
+def keypoints(points_m: np.ndarray, confidence: float | np.ndarray = 1.0) -> np.ndarray:
+    """(cameras, joints, 3): x px, y px, confidence."""
+    return np.stack([np.column_stack([project(c, points_m), np.broadcast_to(confidence, len(points_m))]) for c in CAMERAS])
+
+
+def world_landmarks(points_m: np.ndarray) -> np.ndarray:
+    """Each camera's monocular world landmarks (cameras, joints, 3): camera axes, origin mid-hips."""
+    hips = points_m[[LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]]].mean(axis=0)
+    return np.stack([(points_m - hips) @ cv2.Rodrigues(c.rotation_rodrigues)[0].T for c in CAMERAS])
+
+
+def test_known_points_are_recovered_through_lens_distortion() -> None:
+    result = Triangulator(CAMERAS).triangulate(keypoints(BODY_M))
+    np.testing.assert_allclose(result.points_m, BODY_M, atol=1e-6)
+    assert np.all(result.views == 3)
+    assert np.all(result.reprojection_px < 1e-3)
+    assert not result.swapped.any()
+
+
+def test_a_low_confidence_view_counts_less() -> None:
+    """The side camera sees every landmark 40 px off, at confidence 0.1 (the others 1.0)."""
+    seen = keypoints(BODY_M)
+    seen[2, :, :2] += [40.0, -25.0]
+    seen[2, :, 2] = 0.1
+    settings = {"min_confidence": 0.05, "max_reprojection_error": 1.0, "swap_check": False}   # the weights alone
+    weighted = Triangulator(CAMERAS, **settings).triangulate(seen).points_m
+    seen[2, :, 2] = 1.0
+    unweighted = Triangulator(CAMERAS, **settings).triangulate(seen).points_m
+    weighted_mm = 1000 * np.linalg.norm(weighted - BODY_M, axis=1).mean()
+    unweighted_mm = 1000 * np.linalg.norm(unweighted - BODY_M, axis=1).mean()
+    assert weighted_mm < 10.0 and unweighted_mm > 50.0, (weighted_mm, unweighted_mm)
+
+
+def test_keypoints_below_the_confidence_floor_are_not_used() -> None:
+    seen = keypoints(BODY_M)
+    seen[2, :, :2] += 200.0
+    seen[2, :, 2] = 0.2
+    result = Triangulator(CAMERAS, min_confidence=0.3).triangulate(seen)
+    np.testing.assert_allclose(result.points_m, BODY_M, atol=1e-6)
+    assert np.all(result.views == 2)
+
+
+def test_a_view_that_disagrees_is_dropped_for_that_joint() -> None:
+    """The front-right camera sees the left wrist 60 px off at full confidence."""
+    wrist = LANDMARK_INDEX["left_wrist"]
+    seen = keypoints(BODY_M)
+    seen[1, wrist, :2] += [60.0, 0.0]
+    result = Triangulator(CAMERAS).triangulate(seen)
+    np.testing.assert_allclose(result.points_m[wrist], BODY_M[wrist], atol=1e-6)
+    assert result.views[wrist] == 2 and np.all(np.delete(result.views, wrist) == 3)
+    ungated = Triangulator(CAMERAS, max_reprojection_error=1.0).triangulate(seen)
+    assert np.linalg.norm(ungated.points_m[wrist] - BODY_M[wrist]) > 0.02
+
+
+def test_a_joint_only_a_mirrored_view_sees_comes_from_its_landmarks_mirrored_back() -> None:
+    """The front-left view labels the body mirrored (its keypoints and its world landmarks); the
+    left wrist is hidden from the other two. It is filled from the front-left view's monocular
+    landmarks, which must be mirrored back like its keypoints."""
+    mirror = mirrored_landmark_order()
+    wrist = LANDMARK_INDEX["left_wrist"]
+    seen, world = keypoints(BODY_M, 0.8), world_landmarks(BODY_M)
+    seen[0], world[0] = seen[0, mirror], world[0, mirror]
+    seen[0, :, 2] = 1.0
+    seen[1:, wrist, 2] = 0.0
+    result = Triangulator(CAMERAS).triangulate(seen, world)
+    assert list(result.swapped) == [True, False, False]
+    assert result.views[wrist] == 0
+    np.testing.assert_allclose(result.points_m, BODY_M, atol=1e-6)
+    assert result.confidence[wrist] == 1.0     # the front-left view's own confidence
+
+
+def test_a_body_only_one_camera_sees_stays_where_it_was_last_triangulated() -> None:
+    """Then the body walks 30 cm to its left in that camera's picture, at the same distance."""
+    triangulator = Triangulator(CAMERAS)
+    triangulator.triangulate(keypoints(BODY_M), world_landmarks(BODY_M))
+    hidden = keypoints(BODY_M)
+    hidden[1:] = np.nan
+    result = triangulator.triangulate(hidden, world_landmarks(BODY_M))
+    # the hips' ray passes through the hips' pixels' midpoint, not the midpoint's pixel: 1 mm
+    np.testing.assert_allclose(result.points_m, BODY_M, atol=2e-3)
+    assert np.all(result.views == 0)
+    camera = -cv2.Rodrigues(CAMERAS[0].rotation_rodrigues)[0].T @ CAMERAS[0].translation_m
+    hips = list(LANDMARK_INDEX[n] for n in ("left_hip", "right_hip"))
+    turn = cv2.Rodrigues(np.array([0.0, 0.3 / np.linalg.norm(BODY_M[hips].mean(axis=0) - camera), 0.0]))[0]
+    moved_m = (BODY_M - camera) @ turn.T + camera     # round the camera: same distance, another ray
+    moved = keypoints(moved_m)
+    moved[1:] = np.nan
+    result = triangulator.triangulate(moved, world_landmarks(moved_m))
+    np.testing.assert_allclose(result.points_m, moved_m, atol=2e-3)
+
+
+def test_nothing_seen_gives_nothing() -> None:
+    result = Triangulator(CAMERAS).triangulate(np.full((3, 33, 3), np.nan))
+    assert np.isnan(result.points_m).all() and np.all(result.views == 0) and np.all(result.confidence == 0.0)
+    with pytest.raises(ValueError, match="at least two cameras"):
+        Triangulator(CAMERAS[:1])
