@@ -2,11 +2,13 @@
 # system libraries (as root, via apt-get), a virtual environment in .venv, the package.
 
 VENV := .venv
-PYTHON := $(shell command -v python3.11 || command -v python3)
+# The virtual environment's Python: 3.11 where there is one (Blender's bpy, the tests' BVH
+# importer, has wheels for it alone); `make demo` also runs on 3.10 and 3.12.
+PYTHON := command -v python3.11 || command -v python3
 SYSTEM_PACKAGES := libgl1 libglib2.0-0 libegl1 libxrender1 libxxf86vm1 libxfixes3 libxi6 libxkbcommon0 libsm6 libx11-6 libxext6
 TEST_SYSTEM_PACKAGES := xvfb xdotool  # a virtual screen and key presses for the preview-window test
 
-.PHONY: demo test benchmark benchmark-multiview benchmark-retarget benchmark-filters system-packages test-system-packages clean
+.PHONY: demo test python3.11 benchmark benchmark-multiview benchmark-retarget benchmark-filters system-packages test-system-packages clean
 
 # Installs the Debian packages in $(1) that are missing (as root), or says which to install.
 define install_packages
@@ -23,8 +25,14 @@ system-packages:
 test-system-packages: system-packages
 	$(call install_packages,$(TEST_SYSTEM_PACKAGES))
 
+# Python 3.11 for the tests: Debian's, installed (as root) where the machine has none.
+python3.11:
+	@command -v python3.11 >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.11 python3.11-venv; \
+		else echo "please install Python 3.11 (e.g. sudo apt-get install python3.11 python3.11-venv): the tests' Blender module needs it"; exit 1; fi; }
+
 $(VENV)/.installed: pyproject.toml | system-packages
-	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	test -x $(VENV)/bin/python || $$($(PYTHON)) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
 	$(VENV)/bin/python -m pip install -q -e .
 	touch $@
@@ -36,7 +44,10 @@ $(VENV)/.installed-test: $(VENV)/.installed
 demo: system-packages $(VENV)/.installed
 	$(VENV)/bin/mocap demo
 
-test: test-system-packages $(VENV)/.installed-test
+test: test-system-packages python3.11
+	@$(VENV)/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null \
+		|| { echo "making $(VENV) with Python 3.11 for the tests"; rm -rf $(VENV); }
+	$(MAKE) --no-print-directory $(VENV)/.installed-test
 	$(VENV)/bin/mocap models --no-progress  # MediaPipe's lite and heavy pose models, for their tests
 	$(VENV)/bin/python -m pytest
 

@@ -32,15 +32,18 @@ NEW_APPEARANCE_AFTER_S = 0.5
 
 
 def mirrored_landmark_order() -> NDArray[np.int_]:
-    """Index permutation that swaps every left_* landmark with its right_* twin."""
+    """Index permutation that swaps every left landmark with its right twin (``left_*`` and
+    ``right_*``, ``mouth_left`` and ``mouth_right``)."""
+    twin = {"left": "right", "right": "left"}
     order = []
     for name in POSE_LANDMARK_NAMES:
-        if name.startswith("left_"):
-            order.append(LANDMARK_INDEX["right_" + name[5:]])
-        elif name.startswith("right_"):
-            order.append(LANDMARK_INDEX["left_" + name[6:]])
-        else:
-            order.append(LANDMARK_INDEX[name])
+        first, _, rest = name.partition("_")
+        head, _, last = name.rpartition("_")
+        if first in twin:
+            name = f"{twin[first]}_{rest}"
+        elif last in twin:
+            name = f"{head}_{twin[last]}"
+        order.append(LANDMARK_INDEX[name])
     return np.array(order)
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DEMO_CALIBRATION, REPO, DemoCapture, run_mocap, shared
+from conftest import DEMO_CALIBRATION, REPO, DemoCapture, import_or_unavailable, run_mocap, shared
 from test_capture_vmc import ARMS_OUT_FRAMES, SITTING_FRAMES
 
-bpy = pytest.importorskip("bpy", reason="Blender as a Python module (bpy) needs Python 3.11")
+bpy = import_or_unavailable("bpy", "Blender as a Python module installs on Python 3.11 only")
 
 
 def import_bvh(path: Path) -> "bpy.types.Object":
@@ -78,3 +78,25 @@ def test_bvh_on_a_chosen_rig_keeps_its_joints_and_moves_like_the_performer(
         thigh = bone_direction(armature, frame, names["LeftUpperLeg"])
         shin = bone_direction(armature, frame, names["LeftLowerLeg"])
         assert np.degrees(np.arccos(np.clip(np.dot(thigh, shin), -1, 1))) > 45.0, frame
+
+
+def test_a_spinning_take_plays_in_blender_as_written(tmp_path: Path) -> None:
+    """The root spinning 790 degrees and limbs crossing +-180 (tests/test_bvh_file.py): every
+    bone's direction in Blender, frame by frame, is the one our skeleton's forward kinematics
+    gives (Blender turns BVH's Y-up into Z-up: x, y, z -> x, -z, y)."""
+    from test_bvh_file import spinning_poses, write
+
+    from mocap.skeleton import BONE_INDEX, humanoid_skeleton
+
+    poses = spinning_poses()
+    write(tmp_path / "spin.bvh", poses)
+    armature = import_bvh(tmp_path / "spin.bvh")
+    skeleton = humanoid_skeleton()
+    bones = {"LeftUpperArm": "LeftLowerArm", "LeftLowerLeg": "LeftFoot", "RightUpperLeg": "RightLowerLeg",
+             "Spine": "Chest", "LeftFoot": "LeftToes"}
+    for frame, pose in enumerate(poses):
+        _, positions = skeleton.forward_kinematics(pose.local_rotations, pose.root_position_m)
+        for bone, child in bones.items():
+            expected = positions[BONE_INDEX[child]] - positions[BONE_INDEX[bone]]
+            expected = np.array([expected[0], -expected[2], expected[1]]) / np.linalg.norm(expected)
+            assert np.dot(bone_direction(armature, frame, bone), expected) > np.cos(np.radians(0.5)), (frame, bone)

@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import DEMO_CALIBRATION, DEMO_VIDEO, REPO
+from conftest import DEMO_CALIBRATION, DEMO_VIDEO, REPO, unavailable
 
 from mocap.bvh_file import read_bvh
 from mocap.estimation import MediaPipePoseEstimator
@@ -38,7 +38,7 @@ def test_the_skeleton_is_drawn_over_the_image() -> None:
 @pytest.fixture
 def display() -> str:
     if shutil.which("Xvfb") is None or shutil.which("xdotool") is None:
-        pytest.skip("Xvfb and xdotool are needed (make test installs them)")
+        unavailable("Xvfb and xdotool are needed (make test installs them)")
     read_end, write_end = os.pipe()
     server = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x1024x24"],
                               pass_fds=(write_end,), stderr=subprocess.DEVNULL)
