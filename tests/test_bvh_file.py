@@ -13,7 +13,7 @@ from mocap.bvh_file import read_bvh
 from mocap.errors import MocapError
 from mocap.frames import SkeletonPose
 from mocap.sinks.bvh import BvhWriter
-from mocap.skeleton import BONE_INDEX, BONE_NAMES, humanoid_skeleton
+from mocap.skeleton import BONE_INDEX, BONE_NAMES, Skeleton, humanoid_skeleton
 
 FPS = 30.0
 FRAMES = 80
@@ -23,7 +23,8 @@ SPIN_DEG_PER_FRAME = 10.0   # the root turns 790 degrees in all
 def spinning_poses() -> list[SkeletonPose]:
     """A performer spinning twice round while walking forward, the left arm swinging round
     past +-180 degrees about the body's front axis, the left shin turning past 180 about its
-    hinge axis and the right thigh twisting past 180 about itself."""
+    hinge axis, the right thigh twisting past 180 about itself and the left forearm twisting
+    past 90 about itself (its Euler order's middle axis, where the angles change branch)."""
     skeleton = humanoid_skeleton()
     poses = []
     for frame in range(FRAMES):
@@ -33,6 +34,7 @@ def spinning_poses() -> list[SkeletonPose]:
         local[BONE_INDEX["LeftUpperArm"]] = Rotation.from_euler("z", 150.0 + frame, degrees=True).as_quat()
         local[BONE_INDEX["LeftLowerLeg"]] = Rotation.from_euler("x", 150.0 + frame, degrees=True).as_quat()
         local[BONE_INDEX["RightUpperLeg"]] = Rotation.from_euler("y", 150.0 + frame, degrees=True).as_quat()
+        local[BONE_INDEX["LeftLowerArm"]] = Rotation.from_euler("xz", [60.5 + frame, 20.0], degrees=True).as_quat()
         root = np.array([0.1, 0.9, 0.02 * frame])
         poses.append(SkeletonPose(frame / FPS, skeleton, root, Rotation.from_quat(local), True, True))
     return poses
@@ -107,6 +109,76 @@ def test_the_file_on_disk_is_valid_before_the_recording_ends(tmp_path: Path) -> 
     assert len(read_bvh(path).motion) == 10      # the last flush, with the header rewritten in place
     writer.close()
     assert len(read_bvh(path).motion) == 12
+
+
+GOLDEN = """HIERARCHY
+ROOT Hips
+{
+  OFFSET 0.0000 0.0000 0.0000
+  CHANNELS 6 Xposition Yposition Zposition Yrotation Xrotation Zrotation
+  JOINT Spine
+  {
+    OFFSET 0.0000 10.0000 0.0000
+    CHANNELS 3 Zrotation Xrotation Yrotation
+    JOINT Head
+    {
+      OFFSET 0.0000 20.0000 0.0000
+      CHANNELS 3 Zrotation Yrotation Xrotation
+      End Site
+      {
+        OFFSET 0.0000 18.0000 0.0000
+      }
+    }
+    JOINT LeftUpperArm
+    {
+      OFFSET 20.0000 0.0000 0.0000
+      CHANNELS 3 Zrotation Xrotation Yrotation
+      End Site
+      {
+        OFFSET 8.0000 0.0000 0.0000
+      }
+    }
+  }
+  JOINT LeftToes
+  {
+    OFFSET 10.0000 -90.0000 10.0000
+    CHANNELS 3 Xrotation Zrotation Yrotation
+    End Site
+    {
+      OFFSET 0.0000 0.0000 5.0000
+    }
+  }
+}
+MOTION
+Frames: 2           
+Frame Time: 0.05000000    
+10.0000 90.0000 0.0000 0.0000 0.0000 0.0000 0.0000 0.0000 0.0000 0.0000 0.0000 0.0000 0.0000 0.0000 0.0000 0.0000 0.0000 0.0000
+10.0000 90.0000 20.0000 90.0000 0.0000 0.0000 0.0000 28.6479 0.0000 0.0000 0.0000 0.0000 -28.6479 0.0000 0.0000 0.0000 0.0000 0.0000
+"""
+
+
+def test_the_file_is_the_bvh_every_reader_expects(tmp_path: Path) -> None:
+    """The whole text for a small skeleton: keywords, two-space nesting, centimetres, End Sites
+    (skull top, toe tip, 8 cm along a hand), fixed-width Frames and Frame Time, the root turned
+    a quarter round, then the spine bent forward and the arm down by 0.5 rad."""
+    skeleton = Skeleton(("Hips", "Spine", "Head", "LeftUpperArm", "LeftToes"), (-1, 0, 1, 1, 0),
+                        np.array([[0, 0.9, 0], [0, 0.1, 0], [0, 0.2, 0], [0.2, 0, 0], [0.1, -0.9, 0.1]]))
+    turns = [np.zeros((5, 3)), np.array([[0, np.pi / 2, 0], [0.5, 0, 0], [0, 0, 0], [0, 0, -0.5], [0, 0, 0]])]
+    writer = BvhWriter(tmp_path / "small.bvh")
+    for frame, rotvecs in enumerate(turns):
+        writer.write(SkeletonPose(0.05 * frame, skeleton, np.array([0.1, 0.9, 0.2 * frame]), Rotation.from_rotvec(rotvecs),
+                                  True, skeleton_settled=frame == 1))
+    writer.close()
+    assert (tmp_path / "small.bvh").read_text().replace("-0.0000", "0.0000") == GOLDEN
+
+
+def test_the_header_counts_frames_while_recording(tmp_path: Path) -> None:
+    """Rewritten every 30 frames (or every second) by default."""
+    writer = BvhWriter(tmp_path / "live.bvh")
+    for pose in spinning_poses()[:30]:
+        writer.write(pose)
+    assert len(read_bvh(tmp_path / "live.bvh").motion) == 30
+    writer.close()
 
 
 TWO_JOINTS = """HIERARCHY

@@ -105,3 +105,34 @@ def test_the_hips_twist_limit_widens_with_swing(swing_deg: float, twist_deg: flo
     twist, swing = split_deg("LeftUpperLeg", limited("LeftUpperLeg", rotation))
     assert twist == pytest.approx(expected_twist_deg, abs=1e-6)
     np.testing.assert_allclose(swing, [0.0, 0.0, swing_deg], atol=1e-6)
+
+
+# The anatomical ranges users get, degrees: (twist, swing cone) or, for hinges, (twist, bend, off-axis bend).
+RANGES = {
+    "Spine": (40, 45), "Chest": (40, 45), "Neck": (60, 50), "Head": (60, 50),
+    "Shoulder": (20, 40), "UpperArm": (110, 175), "Hand": (40, 85), "UpperLeg": (90, 140), "Foot": (40, 60), "Toes": (10, 60),
+    "LowerArm": (110, 160, 15), "LowerLeg": (30, 160, 10),
+}
+
+
+def _sides(part: str) -> list[str]:
+    return [part] if part in ("Spine", "Chest", "Neck", "Head") else [f"Left{part}", f"Right{part}"]
+
+
+@pytest.mark.parametrize("bone", [bone for part in RANGES for bone in _sides(part)])
+def test_every_bone_stops_at_its_anatomical_range(bone: str) -> None:
+    """Twisted 5 degrees past its range, and swung 5 degrees past it either way about each axis
+    across the bone, each bone stops at the range's edge; a hinge bent backward straightens."""
+    limit = RANGES[bone.removeprefix("Left").removeprefix("Right")]
+    axis, hinge = np.array(LIMITS[bone].axis, dtype=np.float64), LIMITS[bone].hinge
+    for sign in (1.0, -1.0):
+        twist, _ = split_deg(bone, limited(bone, swing_twist(bone, sign * (limit[0] + 5.0), (1, 0, 0), 0.0)))
+        assert twist == pytest.approx(sign * limit[0], abs=1e-6)
+    for across in (a for a in np.eye(3) if abs(np.dot(a, axis)) < 0.5):
+        bends = hinge is not None and abs(np.dot(across, hinge)) > 0.5
+        direction = np.array(hinge, dtype=np.float64) if bends else across
+        edge = limit[-1] if hinge is not None and not bends else limit[1]
+        for sign in (1.0, -1.0):
+            _, swing = split_deg(bone, limited(bone, swing_twist(bone, 0.0, tuple(direction), sign * (edge + 5.0))))
+            expected = 0.0 if bends and sign < 0 else sign * edge
+            np.testing.assert_allclose(swing, expected * direction, atol=1e-6, err_msg=f"{direction} {sign}")

@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 from conftest import UdpReceiver
 from scipy.spatial.transform import Rotation
+from pythonosc.osc_bundle import OscBundle
 from vmc_receiver import VmcFrame, decode_vmc
 
+from mocap.errors import MocapError
 from mocap.frames import SkeletonPose
-from mocap.sinks.vmc import VmcSender
+from mocap.sinks.vmc import DEFAULT_VMC_PORT, VmcSender, pack_bundles, parse_address
 from mocap.skeleton import BONE_INDEX, BONE_NAMES, humanoid_skeleton
 
 HIPS_M = np.array([0.3, 0.55, -0.5])   # internal frame: 30 cm to the performer's left, 50 cm back, seated
@@ -49,7 +51,7 @@ def direction(positions: dict[str, np.ndarray], start: str, end: str) -> np.ndar
     return vector / np.linalg.norm(vector)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def seated() -> VmcFrame:
     return send_and_receive(seated_pose())[0]
 
@@ -92,3 +94,62 @@ def test_capture_time_and_tracking_state_are_sent() -> None:
     assert tracked.ok == (1, 3, 0, 1)      # loaded, calibrated, mode, tracking
     assert lost.ok == (1, 3, 0, 0)
     assert tracked.time_s == pytest.approx(1.25) and lost.time_s == pytest.approx(1.3)
+
+
+def test_each_bone_keeps_its_quaternions_side_from_frame_to_frame() -> None:
+    """The same pose sent with every quaternion negated (the same rotations) arrives unchanged."""
+    pose = seated_pose()
+    negated = SkeletonPose(1.3, pose.skeleton, pose.root_position_m, Rotation.from_quat(-pose.local_rotations.as_quat()),
+                           True, True)
+    first, second = send_and_receive(pose, negated)
+    for name, (_, quat) in first.bones.items():
+        np.testing.assert_allclose(second.bones[name][1], quat, atol=1e-7, err_msg=name)
+
+
+def test_a_rate_limit_sends_at_most_that_many_frames_a_second() -> None:
+    receiver = UdpReceiver()
+    limited = VmcSender("127.0.0.1", receiver.port, max_rate_hz=0.5)
+    for _ in range(5):
+        limited.write(seated_pose())
+    limited.close()
+    time.sleep(0.2)
+    assert limited.sent_frames == 1 and len(decode_vmc(receiver.stop())) == 1
+
+
+def test_a_send_that_fails_is_counted_and_capture_goes_on() -> None:
+    sender = VmcSender("127.0.0.1", DEFAULT_VMC_PORT)
+    sender.close()
+    sender.write(seated_pose())           # the socket is gone: nothing raises
+    assert sender.send_errors == 2 and sender.sent_frames == 1      # a frame is two bundles
+
+
+def test_an_unknown_host_is_one_clear_error() -> None:
+    with pytest.raises(MocapError, match="cannot resolve VMC host 'no-such-host.invalid': use an IP address"):
+        VmcSender("no-such-host.invalid", DEFAULT_VMC_PORT)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("127.0.0.1:39540", ("127.0.0.1", 39540)),
+    ("localhost", ("localhost", DEFAULT_VMC_PORT)),
+    ("studio-pc:1", ("studio-pc", 1)),
+    ("studio-pc:65535", ("studio-pc", 65535)),
+])
+def test_addresses_are_host_and_port(text: str, expected: tuple[str, int]) -> None:
+    assert parse_address(text) == expected
+
+
+@pytest.mark.parametrize("text", ["127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:port", "127.0.0.1:-5", ":39539", " :39539"])
+def test_bad_addresses_say_what_is_expected(text: str) -> None:
+    with pytest.raises(MocapError, match=f"bad address '{text}': expected HOST:PORT, e.g. 127.0.0.1:39539"):
+        parse_address(text)
+
+
+def test_bundles_fill_up_to_the_size_limit_and_keep_the_order() -> None:
+    """Messages of 40 bytes (44 with their size) fill a 16-byte bundle header up to 236 bytes
+    exactly: five a bundle."""
+    messages = [b"/m\x00\x00,is\x00" + i.to_bytes(4, "big") + b"x" * 27 + b"\x00" for i in range(12)]
+    assert all(len(m) == 40 for m in messages)
+    bundles = pack_bundles(messages, max_bytes=16 + 5 * 44)
+    assert [len(b) for b in bundles] == [236, 236, 16 + 2 * 44]
+    received = [message for bundle in bundles for message in OscBundle(bundle)]
+    assert [m.params[0] for m in received] == list(range(12))
