@@ -135,3 +135,58 @@ def test_nothing_seen_gives_nothing() -> None:
     assert np.isnan(result.points_m).all() and np.all(result.views == 0) and np.all(result.confidence == 0.0)
     with pytest.raises(ValueError, match="at least two cameras"):
         Triangulator(CAMERAS[:1])
+
+
+def test_each_joints_confidence_and_reprojection_come_from_the_views_used() -> None:
+    """Confidences 0.9, 0.6 and 0.3 (all used): each joint's is their mean. The side view sees
+    the left knee 4 px off: its reprojection error is the mean over the views of that offset,
+    redistributed by the fit."""
+    knee = LANDMARK_INDEX["left_knee"]
+    seen = keypoints(BODY_M)
+    seen[:, :, 2] = np.array([0.9, 0.6, 0.3])[:, None]
+    seen[2, knee, 0] += 4.0
+    result = Triangulator(CAMERAS, min_confidence=0.3).triangulate(seen)
+    np.testing.assert_allclose(result.confidence, 0.6, atol=1e-12)
+    assert np.all(np.delete(result.reprojection_px, knee) < 1e-3)
+    reprojected = np.array([np.linalg.norm(project(c, result.points_m[knee:knee + 1])[0] - seen[v, knee, :2])
+                            for v, c in enumerate(CAMERAS)])
+    assert result.reprojection_px[knee] == pytest.approx(reprojected.mean(), rel=0.05)
+    assert 0.3 < result.reprojection_px[knee] < 4.0
+
+
+def test_a_take_first_seen_by_one_camera_is_placed_by_its_picture() -> None:
+    """Nothing triangulated yet: the body comes from the one view's monocular landmarks, moved
+    to where they project onto its keypoints."""
+    seen = keypoints(BODY_M)
+    seen[1:] = np.nan
+    result = Triangulator(CAMERAS).triangulate(seen, world_landmarks(BODY_M))
+    np.testing.assert_allclose(result.points_m, BODY_M, atol=2e-3)
+    np.testing.assert_allclose(result.confidence, 1.0)
+
+
+def test_two_views_swapped_one_after_the_other_keep_the_performers_sides() -> None:
+    """Two cameras agree as well with either one swapped (mirrored); the labelling closest to
+    the previous frame wins, whichever camera mislabels."""
+    mirror = mirrored_landmark_order()
+    triangulator = Triangulator(CAMERAS[:2])
+    two = keypoints(BODY_M)[:2]
+    assert not triangulator.triangulate(two).swapped.any()
+    for view in (1, 0):
+        mislabelled = two.copy()
+        mislabelled[view] = two[view, mirror]
+        result = triangulator.triangulate(mislabelled)
+        assert list(result.swapped) == [view == 0, view == 1]
+        np.testing.assert_allclose(result.points_m, BODY_M, atol=1e-6)
+
+
+def test_the_fill_comes_from_a_view_that_has_world_landmarks() -> None:
+    """The front-right view sees most but brought no world landmarks (another detector): the
+    hidden wrist is filled from the side view's."""
+    wrist = LANDMARK_INDEX["left_wrist"]
+    seen, world = keypoints(BODY_M, 0.5), world_landmarks(BODY_M)
+    seen[1, :, 2] = 1.0
+    seen[:, wrist, 2] = [0.0, 0.9, 0.0]
+    world[1] = np.nan
+    result = Triangulator(CAMERAS).triangulate(seen, world)
+    np.testing.assert_allclose(result.points_m[wrist], BODY_M[wrist], atol=1e-6)
+    assert result.confidence[wrist] == 0.0      # the side view did not see it
