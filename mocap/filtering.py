@@ -139,7 +139,7 @@ class TrendPointFilter(_PointFilterState):
         gain = alpha * alpha / (2.0 - alpha)
         self._samples = np.where(first_seen, 1, self._samples + update)
         if self.warm_start:
-            n = self._samples.astype(np.float64)
+            n = np.maximum(self._samples, 1).astype(np.float64)   # a point never seen yet is not updated
             alpha = np.maximum(alpha, 2.0 * (2.0 * n - 1.0) / (n * (n + 1.0)))
             gain = np.maximum(gain, 6.0 / (n * (n + 1.0)))
         value = np.where(update[:, None], predicted + alpha[:, None] * residual, self._value)

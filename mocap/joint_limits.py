@@ -63,9 +63,10 @@ class JointLimits:
     """Clamps local rotations (bones in :data:`mocap.skeleton.BONE_NAMES` order) to :data:`LIMITS`."""
 
     def __init__(self) -> None:
-        names = [name for name in BONE_NAMES if name in LIMITS]
+        table = _limits()
+        names = [name for name in BONE_NAMES if name in table]
         self._bones = np.array([BONE_INDEX[name] for name in names])
-        limits = [LIMITS[name] for name in names]
+        limits = [table[name] for name in names]
         self._axis = np.array([l.axis for l in limits], dtype=np.float64)
         self._twist = np.radians([l.twist_deg for l in limits])
         self._swing = np.radians([l.swing_deg for l in limits])

@@ -38,6 +38,9 @@ def test_unity_axes_mirror_x_and_keep_what_a_rotation_does() -> None:
     np.testing.assert_allclose(unity_rotations.apply(positions_to_unity(vectors)),
                                positions_to_unity(rotations.apply(vectors)), atol=1e-12)
     np.testing.assert_allclose(positions_to_unity(np.array([0.3, 1.2, -0.5])), [-0.3, 1.2, -0.5])
+    quats, positions = rotations.as_quat(), vectors.copy()
+    quaternions_to_unity(quats), positions_to_unity(positions)
+    assert np.array_equal(quats, rotations.as_quat()) and np.array_equal(positions, vectors)   # inputs untouched
 
 
 def test_the_mirror_swaps_every_left_with_its_right_and_keeps_the_nose() -> None:

@@ -251,3 +251,100 @@ def test_feet_are_not_held_with_locking_off() -> None:
     left_ankles, _, _ = _drift_left_leg(contact)
     assert contact.planted == {"Left": False, "Right": False}
     assert np.linalg.norm(left_ankles[-1] - left_ankles[0]) > 0.07   # the measured 11 steps of 7 mm
+
+
+def _alpha(cutoff_hz: float, dt_s: float) -> float:
+    """One Euro's smoothing factor (Casiez et al. 2012): 1 / (1 + tau / dt), tau = 1 / (2 pi fc)."""
+    return 1.0 / (1.0 + 1.0 / (2.0 * np.pi * cutoff_hz * dt_s))
+
+
+def test_at_zero_beta_one_euro_is_a_first_order_low_pass_in_position_and_angle() -> None:
+    """A 1 m step and a 0.5 rad turn at 2 Hz, 30 frames/s: after k frames 1 - (1 - alpha)^k of it."""
+    settings = OneEuroSettings(min_cutoff_hz=2.0, beta=0.0)
+    points, turns = PointFilter(settings), RotationFilter(settings)
+    points(np.zeros((1, 3)), 0.0)
+    turns(Rotation.identity(1), 0.0)
+    alpha = _alpha(2.0, 1.0 / FPS)
+    for k in range(1, 20):
+        expected = 1.0 - (1.0 - alpha) ** k
+        assert points(np.array([[1.0, 0.0, 0.0]]), k / FPS)[0, 0] == pytest.approx(expected, rel=1e-9)
+        turned = turns(Rotation.from_rotvec([[0.0, 0.5, 0.0]]), k / FPS)
+        np.testing.assert_allclose(turned.as_rotvec(), [[0.0, 0.5 * expected, 0.0]], rtol=1e-9, atol=1e-12)
+
+
+def _steady_lag(speed: float, settings: OneEuroSettings, dt_s: float) -> float:
+    """The lag L behind a steady motion at ``speed`` (units/s): the filter's speed estimate is
+    (L + speed dt) / dt (the step from its last output), its cutoff min + beta * that, and a
+    first-order filter at cutoff fc trails a ramp by speed / (2 pi fc)."""
+    lag = 0.0
+    for _ in range(200):
+        lag = speed / (2.0 * np.pi * (settings.min_cutoff_hz + settings.beta * (lag + speed * dt_s) / dt_s))
+    return lag
+
+
+def test_one_euro_cutoff_rises_with_speed_in_metres_and_radians_a_second() -> None:
+    """Moving steadily at 0.5 m/s and turning at 0.5 rad/s for 4 s, both trail by the lag the
+    speed-raised cutoff gives."""
+    settings = OneEuroSettings(min_cutoff_hz=1.0, beta=0.3)
+    points, turns = PointFilter(settings), RotationFilter(settings)
+    for k in range(int(4 * FPS)):
+        t = k / FPS
+        position = points(np.array([[0.5 * t, 0.0, 0.0]]), t)[0, 0]
+        angle = turns(Rotation.from_rotvec([[0.0, 0.0, 0.5 * t]]), t).as_rotvec()[0, 2]
+    lag = _steady_lag(0.5, settings, 1.0 / FPS)
+    assert 0.5 * t - position == pytest.approx(lag, rel=1e-3)
+    assert 0.5 * t - angle == pytest.approx(lag, rel=1e-3)
+    assert lag < 0.7 * 0.5 / (2.0 * np.pi * 1.0)     # well under the lag at the bare 1 Hz
+
+
+def test_a_warm_started_filter_follows_a_steady_ramp_exactly_from_its_second_sample() -> None:
+    """Its first gains are a least-squares line fit's over the samples so far: noise-free motion
+    at constant speed is followed exactly from the second sample on, also after a point is
+    seen late."""
+    trend = TrendPointFilter(OneEuroSettings(min_cutoff_hz=1.0, beta=1.0), warm_start=True)
+    for k in range(40):
+        t = k / FPS
+        ramp = np.array([[0.8 * t, 1.0, -0.3 * t], [0.2 * t, 0.0, 0.0]])
+        if k < 10:
+            ramp[1] = np.nan                                  # the second point first seen at frame 10
+        out = trend(ramp, t)
+        seen = [k >= 1, k >= 11]
+        np.testing.assert_allclose(out[seen], ramp[seen], atol=1e-12, err_msg=str(k))
+
+
+def test_a_held_point_keeps_its_place_and_resumes_from_it() -> None:
+    """A point moving at 1 m/s is held (low confidence) for 10 frames: its output stays where
+    it was, and its velocity dies away (by 0.9 a frame) instead of growing."""
+    trend = TrendPointFilter(OneEuroSettings(min_cutoff_hz=1.0, beta=1.0), warm_start=True)
+    for k in range(30):
+        held_at = trend(np.array([[k / FPS, 0.0, 0.0]]), k / FPS)
+    for k in range(30, 40):
+        out = trend(np.array([[k / FPS, 0.0, 0.0]]), k / FPS, update_mask=np.array([False]))
+        np.testing.assert_array_equal(out, held_at)
+    resumed = trend(np.array([[40 / FPS, 0.0, 0.0]]), 40 / FPS)[0, 0]
+    assert held_at[0, 0] < resumed < 40 / FPS
+
+
+def test_bones_ease_to_rest_with_their_time_constant_after_the_hold() -> None:
+    """Lost at t = 0 at 80 degrees: exactly 80 until 0.5 s, then 80 exp(-(t - t0) / 0.7 s) where
+    t0 is the last frame before easing began."""
+    hold = HoldThenRest(1, hold_s=0.5, ease_s=0.7)
+    hold(Rotation.from_euler("z", [80.0], degrees=True), np.array([True]), 0.0)
+    for k in range(1, 60):
+        angle = np.degrees(hold(Rotation.identity(1), np.array([False]), k / FPS).magnitude()[0])
+        expected = 80.0 if k <= 15 else 80.0 * np.exp(-(k - 15) / FPS / 0.7)
+        assert angle == pytest.approx(expected, rel=1e-9), k
+    tracked = hold(Rotation.from_euler("z", [30.0], degrees=True), np.array([True]), 2.0)
+    assert np.degrees(tracked.magnitude()[0]) == pytest.approx(30.0)     # tracked again: at once
+
+
+def test_the_body_filter_passes_time_confidence_and_detection_through() -> None:
+    body_filter = BodyFilter(body=BODY_SETTINGS, root=ROOT_SETTINGS)
+    confidence = np.linspace(0.2, 1.0, NUM_POSE_LANDMARKS)
+    for k in range(3):
+        pose = BodyPose(k / FPS, np.random.default_rng(k).normal(size=(NUM_POSE_LANDMARKS, 3)), confidence, True)
+        out = body_filter(pose)
+        assert out.timestamp_s == k / FPS and out.detected
+        np.testing.assert_array_equal(out.confidence, confidence)
+    nobody = BodyPose(1.0, np.full((NUM_POSE_LANDMARKS, 3), np.nan), np.zeros(NUM_POSE_LANDMARKS), False)
+    assert body_filter(nobody) is nobody

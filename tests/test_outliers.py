@@ -28,21 +28,59 @@ def swaying(frames: int) -> list[np.ndarray]:
     return out
 
 
-@pytest.mark.parametrize("hold", [1, 2, 3])
-def test_a_landmark_that_jumps_and_stays_is_held_for_the_hold_length_then_trusted(hold: int) -> None:
-    guard = OutlierGuard(max_rejected=hold)
+@pytest.mark.parametrize("hold", [1, 2, 3, None])
+def test_a_landmark_that_jumps_and_stays_is_held_for_the_hold_length_then_trusted(hold: int | None) -> None:
+    """A second into the take, the left hand is thrown up at 24 m/s and kept there: held for
+    ``max_rejected`` frames (2 by default), then believed."""
+    guard = OutlierGuard() if hold is None else OutlierGuard(max_rejected=hold)
+    hold = hold or 2
     confidence = unequal_confidence()
     wrist = LANDMARK_INDEX["left_wrist"]
-    frames = swaying(10)
-    for frame, joints in enumerate(frames):
-        if frame >= 3:
-            joints[wrist] += [0.0, 0.8, 0.0]          # the hand thrown up at 24 m/s, and kept there
+    for frame, joints in enumerate(swaying(40)):
+        if frame >= 30:
+            joints[wrist] += [0.0, 0.8, 0.0]
         out = guard(BodyPose(frame / FPS, joints, confidence, True))
-        held = 3 <= frame < 3 + hold
+        held = 30 <= frame < 30 + hold
         assert out.confidence[wrist] == (0.0 if held else 0.9), frame
         assert np.array_equal(np.delete(out.confidence, wrist), np.delete(confidence, wrist)), frame
         np.testing.assert_array_equal(out.joints_m, joints)     # held by confidence, never moved
+        assert out.detected and out.timestamp_s == frame / FPS
     assert guard.held == hold
+
+
+@pytest.mark.parametrize(("step_m", "held"), [(0.38, False), (0.42, True)])
+def test_a_landmark_is_held_from_12_metres_a_second(step_m: float, held: bool) -> None:
+    """11.4 m/s is a fast punch; 12.6 m/s is the detector's mistake."""
+    guard = OutlierGuard()
+    wrist = LANDMARK_INDEX["right_wrist"]
+    for frame, joints in enumerate(swaying(40)):
+        if frame == 30:
+            joints[wrist] += [0.0, step_m, 0.0]
+        out = guard(BodyPose(frame / FPS, joints, np.ones(33), True))
+        if frame == 30:
+            assert out.confidence[wrist] == (0.0 if held else 1.0)
+
+
+def test_the_whole_body_moving_at_once_is_trusted() -> None:
+    """A jump, or one camera's depth estimate jumping 0.6 m (18 m/s): no landmark is held."""
+    guard = OutlierGuard()
+    for frame, joints in enumerate(swaying(40)):
+        out = guard(BodyPose(frame / FPS, joints + ([0.0, 0.0, 0.6] if frame >= 30 else 0.0), np.ones(33), True))
+        assert np.all(out.confidence == 1.0), frame
+    assert guard.held == 0
+
+
+def test_a_body_back_after_half_a_second_out_of_view_is_not_compared_with_how_it_left() -> None:
+    """Back 0.6 s later, turned round: every limb looks swapped against how the performer left,
+    but this is a new appearance, taken as seen."""
+    guard = OutlierGuard()
+    frames = swaying(31)
+    for frame in range(30):
+        guard(BodyPose(frame / FPS, frames[frame], np.ones(33), True))
+    turned = frames[30] * [-1.0, 1.0, -1.0]         # half a turn about the vertical
+    out = guard(BodyPose(30 / FPS + 0.6, turned, np.ones(33), True))
+    np.testing.assert_array_equal(out.joints_m, turned)
+    assert guard.swaps == 0
 
 
 def test_a_one_frame_glitch_is_held_and_the_landmark_trusted_when_it_returns() -> None:
