@@ -4,6 +4,7 @@ released at its release height, and a floor the feet never sink through."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy.spatial.transform import Rotation
 
 from mocap.foot_contact import ContactSettings, FootContact
@@ -107,3 +108,55 @@ def test_feet_measured_below_the_floor_are_lifted_onto_it() -> None:
     pose = contact(pose_at(int(10 * FPS), STANDING_HIPS_M - [0.0, 0.06, 0.0]))
     assert joint(pose, "LeftToes")[1] >= -1e-9
     assert pose.root_position_m[1] >= STANDING_HIPS_M[1] - 1e-9
+
+
+def test_feet_measured_above_the_floor_are_brought_down_onto_it() -> None:
+    """Every foot measured 3 cm up (the skeleton's proportions never match the landmarks
+    exactly): the learnt floor puts the lower sole at y = 0."""
+    contact = FootContact()
+    for frame in range(60):
+        pose = contact(pose_at(frame, STANDING_HIPS_M + [0.0, 0.03, 0.0], lifted_leg(0.1)))
+    assert joint(pose, "RightToes")[1] == pytest.approx(0.0, abs=1e-5)   # leg IK reaches to within 1e-6 m
+    assert pose.root_position_m[1] == pytest.approx(STANDING_HIPS_M[1], abs=1e-9)
+
+
+def bent_knees(angle_deg: float) -> Rotation:
+    """Both knees bent ``2 angle_deg`` with the thighs forward and feet level: a slight crouch."""
+    local = Rotation.identity(len(BONE_NAMES)).as_rotvec()
+    angle = np.radians(angle_deg)
+    for side in ("Left", "Right"):
+        local[BONE_INDEX[f"{side}UpperLeg"]] = [-angle, 0.0, 0.0]
+        local[BONE_INDEX[f"{side}LowerLeg"]] = [2.0 * angle, 0.0, 0.0]
+        local[BONE_INDEX[f"{side}Foot"]] = [-angle, 0.0, 0.0]
+    return Rotation.from_rotvec(local)
+
+
+def test_a_pinned_leg_bends_in_its_own_plane_with_the_knee_in_front() -> None:
+    """Crouching slightly with both feet planted, the measured body drifts 3 cm forward: each
+    ankle stays on its footprint, each knee still bends forward, and the foot keeps its turn."""
+    contact = FootContact()
+    crouch = bent_knees(20.0)
+    height_m = STANDING_HIPS_M[1] - 0.82 * (1.0 - np.cos(np.radians(20.0)))
+    start = contact(pose_at(0, [0.0, height_m, 0.0], crouch))
+    ankle_at_start = joint(start, "LeftFoot")
+    for frame in range(1, 10):
+        pose = contact(pose_at(frame, [0.0, height_m, 0.03 * frame / 9], crouch))
+    assert contact.planted == {"Left": True, "Right": True}
+    hip, knee, ankle = (joint(pose, name) for name in ("LeftUpperLeg", "LeftLowerLeg", "LeftFoot"))
+    np.testing.assert_allclose(ankle[[0, 2]], ankle_at_start[[0, 2]], atol=2e-3)
+    along = (ankle - hip) / np.linalg.norm(ankle - hip)
+    bend = knee - hip - np.dot(knee - hip, along) * along
+    assert bend[2] > 0.05 and abs(bend[0]) < 1e-6          # forward, in the leg's own plane
+    foot_world = (pose.local_rotations[BONE_INDEX["LeftUpperLeg"]] * pose.local_rotations[BONE_INDEX["LeftLowerLeg"]]
+                  * pose.local_rotations[BONE_INDEX["LeftFoot"]])
+    assert np.degrees(foot_world.magnitude()) < 1e-6     # the foot still level
+
+
+def test_nobody_in_view_leaves_the_avatar_where_it_stood() -> None:
+    contact = FootContact()
+    for frame in range(int(2 * FPS)):
+        shown = contact(pose_at(frame, STANDING_HIPS_M + [0.04 * min(frame / FPS, 1.0), 0.0, 0.0]))
+    lost = contact(SkeletonPose(2.0, SKELETON, STANDING_HIPS_M + [0.04, 0.0, 0.0], Rotation.identity(len(BONE_NAMES)),
+                                tracked=False, skeleton_settled=True))
+    np.testing.assert_allclose(lost.root_position_m, shown.root_position_m, atol=1e-3)
+    assert contact.planted == {"Left": False, "Right": False}
