@@ -3,6 +3,7 @@ that cross +-180 degrees; the reader against hand-computed answers."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -88,7 +89,7 @@ def test_auto_order_puts_each_bones_own_axis_in_the_middle(tmp_path: Path) -> No
 
 
 def test_units_frame_count_and_frame_time(tmp_path: Path) -> None:
-    poses = spinning_poses()[:10]
+    poses = [replace(pose, timestamp_s=pose.timestamp_s + 5.0) for pose in spinning_poses()[:10]]   # a take started 5 s in
     write(tmp_path / "m.bvh", poses, units="m")
     write(tmp_path / "cm.bvh", poses, frame_time_s=0.04)
     metres, centimetres = read_bvh(tmp_path / "m.bvh"), read_bvh(tmp_path / "cm.bvh")
@@ -172,6 +173,17 @@ def test_the_file_is_the_bvh_every_reader_expects(tmp_path: Path) -> None:
     assert (tmp_path / "small.bvh").read_text().replace("-0.0000", "0.0000") == GOLDEN
 
 
+def test_a_take_stopped_before_the_proportions_settle_keeps_every_frame(tmp_path: Path) -> None:
+    """Ctrl-C in the first second: the poses held back for the header are all written, and a
+    one-frame take gets 30 frames a second."""
+    unsettled = [replace(pose, skeleton_settled=False) for pose in spinning_poses()[:5]]
+    write(tmp_path / "short.bvh", unsettled)
+    assert len(read_bvh(tmp_path / "short.bvh").motion) == 5
+    write(tmp_path / "one.bvh", unsettled[:1])
+    one = read_bvh(tmp_path / "one.bvh")
+    assert len(one.motion) == 1 and one.frame_time_s == pytest.approx(1.0 / 30.0)
+
+
 def test_the_header_counts_frames_while_recording(tmp_path: Path) -> None:
     """Rewritten every 30 frames (or every second) by default."""
     writer = BvhWriter(tmp_path / "live.bvh")
@@ -215,9 +227,11 @@ def test_reader_applies_channels_in_their_declared_order(tmp_path: Path, order: 
     assert clip.names == ["Base", "Tip", "Tip_end"]
     assert [joint.parent for joint in clip.joints] == [-1, 0, 1]
     assert clip.frame_time_s == 0.04
-    positions, _ = clip.forward_kinematics()
+    positions, rotations = clip.forward_kinematics()
     np.testing.assert_allclose(positions[0, 0], [1.0, 2.0, 3.0], atol=1e-9)   # position channels, not OFFSET
     np.testing.assert_allclose(positions[0, 1], tip, atol=1e-9)
+    assert np.degrees((rotations[1].inv() * rotations[2]).magnitude()) < 1e-9   # an End Site turns with its joint
+    np.testing.assert_allclose(clip.rest_positions(), [[0, 0, 0], [0, 1, 0], [0, 2, 0]])
 
 
 @pytest.mark.parametrize(("text", "needle"), [

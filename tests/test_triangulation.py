@@ -190,3 +190,33 @@ def test_the_fill_comes_from_a_view_that_has_world_landmarks() -> None:
     result = Triangulator(CAMERAS).triangulate(seen, world)
     np.testing.assert_allclose(result.points_m[wrist], BODY_M[wrist], atol=1e-6)
     assert result.confidence[wrist] == 0.0      # the side view did not see it
+
+
+def test_with_nobody_seen_the_world_landmarks_give_nothing_either() -> None:
+    result = Triangulator(CAMERAS).triangulate(np.full((3, 33, 3), np.nan), world_landmarks(BODY_M))
+    assert result.points_m.shape == (33, 3) and np.isnan(result.points_m).all()
+    assert np.all(result.confidence == 0.0)
+
+
+def test_a_body_one_camera_sees_keeps_its_last_triangulated_distance_whatever_its_monocular_size() -> None:
+    """MediaPipe's monocular body is often 10% small; placed by its own picture it would stand
+    10% nearer the camera. Once triangulated, the distance is the triangulated one."""
+    triangulator = Triangulator(CAMERAS)
+    triangulator.triangulate(keypoints(BODY_M), world_landmarks(BODY_M))
+    hidden = keypoints(BODY_M)
+    hidden[1:] = np.nan
+    result = triangulator.triangulate(hidden, 0.9 * world_landmarks(BODY_M))
+    hips = [LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]]
+    np.testing.assert_allclose(result.points_m[hips].mean(axis=0), BODY_M[hips].mean(axis=0), atol=2e-3)
+
+
+def test_a_joint_two_views_disagree_on_is_not_triangulated_from_a_bad_pair() -> None:
+    """The front-right and side views both see the right ankle off, each its own way: gating
+    drops one, then the other, and the ankle is left to the monocular fill."""
+    ankle = LANDMARK_INDEX["right_ankle"]
+    seen = keypoints(BODY_M)
+    seen[1, ankle, :2] += [0.0, 80.0]
+    seen[2, ankle, :2] += [0.0, -90.0]
+    result = Triangulator(CAMERAS).triangulate(seen, world_landmarks(BODY_M))
+    assert result.views[ankle] == 0
+    np.testing.assert_allclose(result.points_m[ankle], BODY_M[ankle], atol=1e-6)   # from the front-left's landmarks

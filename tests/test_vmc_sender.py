@@ -133,6 +133,7 @@ def test_an_unknown_host_is_one_clear_error() -> None:
     ("localhost", ("localhost", DEFAULT_VMC_PORT)),
     ("studio-pc:1", ("studio-pc", 1)),
     ("studio-pc:65535", ("studio-pc", 65535)),
+    ("::1:39540", ("::1", 39540)),
 ])
 def test_addresses_are_host_and_port(text: str, expected: tuple[str, int]) -> None:
     assert parse_address(text) == expected
