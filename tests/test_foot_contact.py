@@ -160,3 +160,14 @@ def test_nobody_in_view_leaves_the_avatar_where_it_stood() -> None:
                                 tracked=False, skeleton_settled=True))
     np.testing.assert_allclose(lost.root_position_m, shown.root_position_m, atol=1e-3)
     assert contact.planted == {"Left": False, "Right": False}
+
+
+def test_a_foot_standing_on_its_heel_is_planted_by_its_sole() -> None:
+    """The left foot's toes raised 40 degrees, its heel on the floor beside a level right foot:
+    the sole under the ankle is the contact, not the raised toes."""
+    local = Rotation.identity(len(BONE_NAMES)).as_rotvec()
+    local[BONE_INDEX["LeftFoot"]] = [-np.radians(40.0), 0.0, 0.0]
+    contact = FootContact()
+    for frame in range(10):
+        contact(pose_at(frame, STANDING_HIPS_M, Rotation.from_rotvec(local)))
+    assert contact.planted == {"Left": True, "Right": True}
