@@ -348,3 +348,20 @@ def test_the_body_filter_passes_time_confidence_and_detection_through() -> None:
         np.testing.assert_array_equal(out.confidence, confidence)
     nobody = BodyPose(1.0, np.full((NUM_POSE_LANDMARKS, 3), np.nan), np.zeros(NUM_POSE_LANDMARKS), False)
     assert body_filter(nobody) is nobody
+
+
+@POINT_FILTERS
+def test_a_point_first_seen_late_starts_where_it_is_seen_and_a_missing_one_holds(point_filter_type: type) -> None:
+    """The second point is missing (NaN) for 10 frames, then seen at 2 m: it starts there, not
+    from nowhere. Later it goes missing again while marked trusted: it holds, never NaN."""
+    point_filter = point_filter_type(OneEuroSettings(min_cutoff_hz=1.0, beta=1.0))
+    trusted = np.array([True, True])
+    for k in range(10):
+        out = point_filter(np.array([[0.0, 0.0, 0.0], [np.nan, np.nan, np.nan]]), k / FPS, update_mask=trusted)
+        assert np.isnan(out[1]).all()
+    out = point_filter(np.array([[0.0, 0.0, 0.0], [2.0, 0.0, 0.0]]), 10 / FPS, update_mask=trusted)
+    np.testing.assert_array_equal(out[1], [2.0, 0.0, 0.0])
+    out = point_filter(np.array([[0.0, 0.0, 0.0], [2.0, 0.0, 0.0]]), 11 / FPS, update_mask=trusted)
+    np.testing.assert_allclose(out[1], [2.0, 0.0, 0.0], atol=1e-12)       # at rest where first seen
+    out = point_filter(np.array([[0.0, 0.0, 0.0], [np.nan, np.nan, np.nan]]), 12 / FPS, update_mask=trusted)
+    np.testing.assert_allclose(out[1], [2.0, 0.0, 0.0], atol=1e-12)

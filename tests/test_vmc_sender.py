@@ -10,7 +10,7 @@ import pytest
 from conftest import UdpReceiver
 from scipy.spatial.transform import Rotation
 from pythonosc.osc_bundle import OscBundle
-from vmc_receiver import VmcFrame, decode_vmc
+from vmc_receiver import VmcFrame, decode_vmc, type_tags
 
 from mocap.errors import MocapError
 from mocap.frames import SkeletonPose
@@ -33,6 +33,8 @@ def seated_pose(*, tracked: bool = True, timestamp_s: float = 1.25) -> SkeletonP
 
 
 def send_and_receive(*poses: SkeletonPose) -> list[VmcFrame]:
+    """What a receiver decodes of ``poses`` sent over loopback; every message's arguments are
+    checked to be only i, f and s, in the full count the VMC message defines."""
     receiver = UdpReceiver()
     sender = VmcSender("127.0.0.1", receiver.port)
     for pose in poses:
@@ -41,7 +43,11 @@ def send_and_receive(*poses: SkeletonPose) -> list[VmcFrame]:
     deadline = time.monotonic() + 5.0
     while len(decode_vmc(receiver.datagrams)) < len(poses) and time.monotonic() < deadline:
         time.sleep(0.01)
-    frames = decode_vmc(receiver.stop())
+    datagrams = receiver.stop()
+    expected = {"/VMC/Ext/OK": ",iiii", "/VMC/Ext/T": ",f", "/VMC/Ext/Root/Pos": ",sfffffff", "/VMC/Ext/Bone/Pos": ",sfffffff"}
+    for address, tags in type_tags(datagrams):
+        assert tags == expected[address], (address, tags)
+    frames = decode_vmc(datagrams)
     assert len(frames) == len(poses)
     return frames
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pythonosc.osc_bundle import OscBundle
 from pythonosc.osc_message import OscMessage
+from pythonosc.parsing import osc_types
 from scipy.spatial.transform import Rotation
 
 UNITY_PARENTS: dict[str, str] = {
@@ -51,6 +52,16 @@ class VmcFrame:
                     positions[bone] = positions[parent] + rotations[parent].apply(self.bones[bone][0])
                     pending.remove(bone)
         return rotations, positions
+
+
+def type_tags(datagrams: list[bytes]) -> list[tuple[str, str]]:
+    """(address, OSC type tag string) of every message, in order, read from the raw bytes."""
+    tags = []
+    for datagram in datagrams:
+        for message in OscBundle(datagram):
+            address, index = osc_types.get_string(message.dgram, 0)
+            tags.append((address, osc_types.get_string(message.dgram, index)[0]))
+    return tags
 
 
 def decode_vmc(datagrams: list[bytes]) -> list[VmcFrame]:
