@@ -14,6 +14,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import tomli_w
 from numpy.typing import NDArray
 
 from mocap.errors import MocapError
@@ -101,24 +102,19 @@ def load_calibration(path: Path) -> list[CameraModel]:
 
 
 def save_calibration(path: Path, cameras: list[CameraModel]) -> None:
-    """Write cameras in the aniposelib TOML layout."""
-
-    def row(values: NDArray[np.float64]) -> str:
-        return "[" + ", ".join(repr(float(v)) for v in values) + "]"
-
-    lines = []
-    for number, camera in enumerate(cameras):
-        lines += [
-            f"[cam_{number}]",
-            f'name = "{camera.name}"',
-            f"size = [{camera.image_size[0]}, {camera.image_size[1]}]",
-            "matrix = [" + ", ".join(row(r) for r in camera.matrix) + "]",
-            f"distortions = {row(camera.distortion)}",
-            f"rotation = {row(camera.rotation_rodrigues)}",
-            f"translation = {row(camera.translation_m)}",
-            "",
-        ]
-    path.write_text("\n".join(lines), encoding="utf-8")
+    """Write cameras in the aniposelib TOML layout (written by tomli-w, so any camera name reads back)."""
+    tables = {
+        f"cam_{number}": {
+            "name": camera.name,
+            "size": [int(camera.image_size[0]), int(camera.image_size[1])],
+            "matrix": np.asarray(camera.matrix, dtype=np.float64).tolist(),
+            "distortions": np.asarray(camera.distortion, dtype=np.float64).tolist(),
+            "rotation": np.asarray(camera.rotation_rodrigues, dtype=np.float64).tolist(),
+            "translation": np.asarray(camera.translation_m, dtype=np.float64).tolist(),
+        }
+        for number, camera in enumerate(cameras)
+    }
+    path.write_text(tomli_w.dumps(tables), encoding="utf-8")
 
 
 def camera_position_m(camera: CameraModel) -> NDArray[np.float64]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,13 @@ def test_round_trip(tmp_path: Path) -> None:
     again = load_calibration(tmp_path / "copy.toml")
     assert [c.name for c in again] == [c.name for c in cameras]
     assert np.allclose(again[0].matrix, cameras[0].matrix) and np.allclose(again[0].distortion, cameras[0].distortion)
+
+
+def test_any_camera_name_round_trips(tmp_path: Path) -> None:
+    """Names with quotes, backslashes and non-ASCII letters (a webcam's own name) read back."""
+    camera = replace(load_calibration(DEMO_CALIBRATION)[0], name='Logitech "Brio" \\ gauche é')
+    save_calibration(tmp_path / "named.toml", [camera, replace(camera, name="cam[1]")])
+    assert [c.name for c in load_calibration(tmp_path / "named.toml")] == ['Logitech "Brio" \\ gauche é', "cam[1]"]
 
 
 def test_reads_pose2sim_calibration() -> None:
