@@ -3,7 +3,8 @@
 Rotation channels are applied in the order CHANNELS lists them, as intrinsic rotations
 (``Zrotation Yrotation Xrotation`` is ``R = Rz Ry Rx``), in degrees. A joint's position
 channels, when present, replace its OFFSET (as Blender and three.js read them). End Sites
-become joints named ``<parent>_end`` without channels.
+become joints named ``<parent>_end`` without channels. A joint name of several words is joined
+with ``_``, as Blender does.
 """
 
 from __future__ import annotations
@@ -83,12 +84,21 @@ class BvhClip:
         return positions, Rotation.from_quat(world_quats.reshape(-1, 4))
 
 
+def _joint_name_joined(words: list[str]) -> list[str]:
+    """A ``ROOT``/``JOINT`` line's words with a name of several words joined by ``_``, as
+    Blender's importer joins them (``JOINT Left Up Leg`` names ``Left_Up_Leg``)."""
+    if len(words) > 2 and words[0].upper() in ("ROOT", "JOINT"):
+        return [words[0], "_".join(words[1:])]
+    return words
+
+
 def read_bvh(path: Path) -> BvhClip:
     """Parse a BVH file; problems raise :class:`MocapError` naming the line."""
     try:
-        tokens = path.read_text(encoding="utf-8", errors="replace").split()
+        lines = [line.split() for line in path.read_text(encoding="utf-8", errors="replace").splitlines()]
     except OSError as error:
         raise MocapError(f"cannot read BVH file {path}: {error.strerror}") from None
+    tokens = [token for words in lines for token in _joint_name_joined(words)]
     joints: list[BvhJoint] = []
     stack: list[int] = []
     position = 0

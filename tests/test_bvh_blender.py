@@ -100,3 +100,14 @@ def test_a_spinning_take_plays_in_blender_as_written(tmp_path: Path) -> None:
             expected = positions[BONE_INDEX[child]] - positions[BONE_INDEX[bone]]
             expected = np.array([expected[0], -expected[2], expected[1]]) / np.linalg.norm(expected)
             assert np.dot(bone_direction(armature, frame, bone), expected) > np.cos(np.radians(0.5)), (frame, bone)
+
+
+def test_joint_names_of_several_words_read_as_blender_reads_them(tmp_path: Path) -> None:
+    from test_bvh_file import TWO_JOINTS
+
+    from mocap.bvh_file import read_bvh
+
+    path = tmp_path / "spaced.bvh"
+    path.write_text(TWO_JOINTS.format(order="Zrotation Xrotation Yrotation").replace("JOINT Tip", "JOINT Left Up Leg"))
+    ours = [name for name in read_bvh(path).names if not name.endswith("_end")]   # End Sites are no bones
+    assert ours == list(import_bvh(path).pose.bones.keys())

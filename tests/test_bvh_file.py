@@ -234,6 +234,13 @@ def test_reader_applies_channels_in_their_declared_order(tmp_path: Path, order: 
     np.testing.assert_allclose(clip.rest_positions(), [[0, 0, 0], [0, 1, 0], [0, 2, 0]])
 
 
+def test_a_joint_name_of_several_words_is_joined_as_blender_joins_it(tmp_path: Path) -> None:
+    path = tmp_path / "spaced.bvh"
+    path.write_text(TWO_JOINTS.format(order="Zrotation Xrotation Yrotation").replace("ROOT Base", "ROOT Base Of Spine")
+                    .replace("JOINT Tip", "JOINT Left Up Leg"))
+    assert read_bvh(path).names == ["Base_Of_Spine", "Left_Up_Leg", "Left_Up_Leg_end"]
+
+
 @pytest.mark.parametrize(("text", "needle"), [
     ("MOTION\nFrames: 1\n", "does not start with HIERARCHY"),
     (TWO_JOINTS.format(order="Zrotation Xrotation Yrotation").replace("1 2 3 90 90 0", "1 2 3 90"), "declares 1 frames but holds 0"),
