@@ -20,16 +20,16 @@ from pathlib import Path
 
 import numpy as np
 
-from mocap.capture import (
+from mocap.app.session import (
     build_pipeline,
     calibrated_cameras,
     make_estimator,
     make_lifter,
     open_sinks,
 )
-from mocap.config import CaptureConfig
-from mocap.estimation import MediaPipePoseEstimator
-from mocap.sources import VideoFileSource, decode_all
+from mocap.app.config import CaptureConfig
+from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator
+from mocap.sources.frame_sources import VideoFileSource, decode_all
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "examples" / "demo"

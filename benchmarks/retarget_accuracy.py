@@ -1,6 +1,6 @@
 """Solver and retargeting accuracy on real motion capture (CMU clips in ../shared/data/bvh/cmu).
 
-For each clip: BlazePose-33 landmarks are synthesised from its joints (mocap/evaluation.py
+For each clip: BlazePose-33 landmarks are synthesised from its joints (mocap/evaluation/accuracy.py
 says how the face, heel and hand points are derived), optionally with 1 cm Gaussian noise,
 solved as a live capture would (outlier guard, One Euro filters, joint limits, foot locking) or as
 ``mocap solve --smooth 6`` would (zero-phase smoothing), retargeted onto the clip's own
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mocap.capture import hips_filter_settings
-from mocap.config import CaptureConfig
-from mocap.evaluation import ClipAccuracy, SolveSettings, evaluate, load_motion
+from mocap.app.session import hips_filter_settings
+from mocap.app.config import CaptureConfig
+from mocap.evaluation.accuracy import ClipAccuracy, SolveSettings, evaluate, load_motion
 
 CLIPS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "bvh" / "cmu"
 

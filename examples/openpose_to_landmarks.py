@@ -6,7 +6,7 @@
 
 Each folder holds one ``*.json`` per frame (OpenPose's ``--write_json``), in file-name
 order; folder ``i`` is camera ``i`` of the calibration, whose names and image sizes the
-file takes. How people and joints are chosen: ``mocap/openpose.py``.
+file takes. How people and joints are chosen: ``mocap/formats/openpose.py``.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mocap.calibration import load_calibration  # noqa: E402
-from mocap.landmarks_file import LandmarkRecording, save_landmarks  # noqa: E402
-from mocap.openpose import SKELETONS, read_camera  # noqa: E402
+from mocap.cameras.camera_model import load_calibration  # noqa: E402
+from mocap.formats.landmarks_file import LandmarkRecording, save_landmarks  # noqa: E402
+from mocap.formats.openpose import SKELETONS, read_camera  # noqa: E402
 
 
 def main() -> None:

@@ -1,3 +1,3 @@
-from mocap.cli import run
+from mocap.app.cli import run
 
 run()

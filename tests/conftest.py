@@ -16,7 +16,7 @@ from typing import NoReturn
 import numpy as np
 import pytest
 
-from mocap.conventions import LANDMARK_INDEX, POSE_LANDMARK_NAMES
+from mocap.core.conventions import LANDMARK_INDEX, POSE_LANDMARK_NAMES
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"

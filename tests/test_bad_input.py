@@ -143,9 +143,9 @@ def test_a_pose_model_that_fails_to_load_leaves_earlier_takes_untouched(tmp_path
     """MediaPipe starts before any output is opened: when its model cannot be had (the heavy
     model offline, before `mocap models`), the BVH and landmarks of an earlier take at the same
     paths are still there."""
-    from mocap import capture
-    from mocap.config import CaptureConfig
-    from mocap.errors import MocapError
+    from mocap.app import session as capture
+    from mocap.app.config import CaptureConfig
+    from mocap.core.errors import MocapError
 
     def model_unavailable(**settings: object) -> None:
         raise MocapError("MediaPipe could not download its heavy pose model: run `mocap models`")

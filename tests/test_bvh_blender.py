@@ -57,7 +57,7 @@ def test_demo_bvh_imports_and_plays_the_motion(demo_capture: DemoCapture) -> Non
 def test_bvh_on_a_chosen_rig_keeps_its_joints_and_moves_like_the_performer(
     demo_capture: DemoCapture, tmp_path: Path, rig: str, rig_map: str | None, left_x_sign: float
 ) -> None:
-    from mocap.rigs import load_rig
+    from mocap.retargeting.rigs import load_rig
 
     rig_path = shared(rig)
     map_args = ["--rig-map", str(REPO / rig_map)] if rig_map else []
@@ -86,7 +86,7 @@ def test_a_spinning_take_plays_in_blender_as_written(tmp_path: Path) -> None:
     gives (Blender turns BVH's Y-up into Z-up: x, y, z -> x, -z, y)."""
     from test_bvh_file import spinning_poses, write
 
-    from mocap.skeleton import BONE_INDEX, humanoid_skeleton
+    from mocap.core.skeleton import BONE_INDEX, humanoid_skeleton
 
     poses = spinning_poses()
     write(tmp_path / "spin.bvh", poses)
@@ -105,7 +105,7 @@ def test_a_spinning_take_plays_in_blender_as_written(tmp_path: Path) -> None:
 def test_joint_names_of_several_words_read_as_blender_reads_them(tmp_path: Path) -> None:
     from test_bvh_file import TWO_JOINTS
 
-    from mocap.bvh_file import read_bvh
+    from mocap.formats.bvh_reader import read_bvh
 
     path = tmp_path / "spaced.bvh"
     path.write_text(TWO_JOINTS.format(order="Zrotation Xrotation Yrotation").replace("JOINT Tip", "JOINT Left Up Leg"))

@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 from conftest import assert_one_line_error, run_mocap, shared
 
-from mocap.boards import BoardSpec, Detection
-from mocap.calibrate import (
+from mocap.cameras.boards import BoardSpec, Detection
+from mocap.cameras.board_calibration import (
     CameraViews,
     calibrate_intrinsics,
     chain_extrinsics,
     fix_flips,
 )
-from mocap.calibration import camera_position_m, load_calibration
+from mocap.cameras.camera_model import camera_position_m, load_calibration
 
 CHARUCO = "calibration/charuco_opencv_contrib"
 STEREO = "calibration/stereo_temugeb/frames_pair"

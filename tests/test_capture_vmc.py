@@ -17,7 +17,7 @@ from conftest import (
 from pythonosc.osc_bundle import OscBundle
 from vmc_receiver import HUMAN_BODY_BONES, VmcFrame, decode_vmc
 
-from mocap.rigs import load_rig
+from mocap.retargeting.rigs import load_rig
 
 ARMS_OUT_FRAMES = range(115, 129)  # the plateau; 108-114 raise the arms, 129-133 lower them
 SITTING_FRAMES = list(range(40, 96)) + list(range(140, 164))

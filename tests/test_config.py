@@ -8,7 +8,7 @@ from pathlib import Path
 
 from conftest import REPO
 
-from mocap.config import CaptureConfig, load_config
+from mocap.app.config import CaptureConfig, load_config
 
 EXAMPLE = REPO / "examples" / "mocap.toml"
 

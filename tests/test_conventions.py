@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from mocap.conventions import (
+from mocap.core.conventions import (
     LANDMARK_INDEX,
     POSE_LANDMARK_NAMES,
     camera_to_world,

@@ -7,9 +7,9 @@ import pytest
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
-from mocap.config import FilterSettings
-from mocap.conventions import HIP_LANDMARKS, NUM_POSE_LANDMARKS
-from mocap.filtering import (
+from mocap.app.config import FilterSettings
+from mocap.core.conventions import HIP_LANDMARKS, NUM_POSE_LANDMARKS
+from mocap.filtering.temporal import (
     BodyFilter,
     HoldThenRest,
     OneEuroSettings,
@@ -17,9 +17,9 @@ from mocap.filtering import (
     RotationFilter,
     TrendPointFilter,
 )
-from mocap.foot_contact import ContactSettings, FootContact
-from mocap.frames import BodyPose, SkeletonPose
-from mocap.skeleton import BONE_INDEX, BONE_NAMES, humanoid_skeleton
+from mocap.solving.foot_contact import ContactSettings, FootContact
+from mocap.core.frames import BodyPose, SkeletonPose
+from mocap.core.skeleton import BONE_INDEX, BONE_NAMES, humanoid_skeleton
 
 FPS = 30.0
 # The plain One Euro, and the velocity-predicting one the body filter uses.

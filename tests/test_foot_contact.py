@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from mocap.foot_contact import ContactSettings, FootContact
-from mocap.frames import SkeletonPose
-from mocap.skeleton import BONE_INDEX, BONE_NAMES, humanoid_skeleton
+from mocap.solving.foot_contact import ContactSettings, FootContact
+from mocap.core.frames import SkeletonPose
+from mocap.core.skeleton import BONE_INDEX, BONE_NAMES, humanoid_skeleton
 
 FPS = 30.0
 SKELETON = humanoid_skeleton()

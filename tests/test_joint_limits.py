@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from mocap.joint_limits import LIMITS, JointLimits
-from mocap.skeleton import BONE_INDEX, BONE_NAMES
+from mocap.solving.joint_limits import LIMITS, JointLimits
+from mocap.core.skeleton import BONE_INDEX, BONE_NAMES
 
 
 def limited(bone: str, rotation: Rotation) -> Rotation:

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from conftest import shared
 
-from mocap.calibration import CameraModel
-from mocap.conventions import LANDMARK_INDEX as L
-from mocap.frames import PoseObservation
-from mocap.lifting import MonocularLifter, solve_camera_translation
+from mocap.cameras.camera_model import CameraModel
+from mocap.core.conventions import LANDMARK_INDEX as L
+from mocap.core.frames import PoseObservation
+from mocap.lifting.monocular import MonocularLifter, solve_camera_translation
 
 CAMERA = CameraModel.from_field_of_view((1280, 720), 60.0)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from mocap.errors import MocapError
-from mocap.models import install_pose_models
+from mocap.core.errors import MocapError
+from mocap.estimation.models import install_pose_models
 
 
 def npm_package(files: dict[str, bytes]) -> bytes:

@@ -19,23 +19,23 @@ from conftest import (
     shared,
 )
 
-from mocap.bvh_file import read_bvh
-from mocap.calibrate import move_world, standing_person_world
-from mocap.calibration import load_calibration
-from mocap.conventions import HIP_LANDMARKS, LANDMARK_INDEX, mirrored_landmark_order
-from mocap.errors import MocapError
-from mocap.frames import PoseObservation
-from mocap.landmarks_file import (
+from mocap.formats.bvh_reader import read_bvh
+from mocap.cameras.board_calibration import move_world, standing_person_world
+from mocap.cameras.camera_model import load_calibration
+from mocap.core.conventions import HIP_LANDMARKS, LANDMARK_INDEX, mirrored_landmark_order
+from mocap.core.errors import MocapError
+from mocap.core.frames import PoseObservation
+from mocap.formats.landmarks_file import (
     LandmarkRecorder,
     LandmarkRecording,
     journal_path,
     load_landmarks,
     save_landmarks,
 )
-from mocap.multiview import world_alignment
-from mocap.smoothing import smooth_trajectories
-from mocap.trc import TRC_TO_CALIBRATION_AXES, landmark_errors_mm, read_trc
-from mocap.triangulation import Triangulator
+from mocap.lifting.multiview import world_alignment
+from mocap.filtering.smoothing import smooth_trajectories
+from mocap.formats.trc import TRC_TO_CALIBRATION_AXES, landmark_errors_mm, read_trc
+from mocap.lifting.triangulation import Triangulator
 
 POSE2SIM = "multiview_pose2sim"
 CALIB = f"{POSE2SIM}/calibration/Calib_qualisys_converted.toml"

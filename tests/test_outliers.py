@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from conftest import standing_body
 
-from mocap.conventions import LANDMARK_INDEX, POSE_LANDMARK_NAMES, mirrored_landmark_order
-from mocap.frames import BodyPose
-from mocap.outliers import OutlierGuard
+from mocap.core.conventions import LANDMARK_INDEX, POSE_LANDMARK_NAMES, mirrored_landmark_order
+from mocap.core.frames import BodyPose
+from mocap.filtering.outliers import OutlierGuard
 
 FPS = 30.0
 def unequal_confidence() -> np.ndarray:

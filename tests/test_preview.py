@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from conftest import DEMO_CALIBRATION, DEMO_VIDEO, REPO, unavailable
 
-from mocap.bvh_file import read_bvh
-from mocap.estimation import MediaPipePoseEstimator
-from mocap.preview import WINDOW_TITLE, draw_skeleton
-from mocap.sources import VideoFileSource
+from mocap.formats.bvh_reader import read_bvh
+from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator
+from mocap.display.preview import WINDOW_TITLE, draw_skeleton
+from mocap.sources.frame_sources import VideoFileSource
 
 
 def test_the_skeleton_is_drawn_over_the_image() -> None:

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from conftest import REPO, assert_one_line_error, run_mocap, shared
 
-from mocap.retarget import Retargeter
-from mocap.rigs import load_rig
-from mocap.skeleton import BONE_NAMES
+from mocap.retargeting.retarget import Retargeter
+from mocap.retargeting.rigs import load_rig
+from mocap.core.skeleton import BONE_NAMES
 
 KAYKIT = "rigs/gltf/kaykit_mannequin/manny_med_mod.gltf"
 KAYKIT_MAP = REPO / "rigs" / "kaykit_mannequin.toml"
@@ -84,7 +84,7 @@ def _identity_pose(rig_path: str, bone_map=None, rig=None):
     """Rig joint positions (rig frame) for the performer standing in the T-pose."""
     from scipy.spatial.transform import Rotation
 
-    from mocap.rigs import forward_kinematics
+    from mocap.retargeting.rigs import forward_kinematics
 
     rig = rig or load_rig(shared(rig_path), bone_map)
     retargeter = Retargeter(rig)

@@ -7,8 +7,8 @@ from pathlib import Path
 import cv2
 from conftest import DEMO_VIDEO, assert_one_line_error, run_mocap
 
-from mocap.sources import ImageFolderSource, VideoFileSource
-from mocap.sync import SynchronizedSources
+from mocap.sources.frame_sources import ImageFolderSource, VideoFileSource
+from mocap.sources.sync import SynchronizedSources
 
 
 def test_a_20_fps_video_pairs_with_a_10_fps_image_folder(tmp_path: Path) -> None:

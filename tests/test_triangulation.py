@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from conftest import standing_body
 
-from mocap.calibration import CameraModel
-from mocap.conventions import LANDMARK_INDEX, mirrored_landmark_order
-from mocap.triangulation import Triangulator
+from mocap.cameras.camera_model import CameraModel
+from mocap.core.conventions import LANDMARK_INDEX, mirrored_landmark_order
+from mocap.lifting.triangulation import Triangulator
 
 SIZE = (1280, 720)
 DISTORTION = np.array([-0.12, 0.05, 0.001, -0.001, 0.0])

@@ -12,10 +12,10 @@ from scipy.spatial.transform import Rotation
 from pythonosc.osc_bundle import OscBundle
 from vmc_receiver import VmcFrame, decode_vmc, type_tags
 
-from mocap.errors import MocapError
-from mocap.frames import SkeletonPose
+from mocap.core.errors import MocapError
+from mocap.core.frames import SkeletonPose
 from mocap.sinks.vmc import DEFAULT_VMC_PORT, VmcSender, pack_bundles, parse_address
-from mocap.skeleton import BONE_INDEX, BONE_NAMES, humanoid_skeleton
+from mocap.core.skeleton import BONE_INDEX, BONE_NAMES, humanoid_skeleton
 
 HIPS_M = np.array([0.3, 0.55, -0.5])   # internal frame: 30 cm to the performer's left, 50 cm back, seated
 

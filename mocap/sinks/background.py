@@ -5,8 +5,8 @@ from __future__ import annotations
 import queue
 import threading
 
-from mocap.frames import SkeletonPose
-from mocap.pipeline import PoseSink
+from mocap.core.frames import SkeletonPose
+from mocap.core.pipeline import PoseSink
 
 _STOP = object()
 

@@ -21,9 +21,9 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
-from mocap.errors import MocapError
-from mocap.frames import SkeletonPose
-from mocap.skeleton import Skeleton
+from mocap.core.errors import MocapError
+from mocap.core.frames import SkeletonPose
+from mocap.core.skeleton import Skeleton
 
 UNITS_PER_METRE = {"cm": 100.0, "m": 1.0}
 _COUNT_FIELD = "Frames: {:<12d}"

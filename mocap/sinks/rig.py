@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from mocap.frames import SkeletonPose
-from mocap.pipeline import PoseSink
-from mocap.retarget import Retargeter
+from mocap.core.frames import SkeletonPose
+from mocap.core.pipeline import PoseSink
+from mocap.retargeting.retarget import Retargeter
 
 
 def performer_hip_height_m(pose: SkeletonPose) -> float:

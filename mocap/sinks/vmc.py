@@ -15,13 +15,13 @@ from numpy.typing import NDArray
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.parsing import osc_types
 
-from mocap.conventions import (
+from mocap.core.conventions import (
     continuous_quaternions,
     positions_to_unity,
     quaternions_to_unity,
 )
-from mocap.errors import MocapError
-from mocap.frames import SkeletonPose
+from mocap.core.errors import MocapError
+from mocap.core.frames import SkeletonPose
 
 DEFAULT_VMC_PORT = 39539
 MAX_DATAGRAM_BYTES = 1500

@@ -1,0 +1,354 @@
+"""The ``mocap`` command: ``capture``, ``solve``, ``calibrate``, ``demo`` and ``models``."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+import numpy as np
+
+from mocap.app.config import CaptureConfig, load_config
+from mocap.core.errors import MocapError, require_writable
+
+if TYPE_CHECKING:
+    from mocap.app.session import OpenedSinks
+    from mocap.core.pipeline import RunSummary
+
+DEMO_DIR = Path(__file__).resolve().parents[2] / "examples" / "demo"
+DEMO_VIDEO = DEMO_DIR / "bodypose3d_cam0_test.mp4"
+DEMO_CALIBRATION = DEMO_DIR / "demo_camera.toml"
+
+
+def _one_or_many(values: tuple[Any, ...]) -> Any:
+    """A repeatable option's values as the config holds them: None, one value, or a list."""
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else list(values)
+
+
+def _options(function: Any, options: list[Any]) -> Any:
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+_OUTPUT_OPTIONS = [
+    click.option("--calib", type=str, help="Calibration TOML (aniposelib/Pose2Sim layout); needed for two or more cameras."),
+    click.option("--calib-camera", multiple=True, help="Camera name in the calibration, once per source (default: file order)."),
+    click.option("--vmc", "vmc_address", type=str, help="Send VMC to HOST:PORT (VSeeFace, VNyan, Warudo: 127.0.0.1:39539)."),
+    click.option("--vmc-rate", type=float, help="Most VMC frames per second to send (default: every frame)."),
+    click.option("--bvh", "bvh_path", type=str, help="Record a BVH file."),
+    click.option("--rig", "rig_path", type=str, help="Avatar to drive: .vrm, .glb/.gltf (with --rig-map) or .bvh skeleton."),
+    click.option("--rig-map", type=str, help="Bone map for a glTF rig: TOML of HumanBodyBones = \"node name\" (see rigs/)."),
+    click.option("--bvh-units", type=click.Choice(["cm", "m"]), help="BVH length unit (default cm)."),
+    click.option("--foot-lock/--no-foot-lock", default=None, help="Hold planted feet still (default on; off for slides and spins)."),
+    click.option("--config", "config_path", type=str, help="TOML config file; options given here override it."),
+    click.option("--progress/--no-progress", default=True, help="Progress bar for files."),
+]
+
+
+def _output_options(function: Any) -> Any:
+    return _options(function, _OUTPUT_OPTIONS)
+
+
+def _capture_options(function: Any) -> Any:
+    return _options(function, [
+        click.option("--camera", type=int, multiple=True, help="Webcam index (0 is the first camera); repeat for several cameras."),
+        click.option("--video", type=str, multiple=True, help="Video file to capture from; repeat for synchronised views."),
+        click.option("--images", type=str, help="Folder of images, in file-name order."),
+        click.option("--width", type=int, help="Camera capture width, pixels."),
+        click.option("--height", type=int, help="Camera capture height, pixels."),
+        click.option("--fps", type=float, help="Camera frame rate to request; rate of an image folder (default 30)."),
+        click.option("--fov", "horizontal_fov_deg", type=float, help="Horizontal field of view in degrees, without --calib (default 60)."),
+        click.option("--camera-pitch", "pitch_deg", type=float, help="How far the camera looks down, degrees (default 0)."),
+        click.option("--mirror/--no-mirror", default=None, help="Reflect the performer (selfie view)."),
+        click.option("--model-complexity", type=click.IntRange(0, 2), help="MediaPipe model: 0 lite, 1 full (default, bundled), 2 heavy (lite and heavy are downloaded on first use)."),
+        click.option("--max-skew", "max_skew_s", type=float, help="Several sources: most seconds between frames of one set (default: half a frame)."),
+        click.option("--record-landmarks", type=str, help="Record every camera's landmarks to FILE.npz (replay with `mocap solve`)."),
+        click.option("--preview/--no-preview", default=None, help="Show the camera image with the skeleton (needs a display)."),
+        *_OUTPUT_OPTIONS,
+    ])
+
+
+def _output_config(options: dict[str, Any]) -> CaptureConfig:
+    """The config file, if any, with the options every command shares (calibration, outputs, rig,
+    foot locking)."""
+    config = load_config(Path(options["config_path"])) if options["config_path"] else CaptureConfig()
+    return config.with_overrides({
+        "optics": {"calib": options["calib"], "calib_camera": _one_or_many(options["calib_camera"])},
+        "vmc": {"address": options["vmc_address"], "rate_hz": options["vmc_rate"]},
+        "bvh": {"path": options["bvh_path"], "units": options["bvh_units"]},
+        "rig": {"path": options["rig_path"], "map": options["rig_map"]},
+        "filter": {"foot_locking": options["foot_lock"]},
+    })
+
+
+def _config_from_options(options: dict[str, Any]) -> CaptureConfig:
+    return _output_config(options).with_overrides({
+        "source": {
+            "camera": _one_or_many(options["camera"]), "video": _one_or_many(options["video"]),
+            **{k: options[k] for k in ("images", "width", "height", "fps")},
+        },
+        "optics": {
+            "horizontal_fov_deg": options["horizontal_fov_deg"], "pitch_deg": options["pitch_deg"],
+            "mirror": options["mirror"],
+        },
+        "estimator": {"model_complexity": options["model_complexity"]},
+        "multiview": {"max_skew_s": options["max_skew_s"]},
+        "capture": {"preview": options["preview"], "record_landmarks": options["record_landmarks"]},
+    })
+
+
+def _report(config: CaptureConfig, work: Callable[[], tuple[RunSummary, OpenedSinks]]) -> None:
+    """Run a capture or replay; print its summary, or where the recordings are after Ctrl-C."""
+    try:
+        summary, sinks = work()
+    except KeyboardInterrupt:
+        saved = [f"BVH saved to {config.bvh.path}"] if config.bvh.path else []
+        saved += [f"landmarks saved to {config.record_landmarks}"] if config.record_landmarks else []
+        click.echo("mocap: stopped" + "".join(f"; {line}" for line in saved), err=True)
+        sys.exit(130)
+    click.echo(summary.describe())
+    if config.record_landmarks is not None:
+        click.echo(f"Landmarks: written to {config.record_landmarks}")
+    if sinks.bvh is not None:
+        click.echo(f"BVH: {sinks.bvh.frames_written} frames written to {sinks.bvh.path}")
+    if sinks.vmc is not None:
+        click.echo(f"VMC: {sinks.vmc.sent_frames} frames sent to {config.vmc.address}")
+
+
+def _run(config: CaptureConfig, progress: bool) -> None:
+    from mocap.app.session import run_capture
+
+    if config.vmc.address is None and config.bvh.path is None and not config.preview and not config.record_landmarks:
+        click.echo("mocap: note: no output chosen (--vmc, --bvh, --record-landmarks or --preview); capturing anyway", err=True)
+    _report(config, lambda: run_capture(config, progress=progress))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """mocap: webcam motion capture to VMC (VSeeFace, VNyan, Warudo, Unity, Godot) and BVH."""
+
+
+@main.command()
+@_capture_options
+def capture(**options: Any) -> None:
+    """Capture from a camera, video or image folder; stream VMC and/or record BVH."""
+    _run(_config_from_options(options), options["progress"])
+
+
+@main.command()
+@click.argument("landmarks", type=str)
+@click.option("--smooth", "smooth_hz", type=click.FloatRange(min=0.1), help="Zero-phase smoothing at this cutoff, Hz (e.g. 6), instead of the live filters.")
+@_output_options
+def solve(landmarks: str, smooth_hz: float | None, **options: Any) -> None:
+    """Re-run lifting or triangulation, filtering and solving on a landmarks file (.npz)."""
+    from mocap.app.session import run_replay
+    from mocap.formats.landmarks_file import journal_path, load_landmarks
+
+    config = replace(_output_config(options), record_landmarks=None, preview=False)
+    if config.vmc.address is None and config.bvh.path is None:
+        raise MocapError("choose an output: --bvh FILE and/or --vmc HOST:PORT")
+    recording = load_landmarks(Path(landmarks))
+    if not Path(landmarks).is_file():
+        click.echo(f"mocap: note: {landmarks} was never finished (the capture was killed); using the "
+                   f"{recording.frame_count} frames saved in {journal_path(Path(landmarks))}", err=True)
+    _report(config, lambda: run_replay(config, recording, progress=options["progress"], smooth_hz=smooth_hz))
+
+
+
+def _grid(text: str | None, option: str) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        columns, rows = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise MocapError(f"{option} must look like 5x7 (columns x rows), not '{text}'") from None
+    return columns, rows
+
+
+def _board(kind: str, squares: str | None, corners: str | None, square_m: float, marker_m: float | None, dictionary: str | None) -> Any:
+    from mocap.cameras.boards import BoardSpec
+
+    if kind == "charuco":
+        grid = _grid(squares, "--squares")
+        if grid is None or corners is not None:
+            raise MocapError("a ChArUco board is given by --squares CxR (squares, e.g. 5x7), not --corners")
+        if dictionary is None:
+            raise MocapError("a ChArUco board needs --dictionary, e.g. DICT_6X6_250 (printed on most board generators)")
+        return BoardSpec("charuco", grid[0], grid[1], square_m, marker_m, dictionary)
+    grid = _grid(corners, "--corners")
+    if grid is None or squares is not None:
+        raise MocapError("a checkerboard is given by --corners CxR (inner corners, e.g. 9x6), not --squares")
+    return BoardSpec("checkerboard", grid[0], grid[1], square_m)
+
+
+@main.command()
+@click.option("--board", "kind", type=click.Choice(["charuco", "checkerboard"]), required=True, help="Board type.")
+@click.option("--squares", help="ChArUco: squares, columns x rows (e.g. 5x7).")
+@click.option("--corners", help="Checkerboard: inner corners, columns x rows (e.g. 9x6).")
+@click.option("--square-size", "square_m", type=float, required=True, help="Side of one square, metres.")
+@click.option("--marker-size", "marker_m", type=float, help="ChArUco: side of one marker, metres.")
+@click.option("--dictionary", help="ChArUco: OpenCV ArUco dictionary, e.g. DICT_6X6_250.")
+@click.option("--images", multiple=True, help="Folder (or glob pattern) of one camera's images; repeat per camera, same order.")
+@click.option("--video", multiple=True, help="One camera's video; repeat per camera (synchronised).")
+@click.option("--camera", type=int, multiple=True, help="Live webcam index; repeat per camera.")
+@click.option("--name", "names", multiple=True, help="Camera names, one per source (default cam_0, cam_1, ...).")
+@click.option("--every", type=click.IntRange(min=1), default=None, help="Use every N-th frame of videos (default 15) or images (default 1).")
+@click.option("--views", type=click.IntRange(min=3), default=30, show_default=True, help="Live cameras: views to take.")
+@click.option("--interval", "interval_s", type=click.FloatRange(min=0.0, min_open=True), default=1.0, show_default=True, help="Live cameras: seconds between views.")
+@click.option("--intrinsics", help="Calibration TOML whose intrinsics to keep (one camera per source, by name or order).")
+@click.option("--floor", type=click.Choice(["none", "board", "person"]), default="none", show_default=True,
+              help="Make the world Y-up with y = 0 on the floor, from the board lying on the floor or a standing performer.")
+@click.option("--floor-view", type=int, help="--floor board: the view number where the board lies on the floor (default: the first every camera saw).")
+@click.option("--standing", help="--floor person: landmarks file (.npz) of the performer standing, recorded with these cameras.")
+@click.option("--output", required=True, help="Calibration TOML to write.")
+@click.option("--progress/--no-progress", default=True, help="Progress bar.")
+def calibrate(**options: Any) -> None:
+    """Calibrate one or more cameras from views of a ChArUco board or checkerboard."""
+    from mocap.cameras.board_calibration import calibrate_cameras, collect_views, finish_world
+    from mocap.cameras.camera_model import load_calibration, save_calibration
+
+    board = _board(options["kind"], options["squares"], options["corners"], options["square_m"],
+                   options["marker_m"], options["dictionary"])
+    output = Path(options["output"])
+    require_writable(output, "calibration file")
+    sources = _calibration_sources(options)
+    count = len(sources)
+    names = list(options["names"]) or [f"cam_{i}" for i in range(count)]
+    if len(names) != count:
+        raise MocapError(f"{len(names)} --name values for {count} source(s): give one per source")
+    intrinsics = None
+    if options["intrinsics"]:
+        given = load_calibration(Path(options["intrinsics"]))
+        by_name = {camera.name: camera for camera in given}
+        intrinsics = [by_name[n] for n in names] if all(n in by_name for n in names) else given[:count]
+        if len(intrinsics) != count:
+            raise MocapError(f"{options['intrinsics']} holds {len(given)} camera(s) for {count} source(s)")
+    every = options["every"] or (15 if options["video"] else 1)
+    views = collect_views(board, sources, names, every=every, views=options["views"],
+                          interval_s=options["interval_s"], progress=options["progress"])
+    note = lambda text: click.echo(f"mocap: note: {text}", err=True)  # noqa: E731
+    cameras, report, boards = calibrate_cameras(board, views, intrinsics=intrinsics, note=note)
+    cameras = finish_world(cameras, options["floor"], boards, floor_view=options["floor_view"],
+                           standing=Path(options["standing"]) if options["standing"] else None)
+    for camera, camera_views in zip(cameras, views):
+        found = sum(d is not None for d in camera_views.detections)
+        fx, fy, cx, cy = camera.matrix[0, 0], camera.matrix[1, 1], camera.matrix[0, 2], camera.matrix[1, 2]
+        rms = report.intrinsic_rms_px[camera.name]
+        fitted = f"intrinsic RMS {rms:.3f} px" if rms == rms else "intrinsics kept"
+        click.echo(f"{camera.name}: board in {found} of {len(camera_views.detections)} views, {fitted}, "
+                   f"fx {fx:.1f} fy {fy:.1f} cx {cx:.1f} cy {cy:.1f} px")
+    if count > 1:
+        errors = ", ".join(f"{name} {rms:.3f} px" for name, rms in report.reprojection_rms_px.items())
+        click.echo(f"bundle adjustment over {report.shared_views} shared views: RMS reprojection {errors}")
+        if report.neighbour_error_mm is not None:
+            mean_mm, max_mm = report.neighbour_error_mm
+            click.echo(f"neighbouring corners triangulated: mean error {mean_mm:.2f} mm, max {max_mm:.2f} mm "
+                       f"against the {1000 * board.square_m:.1f} mm square")
+        for camera in cameras[1:]:
+            click.echo(f"{camera.name}: {100 * _distance_m(cameras[0], camera):.1f} cm from {cameras[0].name}")
+    save_calibration(output, cameras)
+    click.echo(f"Calibration written to {output}")
+
+
+def _distance_m(first: Any, second: Any) -> float:
+    from mocap.cameras.camera_model import camera_position_m
+
+    return float(np.linalg.norm(camera_position_m(first) - camera_position_m(second)))
+
+
+def _calibration_sources(options: dict[str, Any]) -> list[Any]:
+    from mocap.sources.frame_sources import open_sources
+
+    kinds = [kind for kind in ("images", "video", "camera") if options[kind]]
+    if len(kinds) != 1:
+        raise MocapError("give the views as --images, --video or --camera (one kind, repeated once per camera)")
+    sources = open_sources(
+        cameras=options["camera"], videos=[Path(p) for p in options["video"]],
+        image_folders=[Path(p) for p in options["images"]], fps=1.0 if options["images"] else None,
+    )
+    if len({source.frame_count for source in sources if options["images"]}) > 1:
+        for source in sources:
+            source.close()
+        raise MocapError("the image folders hold different numbers of images: each camera needs one image per view, "
+                         "in the same order")
+    return sources
+
+
+@main.command()
+@click.option("--bvh", "bvh_path", default="demo_output/demo.bvh", show_default=True, help="Where to write the BVH.")
+@click.option("--vmc", "vmc_address", default="127.0.0.1:39539", show_default=True, help="Where to send VMC.")
+def demo(bvh_path: str, vmc_address: str) -> None:
+    """Capture the bundled clip: VMC to a local receiver and a BVH file."""
+    if not DEMO_VIDEO.is_file():
+        raise MocapError(f"demo clip not found at {DEMO_VIDEO}: run the demo from a checkout of the repository")
+    Path(bvh_path).parent.mkdir(parents=True, exist_ok=True)
+    config = CaptureConfig().with_overrides({
+        "source": {"video": str(DEMO_VIDEO)},
+        "optics": {"calib": str(DEMO_CALIBRATION)},
+        "vmc": {"address": vmc_address},
+        "bvh": {"path": bvh_path},
+    })
+    _run(config, progress=True)
+    click.echo("Open the BVH in Blender (File > Import > Motion Capture (.bvh), Scale 0.01), or watch the "
+               "VMC stream in VSeeFace / VirtualMotionCapture with its VMC receiver on port 39539.")
+
+
+@main.command()
+@click.option("--progress/--no-progress", default=True, help="Progress bar for the download.")
+def models(progress: bool) -> None:
+    """Install MediaPipe's lite and heavy pose models (--model-complexity 0 and 2) from the npm registry."""
+    from tqdm import tqdm
+
+    from mocap.estimation.models import (
+        NPM_PACKAGE_BYTES,
+        install_pose_models,
+        missing_pose_models,
+        pose_model_folder,
+    )
+
+    folder = pose_model_folder()
+    if not missing_pose_models(folder):
+        click.echo(f"The lite and heavy pose models are already in {folder}")
+        return
+    with tqdm(total=NPM_PACKAGE_BYTES, unit="B", unit_scale=True, disable=not progress, leave=False,
+              desc="@mediapipe/pose") as bar:
+        written = install_pose_models(folder, on_bytes=bar.update)
+    click.echo(f"Installed {', '.join(path.name for path in written)} into {folder}")
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    """The first Ctrl-C stops the capture; any further one is ignored, so it cannot cut short
+    the closing of the recordings."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+def _stop_on_interrupt() -> None:
+    """Ctrl-C (SIGINT) stops a capture, keeping its recordings, even when the program that
+    started mocap ignores or blocks SIGINT, as a shell script does for what it starts in the
+    background (Python leaves an ignored SIGINT ignored)."""
+    signal.signal(signal.SIGINT, _interrupted)
+    if hasattr(signal, "pthread_sigmask"):   # POSIX
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def run() -> None:
+    """Console-script entry point: user errors become one line and exit code 2."""
+    _stop_on_interrupt()
+    try:
+        main.main(standalone_mode=False)
+    except MocapError as error:
+        click.echo(f"mocap: error: {error}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)

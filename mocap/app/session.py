@@ -1,0 +1,312 @@
+"""Builds a capture session from a :class:`~mocap.app.config.CaptureConfig` and runs it.
+
+One source gives the monocular path; two or more cameras or videos are synchronised,
+estimated concurrently and triangulated with the calibration. Recordings replay through
+the same filters and solver (:func:`run_replay`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from mocap.cameras.camera_model import CameraModel, load_calibration
+from mocap.app.config import CaptureConfig
+from mocap.core.errors import MocapError
+from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator, MultiCameraEstimator
+from mocap.filtering.temporal import BodyFilter, HoldThenRest, OneEuroSettings, RotationFilter
+from mocap.solving.foot_contact import ContactSettings, FootContact
+from mocap.solving.joint_limits import JointLimits
+from mocap.formats.landmarks_file import LandmarkRecorder, LandmarkRecording
+from mocap.lifting.monocular import MonocularLifter
+from mocap.solving.measure import BodyMeasurer
+from mocap.lifting.multiview import MultiViewLifter
+from mocap.filtering.outliers import OutlierGuard
+from mocap.core.pipeline import (
+    AlreadyLifted,
+    Estimator,
+    FrameObserver,
+    Lifter,
+    MotionPipeline,
+    PoseSink,
+    RunSummary,
+)
+from mocap.retargeting.retarget import Retargeter
+from mocap.retargeting.rigs import load_rig
+from mocap.sinks.background import BackgroundSink
+from mocap.sinks.bvh import BvhWriter
+from mocap.sinks.rig import RetargetedSink, RigProportionsSink
+from mocap.sinks.vmc import VmcSender, parse_address
+from mocap.core.skeleton import BONE_NAMES
+from mocap.filtering.smoothing import smooth_bodies
+from mocap.solving.solver import DirectionSolver
+from mocap.sources.frame_sources import FrameSource, open_sources
+from mocap.sources.sync import SynchronizedSources
+
+Item = TypeVar("Item")
+
+
+def as_list(value: Item | list[Item] | None) -> list[Item]:
+    """A config value that may be one item, a list of them, or None."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def open_source(config: CaptureConfig) -> FrameSource | SynchronizedSources:
+    settings = config.source
+    cameras, videos = as_list(settings.camera), as_list(settings.video)
+    chosen = [kind for kind, given in (("camera", cameras), ("video", videos), ("images", settings.images)) if given]
+    if len(chosen) != 1:
+        raise MocapError("choose one kind of source: --camera INDEX, --video FILE (either may be repeated) or --images FOLDER")
+    sources = open_sources(
+        cameras=cameras, videos=[Path(video) for video in videos],
+        image_folders=[Path(str(settings.images))] if settings.images is not None else [],
+        width=settings.width, height=settings.height, fps=settings.fps,
+    )
+    if len(sources) == 1:
+        return sources[0]
+    return SynchronizedSources(sources, max_skew_s=config.multiview.max_skew_s)
+
+
+def source_count(config: CaptureConfig) -> int:
+    return max(len(as_list(config.source.camera)) + len(as_list(config.source.video)), 1)
+
+
+def calibrated_cameras(config: CaptureConfig, count: int, names_hint: tuple[str, ...] = ()) -> list[CameraModel] | None:
+    """The calibration's camera for each of ``count`` sources, in source order (None: no calibration).
+
+    Cameras are chosen by ``calib_camera`` names, else by ``names_hint`` (a recording's camera
+    names) when the calibration has them all, else in file order."""
+    optics = config.optics
+    if optics.calib is None:
+        if count > 1:
+            raise MocapError(
+                f"{count} cameras need a calibration: run `mocap calibrate` (see the README) and pass --calib FILE"
+            )
+        return None
+    path = Path(optics.calib)
+    cameras = load_calibration(path)
+    by_name = {camera.name: camera for camera in cameras}
+    names = as_list(optics.calib_camera)
+    if not names and names_hint and all(name in by_name for name in names_hint):
+        names = list(names_hint)
+    if names:
+        unknown = [name for name in names if name not in by_name]
+        if unknown:
+            raise MocapError(f"camera '{unknown[0]}' is not in {path} (it has: {', '.join(by_name)})")
+        if len(names) != count:
+            raise MocapError(f"{len(names)} calibration camera name(s) given for {count} source(s): give one per source")
+        return [by_name[name] for name in names]
+    if len(cameras) < count:
+        raise MocapError(f"{path} holds {len(cameras)} camera(s) but {count} sources were given")
+    return cameras[:count]
+
+
+@dataclass
+class OpenedSinks:
+    sinks: list[PoseSink]
+    bvh: BvhWriter | None
+    vmc: VmcSender | None
+
+
+def open_sinks(config: CaptureConfig, frame_time_s: float | None) -> OpenedSinks:
+    """The VMC sender and BVH writer the config asks for, each on its own thread; with a rig,
+    BVH is written on the rig's joints and VMC carries the rig's proportions."""
+    vmc = bvh = None
+    sinks: list[PoseSink] = []
+    retargeter = None
+    if config.rig.path is not None:
+        rig = load_rig(Path(config.rig.path), Path(config.rig.map) if config.rig.map else None)
+        retargeter = Retargeter(rig)
+    if config.vmc.address is not None:
+        host, port = parse_address(config.vmc.address)
+        vmc = VmcSender(host, port, max_rate_hz=config.vmc.rate_hz)
+        sinks.append(BackgroundSink(vmc if retargeter is None else RigProportionsSink(vmc, retargeter), max_queued=2))
+    if config.bvh.path is not None:
+        bvh = BvhWriter(
+            Path(config.bvh.path),
+            frame_time_s=frame_time_s,
+            rotation_order=config.bvh.rotation_order,
+            units=config.bvh.units,
+        )
+        sinks.append(BackgroundSink(bvh if retargeter is None else RetargetedSink(bvh, retargeter)))
+    return OpenedSinks(sinks, bvh, vmc)
+
+
+def make_estimator(config: CaptureConfig, count: int) -> MediaPipePoseEstimator | MultiCameraEstimator:
+    """One MediaPipe Pose per camera; several run concurrently."""
+    est = config.estimator
+
+    def one() -> MediaPipePoseEstimator:
+        return MediaPipePoseEstimator(
+            model_complexity=est.model_complexity,
+            smooth_landmarks=est.mediapipe_smoothing,
+            min_detection_confidence=est.min_detection_confidence,
+            min_tracking_confidence=est.min_tracking_confidence,
+        )
+
+    return one() if count == 1 else MultiCameraEstimator([one() for _ in range(count)])
+
+
+def make_lifter(config: CaptureConfig, cameras: list[CameraModel] | None) -> Lifter:
+    """Monocular lifting for one camera, triangulation for two or more (which need ``cameras``)."""
+    optics, filt, multiview = config.optics, config.filter, config.multiview
+    if cameras is not None and len(cameras) > 1:
+        return MultiViewLifter(
+            cameras,
+            min_confidence=filt.min_confidence,
+            max_reprojection_error=multiview.max_reprojection_error,
+            swap_check=multiview.swap_check,
+        )
+    return MonocularLifter(
+        cameras[0] if cameras else None,
+        horizontal_fov_deg=optics.horizontal_fov_deg,
+        camera_pitch_deg=optics.pitch_deg,
+        mirror=optics.mirror,
+        min_confidence=filt.min_confidence,
+        auto_upright=optics.auto_upright,
+    )
+
+
+def hips_filter_settings(config: CaptureConfig, *, multi_camera: bool) -> OneEuroSettings:
+    """The hips' path filter: ``[multiview] root_min_cutoff_hz`` behind several cameras (their
+    triangulated hips shake far less than one camera's depth), ``[filter]`` behind one."""
+    filt = config.filter
+    cutoff_hz = config.multiview.root_min_cutoff_hz if multi_camera else filt.root_min_cutoff_hz
+    return OneEuroSettings(cutoff_hz, filt.root_beta)
+
+
+def live_body_filter(config: CaptureConfig, *, multi_camera: bool) -> BodyFilter:
+    """The live filter of the lifted body and the hips' path, as ``config`` sets it."""
+    filt = config.filter
+    return BodyFilter(
+        body=OneEuroSettings(filt.body_min_cutoff_hz, filt.body_beta),
+        root=hips_filter_settings(config, multi_camera=multi_camera),
+        min_confidence=filt.min_confidence,
+    )
+
+
+def build_pipeline(
+    config: CaptureConfig,
+    *,
+    estimator: Estimator | None,
+    lifter: Lifter,
+    sinks: list[PoseSink],
+    observers: Sequence[FrameObserver] = (),
+    live_filters: bool = True,
+) -> MotionPipeline:
+    """The filter and solver stages set up from ``config`` around the given estimator and lifter
+    (``live_filters=False``: no One Euro filters, for bodies smoothed offline)."""
+    filt = config.filter
+    return MotionPipeline(
+        estimator=estimator,
+        lifter=lifter,
+        outlier_guard=OutlierGuard(),
+        body_filter=live_body_filter(config, multi_camera=isinstance(lifter, MultiViewLifter)) if live_filters else None,
+        foot_contact=FootContact(ContactSettings(lock_feet=filt.foot_locking)),
+        rotation_filter=RotationFilter(OneEuroSettings(filt.rotation_min_cutoff_hz, filt.rotation_beta)) if live_filters else None,
+        hold_then_rest=HoldThenRest(len(BONE_NAMES), hold_s=filt.hold_s, ease_s=filt.ease_to_rest_s),
+        measurer=BodyMeasurer(),
+        solver=DirectionSolver(min_confidence=filt.min_confidence),
+        joint_limits=JointLimits(),
+        sinks=sinks,
+        observers=list(observers),
+        min_confidence=filt.min_confidence,
+    )
+
+
+def _first_view(observer: FrameObserver) -> FrameObserver:
+    """An observer of one camera, shown the first camera of a frame set."""
+    def show(frames: Any, observations: Any) -> None:
+        observer(frames.frames[0], observations[0])
+    return show
+
+
+def run_capture(config: CaptureConfig, *, progress: bool = True) -> tuple[RunSummary, OpenedSinks]:
+    """Open the sources and sinks, capture until a source ends (or Ctrl-C), close everything.
+
+    Sources and calibration are checked before MediaPipe starts, and MediaPipe starts before
+    any output file is opened, so a model that fails to load leaves an earlier take at the
+    same path as it was; sinks are closed whatever happens, so a recording is never lost."""
+    from tqdm import tqdm
+
+    with ExitStack() as stack:
+        source = stack.enter_context(open_source(config))
+        count = source_count(config)
+        frame_time_s = 1.0 / source.nominal_fps if source.frame_count and source.nominal_fps else None
+        cameras = calibrated_cameras(config, count)
+        estimator = make_estimator(config, count)
+        stack.callback(estimator.close)
+        opened = open_sinks(config, frame_time_s)
+        for sink in opened.sinks:
+            stack.callback(sink.close)
+        observers: list[FrameObserver] = []
+        if config.record_landmarks is not None:
+            names = tuple(c.name for c in cameras) if cameras else tuple(f"cam_{i}" for i in range(count))
+            recorder = LandmarkRecorder(Path(config.record_landmarks), names)
+            stack.callback(recorder.close)
+            observers.append(lambda frame, observation: recorder.add(observation if count > 1 else [observation]))
+        if config.preview:
+            from mocap.display.preview import PreviewWindow
+
+            window = PreviewWindow.open_if_possible()
+            if window is not None:
+                stack.callback(window.close)
+                observers.append(window.show if count == 1 else _first_view(window.show))
+        pipeline = build_pipeline(
+            config, estimator=estimator, lifter=make_lifter(config, cameras), sinks=opened.sinks, observers=observers
+        )
+        bar = stack.enter_context(
+            tqdm(total=source.frame_count, unit="frame", disable=not progress, desc=source.description, leave=False)
+        )
+        summary = pipeline.run(source, on_frame=lambda: bar.update(1))
+    return summary, opened
+
+
+def _recorded_frames(recording: LandmarkRecording) -> Iterator[tuple[Any, float]]:
+    """(observation, or a list of them with several cameras; timestamp in seconds) per frame."""
+    for index in range(recording.frame_count):
+        observations = recording.observations(index)
+        yield (observations if len(observations) > 1 else observations[0]), float(recording.timestamps_s[index])
+
+
+def run_replay(
+    config: CaptureConfig, recording: LandmarkRecording, *, progress: bool = True, smooth_hz: float | None = None
+) -> tuple[RunSummary, OpenedSinks]:
+    """Lift, filter and solve a landmarks recording; stream and record like a capture.
+
+    ``smooth_hz``: instead of the live One Euro filters, smooth the whole recording's lifted
+    joints with a zero-phase low-pass at this cutoff (Hz) first (:mod:`mocap.filtering.smoothing`)."""
+    from tqdm import tqdm
+
+    count = len(recording.cameras)
+    if count == 1 and recording.world_m is None:
+        raise MocapError(
+            "the landmarks file has one camera and no 'world' landmarks: monocular solving needs them "
+            "(record with `mocap capture --record-landmarks`), or give two or more calibrated cameras"
+        )
+    cameras = calibrated_cameras(config, count, recording.cameras)
+    steps = np.diff(recording.timestamps_s)
+    frame_time_s = float(np.median(steps)) if steps.size else None
+    with ExitStack() as stack:
+        opened = open_sinks(config, frame_time_s)
+        for sink in opened.sinks:
+            stack.callback(sink.close)
+        lifter = make_lifter(config, cameras)
+        bar = stack.enter_context(
+            tqdm(total=recording.frame_count, unit="frame", disable=not progress, desc="solve", leave=False)
+        )
+        if smooth_hz is None:
+            pipeline = build_pipeline(config, estimator=None, lifter=lifter, sinks=opened.sinks)
+            summary = pipeline.replay(_recorded_frames(recording), on_frame=lambda: bar.update(1))
+        else:
+            bodies = smooth_bodies([lifter.lift(observation) for observation, _ in _recorded_frames(recording)], smooth_hz)
+            pipeline = build_pipeline(config, estimator=None, lifter=AlreadyLifted(), sinks=opened.sinks, live_filters=False)
+            summary = pipeline.replay(((body, body.timestamp_s) for body in bodies), on_frame=lambda: bar.update(1))
+    return summary, opened

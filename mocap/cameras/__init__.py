@@ -1,0 +1,1 @@
+"""The camera model and calibration file, calibration boards, and calibrating from them."""

@@ -1,0 +1,123 @@
+"""Camera models and the aniposelib-style calibration TOML.
+
+Layout (the one Pose2Sim, FreeMoCap and Caliscope read): one ``[cam_N]`` table per camera
+with ``name``, ``size`` = [width, height] pixels, ``matrix`` (3x3 intrinsics, pixels),
+``distortions`` (OpenCV coefficients), ``rotation`` (Rodrigues vector) and ``translation``
+(metres), world -> camera. Tables without a ``matrix`` (Pose2Sim's ``[metadata]``) are skipped.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import tomli_w
+from numpy.typing import NDArray
+
+from mocap.core.errors import MocapError
+from mocap.formats.toml_files import read_toml
+
+DEFAULT_HORIZONTAL_FOV_DEG = 60.0  # a typical webcam (Logitech C920: 70 deg, laptop cameras: 55-65 deg)
+
+
+@dataclass(frozen=True)
+class CameraModel:
+    """Pinhole camera with OpenCV distortion; extrinsics map world -> camera (metres)."""
+
+    name: str
+    image_size: tuple[int, int]          # (width, height) pixels
+    matrix: NDArray[np.float64]          # (3, 3) pixels
+    distortion: NDArray[np.float64]      # OpenCV coefficients, may be empty
+    rotation_rodrigues: NDArray[np.float64] = field(default_factory=lambda: np.zeros(3))
+    translation_m: NDArray[np.float64] = field(default_factory=lambda: np.zeros(3))
+
+    @classmethod
+    def from_field_of_view(
+        cls, image_size: tuple[int, int], horizontal_fov_deg: float = DEFAULT_HORIZONTAL_FOV_DEG
+    ) -> "CameraModel":
+        """An ideal camera with square pixels and the principal point at the image centre."""
+        width, height = image_size
+        focal_px = (width / 2.0) / math.tan(math.radians(horizontal_fov_deg) / 2.0)
+        matrix = np.array([[focal_px, 0.0, width / 2.0], [0.0, focal_px, height / 2.0], [0.0, 0.0, 1.0]])
+        return cls("fov", image_size, matrix, np.zeros(0))
+
+    def scaled_to(self, image_size: tuple[int, int]) -> "CameraModel":
+        """The same camera at another resolution with the same aspect ratio.
+
+        Sizes within 2% of the calibrated one (a 1088-pixel coded height shown as 1080) are
+        taken as the same images, cropped or padded."""
+        sx = image_size[0] / self.image_size[0]
+        sy = image_size[1] / self.image_size[1]
+        if abs(sx - 1.0) < 0.02 and abs(sy - 1.0) < 0.02:
+            return self
+        if abs(sx - sy) > 0.01 * max(sx, sy):
+            raise MocapError(
+                f"camera {self.name} was calibrated at {self.image_size[0]}x{self.image_size[1]} pixels but "
+                f"its images are {image_size[0]}x{image_size[1]} (another aspect ratio): calibrate it at this resolution"
+            )
+        matrix = self.matrix * np.array([[sx], [sy], [1.0]])
+        return CameraModel(self.name, image_size, matrix, self.distortion, self.rotation_rodrigues, self.translation_m)
+
+    def undistort_pixels(self, points_px: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Pixel points (N, 2) with lens distortion removed, still in pixels."""
+        if self.distortion.size == 0 or not np.any(self.distortion):
+            return points_px
+        finite = np.isfinite(points_px).all(axis=1)
+        undistorted = np.array(points_px, dtype=np.float64, copy=True)
+        if finite.any():
+            src = points_px[finite].reshape(-1, 1, 2).astype(np.float64)
+            undistorted[finite] = cv2.undistortPoints(src, self.matrix, self.distortion, P=self.matrix).reshape(-1, 2)
+        return undistorted
+
+
+def load_calibration(path: Path) -> list[CameraModel]:
+    """Cameras from an aniposelib/Pose2Sim calibration TOML, in file order."""
+    table = read_toml(path, kind="calibration file", option="--calib")
+    cameras = []
+    for key, entry in table.items():
+        if not isinstance(entry, dict) or "matrix" not in entry:
+            continue
+        try:
+            cameras.append(
+                CameraModel(
+                    name=str(entry.get("name", key)),
+                    image_size=(int(entry["size"][0]), int(entry["size"][1])),
+                    matrix=np.array(entry["matrix"], dtype=np.float64).reshape(3, 3),
+                    distortion=np.array(entry.get("distortions", []), dtype=np.float64),
+                    rotation_rodrigues=np.array(entry.get("rotation", [0, 0, 0]), dtype=np.float64).reshape(3),
+                    translation_m=np.array(entry.get("translation", [0, 0, 0]), dtype=np.float64).reshape(3),
+                )
+            )
+        except (KeyError, ValueError, TypeError) as error:
+            raise MocapError(
+                f"calibration file {path}: camera [{key}] is malformed ({error}); it needs size, "
+                "matrix (3x3), distortions, rotation and translation"
+            ) from None
+    if not cameras:
+        raise MocapError(f"calibration file {path} holds no camera: expected [cam_N] tables with a 'matrix'")
+    return cameras
+
+
+def save_calibration(path: Path, cameras: list[CameraModel]) -> None:
+    """Write cameras in the aniposelib TOML layout (written by tomli-w, so any camera name reads back)."""
+    tables = {
+        f"cam_{number}": {
+            "name": camera.name,
+            "size": [int(camera.image_size[0]), int(camera.image_size[1])],
+            "matrix": np.asarray(camera.matrix, dtype=np.float64).tolist(),
+            "distortions": np.asarray(camera.distortion, dtype=np.float64).tolist(),
+            "rotation": np.asarray(camera.rotation_rodrigues, dtype=np.float64).tolist(),
+            "translation": np.asarray(camera.translation_m, dtype=np.float64).tolist(),
+        }
+        for number, camera in enumerate(cameras)
+    }
+    path.write_text(tomli_w.dumps(tables), encoding="utf-8")
+
+
+def camera_position_m(camera: CameraModel) -> NDArray[np.float64]:
+    """The camera's centre in world coordinates, metres."""
+    rotation, _ = cv2.Rodrigues(np.asarray(camera.rotation_rodrigues, dtype=np.float64))
+    return -rotation.T @ np.asarray(camera.translation_m, dtype=np.float64)

@@ -1,0 +1,151 @@
+"""The canonical output rig: a VRM0-normalised humanoid in T-pose.
+
+Every rest local rotation is identity, so a bone's local rotation means "rotation from
+T-pose in the parent's frame" and its rest offset is expressed in world axes (internal
+frame: +Y up, facing +Z, left toward +X, metres). Proportions are the performer's, measured
+from MediaPipe world landmarks by :class:`mocap.solving.measure.BodyMeasurer`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial.transform import Rotation
+
+# (bone, parent) in an order where every parent precedes its children. Unity HumanBodyBones
+# names, as VMC sends them.
+HUMANOID_BONES: tuple[tuple[str, str | None], ...] = (
+    ("Hips", None),
+    ("Spine", "Hips"),
+    ("Chest", "Spine"),
+    ("Neck", "Chest"),
+    ("Head", "Neck"),
+    ("LeftShoulder", "Chest"),
+    ("LeftUpperArm", "LeftShoulder"),
+    ("LeftLowerArm", "LeftUpperArm"),
+    ("LeftHand", "LeftLowerArm"),
+    ("RightShoulder", "Chest"),
+    ("RightUpperArm", "RightShoulder"),
+    ("RightLowerArm", "RightUpperArm"),
+    ("RightHand", "RightLowerArm"),
+    ("LeftUpperLeg", "Hips"),
+    ("LeftLowerLeg", "LeftUpperLeg"),
+    ("LeftFoot", "LeftLowerLeg"),
+    ("LeftToes", "LeftFoot"),
+    ("RightUpperLeg", "Hips"),
+    ("RightLowerLeg", "RightUpperLeg"),
+    ("RightFoot", "RightLowerLeg"),
+    ("RightToes", "RightFoot"),
+)
+BONE_NAMES: tuple[str, ...] = tuple(name for name, _ in HUMANOID_BONES)
+BONE_INDEX: dict[str, int] = {name: i for i, name in enumerate(BONE_NAMES)}
+
+
+@dataclass(frozen=True)
+class BodyProportions:
+    """Segment lengths of the performer, metres. Defaults: an adult of about 1.70 m."""
+
+    hip_width_m: float = 0.20          # left hip joint to right hip joint
+    shoulder_width_m: float = 0.36     # left shoulder joint to right shoulder joint
+    torso_m: float = 0.50              # mid-hips to mid-shoulders
+    neck_m: float = 0.16               # mid-shoulders to mid-ears
+    upper_arm_m: float = 0.28
+    forearm_m: float = 0.25
+    hand_m: float = 0.08               # wrist to the index/pinky knuckles' midpoint
+    thigh_m: float = 0.42
+    shin_m: float = 0.40
+    ankle_height_m: float = 0.07       # ankle joint above the floor
+    foot_m: float = 0.22               # heel to toe tip
+
+    @property
+    def hip_height_m(self) -> float:
+        """Height of the hip joints above the floor in rest pose, metres."""
+        return self.thigh_m + self.shin_m + self.ankle_height_m
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """A bone hierarchy with rest offsets; rest local rotations are identity."""
+
+    names: tuple[str, ...]
+    parents: tuple[int, ...]            # -1 for the root
+    rest_offsets_m: NDArray[np.float64]  # (bones, 3), from the parent's joint; root: from the floor origin
+
+    def forward_kinematics(
+        self, local_rotations: Rotation, root_position_m: NDArray[np.float64]
+    ) -> tuple[Rotation, NDArray[np.float64]]:
+        """Global rotations and joint positions (bones, 3) for one pose."""
+        world, positions = self._world(local_rotations.as_matrix(), root_position_m, range(len(self.names)))
+        return Rotation.from_matrix(world, assume_valid=True), positions   # products of rotations
+
+    def local_rotations(self, world_rotations: Rotation) -> Rotation:
+        """Each bone's rotation in its parent's frame (parent's world^-1 * its world): the
+        inverse of :meth:`forward_kinematics`' rotations."""
+        world = world_rotations.as_matrix()
+        parent_world = np.concatenate([world, np.eye(3)[None]])[[p if p >= 0 else len(world) for p in self.parents]]
+        return Rotation.from_matrix(np.transpose(parent_world, (0, 2, 1)) @ world, assume_valid=True)
+
+    def joint_positions(
+        self, local_rotations: Rotation, root_position_m: NDArray[np.float64], bones: list[int]
+    ) -> NDArray[np.float64]:
+        """Positions (bones, 3) of ``bones`` only (from :meth:`chain_to`); the other rows are zero."""
+        return self._world(local_rotations.as_matrix(), root_position_m, bones)[1]
+
+    def _world(
+        self, local: NDArray[np.float64], root_position_m: NDArray[np.float64], bones: Iterable[int]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        world = np.tile(np.eye(3), (len(self.names), 1, 1))
+        positions = np.zeros((len(self.names), 3))
+        for bone in bones:
+            parent = self.parents[bone]
+            if parent < 0:
+                world[bone] = local[bone]
+                positions[bone] = root_position_m
+            else:
+                world[bone] = world[parent] @ local[bone]
+                positions[bone] = positions[parent] + world[parent] @ self.rest_offsets_m[bone]
+        return world, positions
+
+    def chain_to(self, targets: list[int]) -> list[int]:
+        """The bones from the root to each of ``targets``, parents first (for ``forward_kinematics``)."""
+        needed: set[int] = set()
+        for bone in targets:
+            while bone >= 0 and bone not in needed:
+                needed.add(bone)
+                bone = self.parents[bone]
+        return sorted(needed)
+
+
+def humanoid_skeleton(proportions: BodyProportions = BodyProportions()) -> Skeleton:
+    """The canonical humanoid in T-pose (arms along +-X, palms down) with these proportions."""
+    p = proportions
+    half_shoulders = p.shoulder_width_m / 2.0
+    clavicle_start = 0.25 * half_shoulders
+    offsets = {
+        "Hips": (0.0, p.hip_height_m, 0.0),
+        "Spine": (0.0, 0.15 * p.torso_m, 0.0),
+        "Chest": (0.0, 0.35 * p.torso_m, 0.0),
+        "Neck": (0.0, 0.50 * p.torso_m, 0.0),
+        "Head": (0.0, 0.60 * p.neck_m, 0.0),
+        "LeftShoulder": (clavicle_start, 0.45 * p.torso_m, 0.0),
+        "LeftUpperArm": (half_shoulders - clavicle_start, 0.05 * p.torso_m, 0.0),
+        "LeftLowerArm": (p.upper_arm_m, 0.0, 0.0),
+        "LeftHand": (p.forearm_m, 0.0, 0.0),
+        "LeftUpperLeg": (p.hip_width_m / 2.0, 0.0, 0.0),
+        "LeftLowerLeg": (0.0, -p.thigh_m, 0.0),
+        "LeftFoot": (0.0, -p.shin_m, 0.0),
+        "LeftToes": (0.0, -p.ankle_height_m, 0.5 * p.foot_m),
+    }
+    for name in list(offsets):
+        if name.startswith("Left"):
+            x, y, z = offsets[name]
+            offsets["Right" + name[4:]] = (-x, y, z)
+    parents = tuple(-1 if parent is None else BONE_INDEX[parent] for _, parent in HUMANOID_BONES)
+    return Skeleton(
+        names=BONE_NAMES,
+        parents=parents,
+        rest_offsets_m=np.array([offsets[name] for name in BONE_NAMES], dtype=np.float64),
+    )

@@ -1,0 +1,1 @@
+"""2D and 3D landmarks from each camera's images (MediaPipe), and its models."""

@@ -1,0 +1,1 @@
+"""Accuracy measured on motion-capture clips, for tests and benchmarks."""

@@ -1,0 +1,1 @@
+"""Detector mistakes caught, then landmarks and rotations filtered live or smoothed offline."""

@@ -1,0 +1,1 @@
+"""Files read and written: BVH, landmarks recordings, TRC, OpenPose JSON, TOML."""

@@ -1,0 +1,152 @@
+"""Reading BVH files: the joint hierarchy, per-joint channels in their declared order, motion.
+
+Rotation channels are applied in the order CHANNELS lists them, as intrinsic rotations
+(``Zrotation Yrotation Xrotation`` is ``R = Rz Ry Rx``), in degrees. A joint's position
+channels, when present, replace its OFFSET (as Blender and three.js read them). End Sites
+become joints named ``<parent>_end`` without channels. A joint name of several words is joined
+with ``_``, as Blender does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial.transform import Rotation
+
+from mocap.core.errors import MocapError
+
+
+@dataclass(frozen=True)
+class BvhJoint:
+    name: str
+    parent: int                         # index of the parent joint, -1 for the root
+    offset: NDArray[np.float64]         # (3,) rest offset from the parent, file units
+    channels: tuple[str, ...]           # e.g. ("Xposition", ..., "Zrotation", "Yrotation", "Xrotation")
+    first_channel: int                  # column of its first channel in the motion table
+
+
+@dataclass(frozen=True)
+class BvhClip:
+    joints: tuple[BvhJoint, ...]
+    motion: NDArray[np.float64]         # (frames, channels)
+    frame_time_s: float
+
+    @property
+    def names(self) -> list[str]:
+        return [joint.name for joint in self.joints]
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+    def rest_positions(self) -> NDArray[np.float64]:
+        """Joint positions (joints, 3) of the OFFSET pose (no rotation), file units."""
+        positions = np.zeros((len(self.joints), 3))
+        for j, joint in enumerate(self.joints):
+            positions[j] = joint.offset + (positions[joint.parent] if joint.parent >= 0 else 0.0)
+        return positions
+
+    def local_transforms(self) -> tuple[Rotation, NDArray[np.float64]]:
+        """Per frame and joint: local rotations (frames x joints, flattened row-major) and
+        translations (frames, joints, 3), file units."""
+        frames = len(self.motion)
+        quats = np.tile(np.array([0.0, 0.0, 0.0, 1.0]), (frames, len(self.joints), 1))
+        translations = np.tile(np.stack([j.offset for j in self.joints]), (frames, 1, 1))
+        for j, joint in enumerate(self.joints):
+            rotation_axes = "".join(c[0].upper() for c in joint.channels if c.lower().endswith("rotation"))
+            if rotation_axes:
+                columns = [joint.first_channel + k for k, c in enumerate(joint.channels) if c.lower().endswith("rotation")]
+                quats[:, j] = Rotation.from_euler(rotation_axes, self.motion[:, columns], degrees=True).as_quat()
+            for axis, name in enumerate(("xposition", "yposition", "zposition")):
+                if name in (c.lower() for c in joint.channels):
+                    column = joint.first_channel + [c.lower() for c in joint.channels].index(name)
+                    translations[:, j, axis] = self.motion[:, column]
+        return Rotation.from_quat(quats.reshape(-1, 4)), translations
+
+    def forward_kinematics(self) -> tuple[NDArray[np.float64], Rotation]:
+        """World positions (frames, joints, 3) in file units and world rotations (frames x joints)."""
+        local, translations = self.local_transforms()
+        frames, count = len(self.motion), len(self.joints)
+        local_quats = local.as_quat().reshape(frames, count, 4)
+        world_quats = np.zeros_like(local_quats)
+        positions = np.zeros((frames, count, 3))
+        for j, joint in enumerate(self.joints):
+            rotation = Rotation.from_quat(local_quats[:, j])
+            if joint.parent < 0:
+                world_quats[:, j] = rotation.as_quat()
+                positions[:, j] = translations[:, j]
+                continue
+            parent_rotation = Rotation.from_quat(world_quats[:, joint.parent])
+            world_quats[:, j] = (parent_rotation * rotation).as_quat()
+            positions[:, j] = positions[:, joint.parent] + parent_rotation.apply(translations[:, j])
+        return positions, Rotation.from_quat(world_quats.reshape(-1, 4))
+
+
+def _joint_name_joined(words: list[str]) -> list[str]:
+    """A ``ROOT``/``JOINT`` line's words with a name of several words joined by ``_``, as
+    Blender's importer joins them (``JOINT Left Up Leg`` names ``Left_Up_Leg``)."""
+    if len(words) > 2 and words[0].upper() in ("ROOT", "JOINT"):
+        return [words[0], "_".join(words[1:])]
+    return words
+
+
+def read_bvh(path: Path) -> BvhClip:
+    """Parse a BVH file; problems raise :class:`MocapError` naming the line."""
+    try:
+        lines = [line.split() for line in path.read_text(encoding="utf-8", errors="replace").splitlines()]
+    except OSError as error:
+        raise MocapError(f"cannot read BVH file {path}: {error.strerror}") from None
+    tokens = [token for words in lines for token in _joint_name_joined(words)]
+    joints: list[BvhJoint] = []
+    stack: list[int] = []
+    position = 0
+    channel_count = 0
+
+    def take() -> str:
+        nonlocal position
+        if position >= len(tokens):
+            raise MocapError(f"BVH file {path} ends early: the hierarchy or motion is incomplete")
+        position += 1
+        return tokens[position - 1]
+
+    try:
+        if take().upper() != "HIERARCHY":
+            raise MocapError(f"{path} is not a BVH file: it does not start with HIERARCHY")
+        pending_name: str | None = None
+        while True:
+            token = take()
+            upper = token.upper()
+            if upper in ("ROOT", "JOINT"):
+                pending_name = take()
+            elif upper == "END":
+                take()  # "Site"
+                pending_name = f"{joints[stack[-1]].name}_end"
+            elif token == "{":
+                if pending_name is None:
+                    raise MocapError(f"BVH file {path}: '{{' without a joint name")
+                take()  # OFFSET
+                offset = np.array([float(take()) for _ in range(3)])
+                channels: tuple[str, ...] = ()
+                if position < len(tokens) and tokens[position].upper() == "CHANNELS":
+                    take()
+                    channels = tuple(take() for _ in range(int(take())))
+                joints.append(BvhJoint(pending_name, stack[-1] if stack else -1, offset, channels, channel_count))
+                channel_count += len(channels)
+                stack.append(len(joints) - 1)
+                pending_name = None
+            elif token == "}":
+                stack.pop()
+            elif upper == "MOTION":
+                break
+        take()  # Frames:
+        frames = int(take())
+        take(), take()  # Frame Time:
+        frame_time_s = float(take())
+        values = np.array(tokens[position:position + frames * channel_count], dtype=np.float64)
+    except ValueError as error:
+        raise MocapError(f"BVH file {path} has a malformed number ({error})") from None
+    if values.size != frames * channel_count:
+        raise MocapError(f"BVH file {path} declares {frames} frames but holds {values.size // max(channel_count, 1)}")
+    return BvhClip(tuple(joints), values.reshape(frames, channel_count), frame_time_s)

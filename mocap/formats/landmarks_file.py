@@ -1,0 +1,225 @@
+"""The landmarks recording (``.npz``): what the cameras saw, for replay and bring-your-own keypoints.
+
+Keys (see the README):
+
+- ``keypoints`` float (cameras, frames, joints, 3): x and y in pixels, confidence 0..1, NaN where missing
+- ``world`` float (cameras, frames, joints, 3), optional: monocular world landmarks per camera
+  (metres, origin mid-hips, camera axes: x right, y down, z away from the camera)
+- ``timestamps`` float (frames,): seconds
+- ``joints`` str (joints,): landmark names as MediaPipe spells them in lower case
+- ``cameras`` str (cameras,): camera names, matching the calibration's
+- ``image_size`` int (cameras, 2): width, height in pixels
+
+A file may hold any subset of the 33 BlazePose joints in any order (another 2D detector's
+output); joints are matched by name and the rest are missing.
+
+While a capture records, its frames also go to a journal beside the file (``FILE.npz.journal``:
+the camera names and image sizes, then one keypoints, world and timestamps array per second or
+so, each as ``.npy`` data one after another), so a capture killed outright keeps what it saw:
+:func:`load_landmarks` reads the journal of a recording that was never finished.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from numpy.typing import NDArray
+
+from mocap.core.conventions import (
+    HIP_LANDMARKS,
+    LANDMARK_INDEX,
+    NUM_POSE_LANDMARKS,
+    POSE_LANDMARK_NAMES,
+)
+from mocap.core.errors import MocapError, require_writable
+from mocap.core.frames import PoseObservation
+
+
+@dataclass(frozen=True)
+class LandmarkRecording:
+    """Landmarks of every camera and frame, in BlazePose-33 order."""
+
+    keypoints: NDArray[np.float64]         # (cameras, frames, 33, 3) px, px, confidence
+    world_m: NDArray[np.float64] | None    # (cameras, frames, 33, 3) metres, camera axes
+    timestamps_s: NDArray[np.float64]      # (frames,)
+    cameras: tuple[str, ...]
+    image_sizes: tuple[tuple[int, int], ...]  # per camera (width, height) pixels
+
+    @property
+    def frame_count(self) -> int:
+        return int(self.keypoints.shape[1])
+
+    def observations(self, frame: int) -> list[PoseObservation]:
+        """Frame ``frame`` as one observation per camera."""
+        return [
+            PoseObservation(
+                float(self.timestamps_s[frame]),
+                self.image_sizes[view],
+                self.keypoints[view, frame],
+                None if self.world_m is None or not np.isfinite(self.world_m[view, frame]).any()
+                else self.world_m[view, frame],
+            )
+            for view in range(len(self.cameras))
+        ]
+
+
+def save_landmarks(path: Path, recording: LandmarkRecording) -> None:
+    """Write the recording; written to a temporary file first so a crash never leaves half a file."""
+    arrays: dict[str, NDArray] = {
+        "keypoints": recording.keypoints.astype(np.float64),
+        "timestamps": recording.timestamps_s.astype(np.float64),
+        "joints": np.array(POSE_LANDMARK_NAMES),
+        "cameras": np.array(recording.cameras),
+        "image_size": np.array(recording.image_sizes, dtype=np.int32).reshape(-1, 2),
+    }
+    if recording.world_m is not None:
+        arrays["world"] = recording.world_m.astype(np.float64)
+    partial = path.with_name(path.name + ".partial")
+    with open(partial, "wb") as file:
+        np.savez_compressed(file, **arrays)
+    os.replace(partial, path)
+
+
+def journal_path(path: Path) -> Path:
+    """Where the recording ``path`` keeps its journal until it is finished."""
+    return path.with_name(path.name + ".journal")
+
+
+def _read_journal(path: Path) -> LandmarkRecording:
+    """The complete chunks of an unfinished recording's journal (a chunk cut short ends it)."""
+    chunks = []
+    with open(journal_path(path), "rb") as file:
+        try:
+            cameras, sizes = np.load(file), np.load(file)
+            while True:
+                chunks.append((np.load(file), np.load(file), np.load(file)))
+        except (EOFError, ValueError, OSError):
+            pass
+    if not chunks:
+        raise MocapError(f"landmarks file {path} was never finished and its journal {journal_path(path)} holds no "
+                         "complete frames: record again")
+    try:
+        keypoints, world, timestamps = (np.concatenate(parts, axis=axis) for parts, axis in zip(zip(*chunks), (1, 1, 0)))
+        return LandmarkRecording(keypoints, world, timestamps, tuple(str(name) for name in cameras),
+                                 tuple((int(w), int(h)) for w, h in sizes))
+    except (ValueError, TypeError) as error:
+        raise MocapError(f"landmarks file {path} was never finished and its journal {journal_path(path)} "
+                         f"is not one mocap wrote ({error}): record again") from None
+
+
+def _require(condition: bool, path: Path, problem: str) -> None:
+    if not condition:
+        raise MocapError(f"landmarks file {path}: {problem} (the layout is described in the README)")
+
+
+def load_landmarks(path: Path) -> LandmarkRecording:
+    """Read and check a landmarks file, or the journal of one never finished; problems raise
+    :class:`MocapError` naming the key."""
+    if not path.is_file():
+        if journal_path(path).is_file():
+            return _read_journal(path)
+        raise MocapError(f"landmarks file not found: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            contents = {key: data[key] for key in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        raise MocapError(f"cannot read landmarks file {path}: {error} (expected a .npz written by numpy)") from None
+    missing = [key for key in ("keypoints", "timestamps", "joints", "cameras", "image_size") if key not in contents]
+    _require(not missing, path, f"missing key(s) {', '.join(missing)}")
+    keypoints = np.asarray(contents["keypoints"], dtype=np.float64)
+    _require(keypoints.ndim == 4 and keypoints.shape[3] == 3, path,
+             f"'keypoints' has shape {keypoints.shape}, expected (cameras, frames, joints, 3)")
+    cameras, frames, joints, _ = keypoints.shape
+    timestamps = np.asarray(contents["timestamps"], dtype=np.float64).reshape(-1)
+    _require(timestamps.shape == (frames,), path, f"'timestamps' has {timestamps.size} values for {frames} frames")
+    _require(bool(np.all(np.diff(timestamps) > 0)), path, "'timestamps' must increase from frame to frame")
+    names = [str(name).lower() for name in np.asarray(contents["joints"]).reshape(-1)]
+    _require(len(names) == joints, path, f"'joints' names {len(names)} joints but 'keypoints' holds {joints}")
+    camera_names = tuple(str(name) for name in np.asarray(contents["cameras"]).reshape(-1))
+    _require(len(camera_names) == cameras, path, f"'cameras' names {len(camera_names)} cameras but 'keypoints' holds {cameras}")
+    sizes = np.asarray(contents["image_size"]).reshape(-1, 2) if np.asarray(contents["image_size"]).size else np.zeros((0, 2))
+    _require(sizes.shape == (cameras, 2), path, f"'image_size' must be (cameras, 2) = ({cameras}, 2)")
+    known = [(column, LANDMARK_INDEX[name]) for column, name in enumerate(names) if name in LANDMARK_INDEX]
+    _require(set(HIP_LANDMARKS) <= {index for _, index in known}, path,
+             "'joints' must include left_hip and right_hip (names as MediaPipe spells them, e.g. left_shoulder)")
+    source_columns = [column for column, _ in known]
+    target_rows = [index for _, index in known]
+    full = np.full((cameras, frames, NUM_POSE_LANDMARKS, 3), np.nan)
+    full[:, :, target_rows] = keypoints[:, :, source_columns]
+    world = None
+    if "world" in contents:
+        world_in = np.asarray(contents["world"], dtype=np.float64)
+        _require(world_in.shape == keypoints.shape, path,
+                 f"'world' has shape {world_in.shape}, expected the shape of 'keypoints' {keypoints.shape}")
+        world = np.full_like(full, np.nan)
+        world[:, :, target_rows] = world_in[:, :, source_columns]
+    return LandmarkRecording(
+        full, world, timestamps, camera_names, tuple((int(w), int(h)) for w, h in sizes)
+    )
+
+
+def _stacked(frames: list[list[PoseObservation]]) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Keypoints and world landmarks (cameras, frames, 33, 3) and timestamps (frames,) of ``frames``."""
+    nothing = np.full((NUM_POSE_LANDMARKS, 3), np.nan)
+    keypoints = np.array([[obs.keypoints for obs in frame] for frame in frames]).transpose(1, 0, 2, 3)
+    world = np.array([
+        [obs.world_m if obs.world_m is not None else nothing for obs in frame] for frame in frames
+    ]).transpose(1, 0, 2, 3)
+    return keypoints, world, np.array([frame[0].timestamp_s for frame in frames])
+
+
+class LandmarkRecorder:
+    """Collects each frame's observations (one per camera) and writes the file when closed.
+
+    Every ``journal_frames`` frames also go to the journal (see the module doc), flushed to the
+    operating system, so they survive the process being killed (not a power cut); a finished
+    file replaces the journal."""
+
+    def __init__(self, path: Path, cameras: tuple[str, ...], *, journal_frames: int = 30) -> None:
+        if path.suffix.lower() != ".npz":
+            raise MocapError(f"landmarks file {path} must end in .npz")
+        require_writable(path, "landmarks file")
+        self.path = path
+        self._cameras = cameras
+        self._frames: list[list[PoseObservation]] = []
+        self._journal_frames = journal_frames
+        self._journal: BinaryIO | None = None
+        self._journaled = 0   # frames already in the journal
+
+    @property
+    def frames_recorded(self) -> int:
+        return len(self._frames)
+
+    @property
+    def _image_sizes(self) -> tuple[tuple[int, int], ...]:
+        """Each camera's (width, height), pixels, as the first frame had them."""
+        return tuple(obs.image_size for obs in self._frames[0])
+
+    def add(self, observations: list[PoseObservation]) -> None:
+        self._frames.append(observations)
+        if len(self._frames) - self._journaled >= self._journal_frames:
+            self._write_journal()
+
+    def _write_journal(self) -> None:
+        if self._journal is None:
+            self._journal = open(journal_path(self.path), "wb")
+            np.save(self._journal, np.array(self._cameras))
+            np.save(self._journal, np.array(self._image_sizes, dtype=np.int32).reshape(-1, 2))
+        for array in _stacked(self._frames[self._journaled:]):
+            np.save(self._journal, array)
+        self._journal.flush()
+        self._journaled = len(self._frames)
+
+    def close(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+        if not self._frames:
+            return
+        keypoints, world, timestamps = _stacked(self._frames)
+        save_landmarks(self.path, LandmarkRecording(keypoints, world, timestamps, self._cameras, self._image_sizes))
+        journal_path(self.path).unlink(missing_ok=True)

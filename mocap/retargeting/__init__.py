@@ -1,0 +1,1 @@
+"""Target rigs (VRM, glTF, BVH) and retargeting the canonical pose onto them."""

@@ -1,0 +1,269 @@
+"""Target rigs: a joint hierarchy with its rest pose and a map from HumanBodyBones names.
+
+Loaded from a VRM (0.x: ``extensions.VRM.humanoid``; 1.0: ``extensions.VRMC_vrm.humanoid``),
+a glTF/GLB with a bone-name map (a TOML file of ``HumanBodyBones = "node name"`` lines, see
+``rigs/``), or a BVH skeleton (joints recognised by the usual naming conventions).
+
+A rig is stored in world metres: each joint's rest offset is its position relative to its
+parent joint in the parent's rest frame, and each joint has a rest local rotation (glTF rigs
+have non-identity ones; BVH rigs identity). Node scales are folded into the offsets. The
+joints are the humanoid-mapped nodes and every node between them, rooted at the hips.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial.transform import Rotation
+
+from mocap.formats.bvh_reader import BvhClip, read_bvh
+from mocap.core.errors import MocapError
+from mocap.core.skeleton import BONE_NAMES
+from mocap.formats.toml_files import read_toml
+
+ASSUMED_HEIGHT_M = 1.7  # a BVH in unknown units is scaled to this standing height
+
+
+@dataclass(frozen=True)
+class Rig:
+    name: str
+    joints: tuple[str, ...]
+    parents: tuple[int, ...]                 # -1 for the root (the hips)
+    rest_offsets_m: NDArray[np.float64]      # (joints, 3); the root's is its rest world position
+    rest_rotations: Rotation                 # (joints,) local rest rotations; the root's is its world rotation
+    humanoid: dict[str, int]                 # HumanBodyBones name -> joint index
+
+    def rest_world(self) -> tuple[Rotation, NDArray[np.float64]]:
+        """World rotations (joints,) and positions (joints, 3) of the rest pose, metres."""
+        return forward_kinematics(self.parents, self.rest_offsets_m, self.rest_rotations)
+
+
+def forward_kinematics(
+    parents: tuple[int, ...], offsets_m: NDArray[np.float64], local: Rotation
+) -> tuple[Rotation, NDArray[np.float64]]:
+    """World rotations and positions of one pose; parents precede children."""
+    quats = np.empty((len(parents), 4))
+    positions = np.empty((len(parents), 3))
+    for joint, parent in enumerate(parents):
+        if parent < 0:
+            quats[joint] = local[joint].as_quat()
+            positions[joint] = offsets_m[joint]
+        else:
+            parent_rotation = Rotation.from_quat(quats[parent])
+            quats[joint] = (parent_rotation * local[joint]).as_quat()
+            positions[joint] = positions[parent] + parent_rotation.apply(offsets_m[joint])
+    return Rotation.from_quat(quats), positions
+
+
+def _humanoid_name(vrm_name: str) -> str:
+    """VRM's lowerCamel bone names -> Unity HumanBodyBones ("leftUpperArm" -> "LeftUpperArm")."""
+    return vrm_name[:1].upper() + vrm_name[1:]
+
+
+def _rig_from_world(
+    name: str, node_names: list[str], node_parents: list[int], world: list[NDArray[np.float64]], humanoid_nodes: dict[str, int]
+) -> Rig:
+    """The spanning tree of the humanoid nodes, rooted at the hips, from 4x4 world matrices."""
+    if "Hips" not in humanoid_nodes:
+        raise MocapError(f"rig {name}: no Hips bone in its humanoid map")
+    hips = humanoid_nodes["Hips"]
+    keep = {hips}
+    for node in humanoid_nodes.values():
+        path = []
+        while node != -1 and node != hips:
+            path.append(node)
+            node = node_parents[node]
+        if node == hips:
+            keep.update(path)
+    order: list[int] = []
+
+    def visit(node: int) -> None:
+        order.append(node)
+        for child in range(len(node_parents)):
+            if node_parents[child] == node and child in keep:
+                visit(child)
+
+    visit(hips)
+    index = {node: i for i, node in enumerate(order)}
+    rotations = []
+    for node in order:
+        u, _, vt = np.linalg.svd(world[node][:3, :3])   # drop scale: the nearest rotation
+        rotations.append(u @ vt)
+    offsets = np.zeros((len(order), 3))
+    local = []
+    parents = []
+    for i, node in enumerate(order):
+        parent = index.get(node_parents[node], -1) if node != hips else -1
+        parents.append(parent)
+        if parent < 0:
+            offsets[i] = world[node][:3, 3]
+            local.append(rotations[i])
+        else:
+            parent_rotation = rotations[parent]
+            offsets[i] = parent_rotation.T @ (world[node][:3, 3] - world[order[parent]][:3, 3])
+            local.append(parent_rotation.T @ rotations[i])
+    mapped = {bone: index[node] for bone, node in humanoid_nodes.items() if node in index}
+    return Rig(name, tuple(node_names[n] for n in order), tuple(parents), offsets, Rotation.from_matrix(np.stack(local)), mapped)
+
+
+def _gltf_json(path: Path) -> dict:
+    data = path.read_bytes()
+    if data[:4] == b"glTF":
+        length, kind = struct.unpack_from("<I4s", data, 12)
+        if kind != b"JSON":
+            raise MocapError(f"{path} is not a valid GLB/VRM file: its first chunk is not JSON")
+        return json.loads(data[20:20 + length])
+    return json.loads(data)
+
+
+def _node_matrix(node: dict) -> NDArray[np.float64]:
+    if "matrix" in node:
+        return np.array(node["matrix"], dtype=np.float64).reshape(4, 4).T   # glTF matrices are column-major
+    matrix = np.eye(4)
+    matrix[:3, :3] = Rotation.from_quat(node.get("rotation", [0, 0, 0, 1])).as_matrix() @ np.diag(node.get("scale", [1, 1, 1]))
+    matrix[:3, 3] = node.get("translation", [0, 0, 0])
+    return matrix
+
+
+def load_gltf_rig(path: Path, bone_map: dict[str, str] | None = None) -> Rig:
+    """A VRM (its own humanoid map) or a glTF/GLB with ``bone_map`` (HumanBodyBones -> node name)."""
+    try:
+        gltf = _gltf_json(path)
+    except (OSError, ValueError, struct.error) as error:
+        raise MocapError(f"cannot read rig {path}: not a whole glTF/VRM file ({error}); export it again") from None
+    nodes = gltf.get("nodes", [])
+    names = [node.get("name", f"node_{i}") for i, node in enumerate(nodes)]
+    parents = [-1] * len(nodes)
+    for i, node in enumerate(nodes):
+        for child in node.get("children", []):
+            parents[child] = i
+    world: list[NDArray[np.float64]] = [np.eye(4)] * len(nodes)
+    done = [False] * len(nodes)
+
+    def world_of(i: int) -> NDArray[np.float64]:
+        if not done[i]:
+            world[i] = (world_of(parents[i]) if parents[i] >= 0 else np.eye(4)) @ _node_matrix(nodes[i])
+            done[i] = True
+        return world[i]
+
+    for i in range(len(nodes)):
+        world_of(i)
+    extensions = gltf.get("extensions", {})
+    if bone_map is not None:
+        missing = [node for node in bone_map.values() if node not in names]
+        if missing:
+            raise MocapError(f"rig {path}: the bone map names node '{missing[0]}', which the file does not have")
+        humanoid = {bone: names.index(node) for bone, node in bone_map.items()}
+    elif "VRMC_vrm" in extensions:
+        humanoid = {_humanoid_name(b): entry["node"] for b, entry in extensions["VRMC_vrm"]["humanoid"]["humanBones"].items()}
+    elif "VRM" in extensions:
+        humanoid = {_humanoid_name(entry["bone"]): entry["node"] for entry in extensions["VRM"]["humanoid"]["humanBones"]}
+    else:
+        raise MocapError(
+            f"rig {path} has no VRM humanoid: give a bone map with --rig-map (a TOML file of "
+            "HumanBodyBones = \"node name\" lines, see rigs/kaykit_mannequin.toml)"
+        )
+    return _rig_from_world(path.stem, names, parents, world, humanoid)
+
+
+# BVH joint names per HumanBodyBones bone, tried in order ({S}: Left/Right, {s}: L/R, {l}: l/r).
+BVH_NAMES: dict[str, tuple[str, ...]] = {
+    "Hips": ("Hips", "hip", "pelvis"),
+    "Spine": ("Spine", "LowerBack", "lowerback", "Ab", "abdomen", "Chest"),
+    "Chest": ("Spine1", "Chest2", "Chest", "chest"),
+    "Neck": ("Neck", "neck"),
+    "Head": ("Head", "head"),
+    "{S}Shoulder": ("{S}Shoulder", "{S}Collar", "Shoulder_{s}", "{l}Collar"),
+    "{S}UpperArm": ("{S}Arm", "{S}UpArm", "UpperArm_{s}", "{S}Shoulder", "{l}Shldr"),
+    "{S}LowerArm": ("{S}ForeArm", "LowerArm_{s}", "{S}Elbow", "{l}ForeArm"),
+    "{S}Hand": ("{S}Hand", "Hand_{s}", "{S}Wrist", "{l}Hand"),
+    "{S}UpperLeg": ("{S}UpLeg", "UpperLeg_{s}", "{S}Hip", "{S}Thigh", "{l}Thigh"),
+    "{S}LowerLeg": ("{S}Leg", "LowerLeg_{s}", "{S}Knee", "{S}Shin", "{l}Shin"),
+    "{S}Foot": ("{S}Foot", "Foot_{s}", "{S}Ankle", "{l}Foot"),
+    "{S}Toes": ("{S}ToeBase", "Toes_{s}", "{S}Toe", "{S}Toes", "{l}Toe"),
+}
+
+
+def bvh_humanoid_map(names: list[str]) -> dict[str, str]:
+    """HumanBodyBones -> joint name for the naming conventions of CMU (MotionBuilder, 3ds Max and
+    DAZ-friendly), Bandai-Namco, Perfume and others.
+
+    A joint is used once: the upper arm is looked for before the shoulder, so a skeleton
+    whose upper-arm joint is called "LeftShoulder" keeps it as the upper arm."""
+    found: dict[str, str] = {}
+    used: set[str] = set()
+    order = ["Hips", "Neck", "Head", "{S}UpperArm", "{S}LowerArm", "{S}Hand", "{S}Shoulder",
+             "{S}UpperLeg", "{S}LowerLeg", "{S}Foot", "{S}Toes", "Chest", "Spine"]
+    for pattern in order:
+        for side, short in (("Left", "L"), ("Right", "R")) if "{S}" in pattern else (("", ""),):
+            bone = pattern.replace("{S}", side)
+            for candidate in BVH_NAMES[pattern]:
+                joint = candidate.replace("{S}", side).replace("{s}", short).replace("{l}", short.lower())
+                if joint in names and joint not in used:
+                    found[bone] = joint
+                    used.add(joint)
+                    break
+    return found
+
+
+def load_bvh_rig(path: Path) -> Rig:
+    """A BVH skeleton as a rig (its OFFSET pose is its rest pose)."""
+    return bvh_rig(read_bvh(path), path)
+
+
+def bvh_rig(clip: BvhClip, path: Path) -> Rig:
+    """The skeleton of ``clip``, read from ``path``, as a rig in metres (see :func:`bvh_metres_per_unit`)."""
+    names = clip.names
+    bone_map = bvh_humanoid_map(names)
+    if "Hips" not in bone_map:
+        raise MocapError(f"rig {path}: no hips joint recognised (expected a joint named Hips)")
+    rest = clip.rest_positions()
+    rest *= bvh_metres_per_unit(float(np.ptp(rest[:, 1])))
+    world = []
+    for position in rest:
+        matrix = np.eye(4)
+        matrix[:3, 3] = position
+        world.append(matrix)
+    humanoid = {bone: names.index(joint) for bone, joint in bone_map.items()}
+    return _rig_from_world(path.stem, names, [j.parent for j in clip.joints], world, humanoid)
+
+
+def bvh_metres_per_unit(rest_height: float) -> float:
+    """Centimetres or metres when the rest height looks like a person in them; otherwise
+    the units that make the skeleton :data:`ASSUMED_HEIGHT_M` tall (CMU's are about 0.06 m)."""
+    if 100.0 < rest_height < 250.0:
+        return 0.01
+    if 1.0 < rest_height < 2.5:
+        return 1.0
+    return ASSUMED_HEIGHT_M / rest_height
+
+
+def load_rig(path: Path, bone_map_path: Path | None = None) -> Rig:
+    """A rig from a .vrm, .glb, .gltf or .bvh file."""
+    if not path.is_file():
+        raise MocapError(f"rig file not found: {path} (check the path given to --rig)")
+    suffix = path.suffix.lower()
+    if suffix == ".bvh":
+        rig = load_bvh_rig(path)
+    elif suffix in (".vrm", ".glb", ".gltf"):
+        bone_map = None
+        if bone_map_path is not None:
+            table = read_toml(bone_map_path, kind="bone map", option="--rig-map")
+            unknown = [bone for bone in table if bone not in BONE_NAMES]
+            if unknown:
+                raise MocapError(f"bone map {bone_map_path}: '{unknown[0]}' is not a HumanBodyBones name this rig uses "
+                                 f"({', '.join(BONE_NAMES)})")
+            bone_map = {bone: str(node) for bone, node in table.items()}
+        rig = load_gltf_rig(path, bone_map)
+    else:
+        raise MocapError(f"unsupported rig file {path}: use a .vrm, .glb, .gltf (with --rig-map) or .bvh file")
+    for needed in ("Hips", "LeftUpperArm", "LeftLowerArm", "RightUpperArm", "RightLowerArm",
+                   "LeftUpperLeg", "LeftLowerLeg", "RightUpperLeg", "RightLowerLeg", "Head"):
+        if needed not in rig.humanoid:
+            raise MocapError(f"rig {path}: no {needed} bone found; give a bone map with --rig-map")
+    return rig

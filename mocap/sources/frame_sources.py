@@ -1,0 +1,183 @@
+"""Frame sources: a webcam, a video file or a folder of images, behind one interface.
+
+Each source yields :class:`~mocap.core.frames.Frame` objects (RGB images with timestamps in
+seconds) and ends cleanly when the stream does. Opening a source that cannot work raises
+:class:`~mocap.core.errors.MocapError` with a message saying what to do.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+
+import cv2
+
+from mocap.core.errors import MocapError
+from mocap.core.frames import Frame
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+
+
+class FrameSource(ABC):
+    """A stream of timestamped RGB frames."""
+
+    description: str
+    frame_count: int | None = None   # known for files, None for live cameras
+    nominal_fps: float | None = None
+
+    @abstractmethod
+    def __iter__(self) -> Iterator[Frame]: ...
+
+    def close(self) -> None:
+        """Release the device or file."""
+
+    def __enter__(self) -> "FrameSource":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class VideoFileSource(FrameSource):
+    """A video file; timestamps come from the container (or frame index / fps)."""
+
+    def __init__(self, path: Path) -> None:
+        self.description = str(path)
+        if not path.is_file():
+            raise MocapError(f"video file not found: {path} (check the path given to --video)")
+        self._capture = cv2.VideoCapture(str(path))
+        ok, first = self._capture.read() if self._capture.isOpened() else (False, None)
+        if not ok or first is None:
+            self._capture.release()
+            raise MocapError(
+                f"cannot decode video {path}: not a video file or an unsupported codec "
+                "(convert it to H.264 MP4, e.g. with ffmpeg)"
+            )
+        self._first = first
+        fps = self._capture.get(cv2.CAP_PROP_FPS)
+        self.nominal_fps = float(fps) if fps and fps > 0 else 30.0
+        count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        self.frame_count = count if count > 0 else None
+
+    def __iter__(self) -> Iterator[Frame]:
+        index = 0
+        image = self._first
+        while image is not None:
+            yield Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), index / self.nominal_fps, index)
+            index += 1
+            ok, image = self._capture.read()
+            if not ok:
+                image = None
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+class CameraSource(FrameSource):
+    """A live webcam by index; timestamps are seconds of ``time.monotonic()`` since
+    ``clock_origin_s`` (default: when the camera opened), so cameras opened with one origin share a clock."""
+
+    def __init__(
+        self,
+        index: int,
+        *,
+        width: int | None = None,
+        height: int | None = None,
+        fps: float | None = None,
+        clock_origin_s: float | None = None,
+    ) -> None:
+        self.description = f"camera {index}"
+        self._capture = cv2.VideoCapture(index)
+        if not self._capture.isOpened():
+            self._capture.release()
+            raise MocapError(
+                f"camera {index} did not open: check it is connected and not used by another "
+                "program, or try another --camera index"
+            )
+        if width:
+            self._capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+        if height:
+            self._capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        if fps:
+            self._capture.set(cv2.CAP_PROP_FPS, fps)
+        reported_fps = self._capture.get(cv2.CAP_PROP_FPS)
+        self.nominal_fps = float(reported_fps) if reported_fps and reported_fps > 0 else None
+        self._clock_origin_s = time.monotonic() if clock_origin_s is None else clock_origin_s
+
+    def __iter__(self) -> Iterator[Frame]:
+        index = 0
+        while True:
+            ok, image = self._capture.read()
+            captured_s = time.monotonic() - self._clock_origin_s
+            if not ok:
+                return
+            yield Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), captured_s, index)
+            index += 1
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+class ImageFolderSource(FrameSource):
+    """Images in a folder (or matching a glob pattern such as ``shots/cam0_*.png``), in
+    file-name order, at a fixed rate (``fps``, frames per second)."""
+
+    def __init__(self, folder: Path, *, fps: float = 30.0) -> None:
+        self.description = str(folder)
+        if any(char in str(folder) for char in "*?["):
+            self._paths = sorted(p for p in folder.parent.glob(folder.name) if p.suffix.lower() in IMAGE_SUFFIXES)
+            if not self._paths:
+                raise MocapError(f"no images match {folder}: check the pattern given to --images")
+        else:
+            if not folder.is_dir():
+                raise MocapError(f"image folder not found: {folder} (check the path given to --images)")
+            self._paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            if not self._paths:
+                raise MocapError(
+                    f"no images in {folder}: expected files ending in {', '.join(IMAGE_SUFFIXES)}"
+                )
+        self.nominal_fps = fps
+        self.frame_count = len(self._paths)
+
+    def __iter__(self) -> Iterator[Frame]:
+        for index, path in enumerate(self._paths):
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if image is None:
+                raise MocapError(f"cannot read image {path}: the file is damaged or not an image")
+            yield Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), index / self.nominal_fps, index)
+
+
+def decode_all(source: FrameSource) -> list[Frame]:
+    """Every frame of a finite source, decoded into memory."""
+    with source:
+        return list(source)
+
+
+def open_sources(
+    *,
+    cameras: Sequence[int] = (),
+    videos: Sequence[Path] = (),
+    image_folders: Sequence[Path] = (),
+    width: int | None = None,
+    height: int | None = None,
+    fps: float | None = None,
+) -> list[FrameSource]:
+    """Open every given source, image folders, then videos, then cameras; cameras share one clock,
+    so their frames can be matched by timestamp. If one fails, those already open are closed.
+
+    ``width``, ``height``, ``fps``: requested of cameras; ``fps`` is also image folders' rate (default 30)."""
+    clock_origin_s = time.monotonic()
+    with ExitStack() as opened:
+        sources: list[FrameSource] = [
+            opened.enter_context(ImageFolderSource(folder, fps=fps or 30.0)) for folder in image_folders
+        ]
+        sources += [opened.enter_context(VideoFileSource(video)) for video in videos]
+        sources += [
+            opened.enter_context(CameraSource(index, width=width, height=height, fps=fps, clock_origin_s=clock_origin_s))
+            for index in cameras
+        ]
+        opened.pop_all()
+    return sources
