@@ -8,7 +8,7 @@ PYTHON := command -v python3.11 || command -v python3
 SYSTEM_PACKAGES := libgl1 libglib2.0-0 libegl1 libxrender1 libxxf86vm1 libxfixes3 libxi6 libxkbcommon0 libsm6 libx11-6 libxext6
 TEST_SYSTEM_PACKAGES := xvfb xdotool  # a virtual screen and key presses for the preview-window test
 
-.PHONY: demo test mutation python3.11 benchmark benchmark-multiview benchmark-retarget benchmark-filters system-packages test-system-packages clean
+.PHONY: demo test test-fast mutation python3.11 benchmark benchmark-multiview benchmark-retarget benchmark-filters system-packages test-system-packages clean
 
 # Installs the Debian packages in $(1) that are missing (as root), or says which to install.
 define install_packages
@@ -49,7 +49,12 @@ test: test-system-packages python3.11
 		|| { echo "making $(VENV) with Python 3.11 for the tests"; rm -rf $(VENV); }
 	$(MAKE) --no-print-directory $(VENV)/.installed-test
 	$(VENV)/bin/mocap models --no-progress  # MediaPipe's lite and heavy pose models, for their tests
+	$(VENV)/bin/ruff check mocap tests benchmarks examples
 	$(VENV)/bin/python -m pytest
+
+# The unit tests alone (about 10 s): known answers for each convention and mechanism.
+test-fast: $(VENV)/.installed-test
+	$(VENV)/bin/python -m pytest -m unit
 
 # Mutation testing of the core modules against their fast tests (docs/testing.md): the score and
 # every surviving mutant. Not part of `make test`; about ten minutes on two cores.

@@ -31,29 +31,29 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from mocap.cameras.camera_model import load_calibration
+from mocap.app.config import CaptureConfig
 from mocap.app.session import (
     build_pipeline,
     hips_filter_settings,
     live_body_filter,
     make_lifter,
 )
-from mocap.app.config import CaptureConfig
+from mocap.cameras.camera_model import load_calibration
 from mocap.core.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDMARKS
-from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator, MultiCameraEstimator
 from mocap.core.frames import BodyPose, PoseObservation
-from mocap.lifting.monocular import MonocularLifter
-from mocap.formats.openpose import SKELETONS, read_camera
+from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator, MultiCameraEstimator
 from mocap.filtering.smoothing import smooth_trajectories
-from mocap.sources.frame_sources import VideoFileSource, decode_all
-from mocap.sources.sync import FrameSet
+from mocap.formats.openpose import SKELETONS, read_camera
 from mocap.formats.trc import (
     POSE2SIM_MARKERS,
     TRC_TO_CALIBRATION_AXES,
     landmark_errors_mm,
     read_trc,
 )
+from mocap.lifting.monocular import MonocularLifter
 from mocap.lifting.triangulation import Triangulator
+from mocap.sources.frame_sources import VideoFileSource, decode_all
+from mocap.sources.sync import FrameSet
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "multiview_pose2sim"
 CALIB = DATA / "calibration" / "Calib_qualisys_converted.toml"

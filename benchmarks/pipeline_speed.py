@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mocap.app.config import CaptureConfig
 from mocap.app.session import (
     build_pipeline,
     calibrated_cameras,
@@ -27,7 +28,6 @@ from mocap.app.session import (
     make_lifter,
     open_sinks,
 )
-from mocap.app.config import CaptureConfig
 from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator
 from mocap.sources.frame_sources import VideoFileSource, decode_all
 

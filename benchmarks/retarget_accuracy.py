@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mocap.app.session import hips_filter_settings
 from mocap.app.config import CaptureConfig
+from mocap.app.session import hips_filter_settings
 from mocap.evaluation.accuracy import ClipAccuracy, SolveSettings, evaluate, load_motion
 
 CLIPS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "bvh" / "cmu"

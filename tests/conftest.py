@@ -113,7 +113,7 @@ class UdpReceiver:
         while not self._stop.is_set():
             try:
                 self.datagrams.append(self.socket.recv(65536))
-            except socket.timeout:
+            except TimeoutError:
                 continue
 
     def stop(self) -> list[bytes]:

@@ -12,13 +12,13 @@ from test_capture_vmc import ARMS_OUT_FRAMES, SITTING_FRAMES
 bpy = import_or_unavailable("bpy", "Blender as a Python module installs on Python 3.11 only")
 
 
-def import_bvh(path: Path) -> "bpy.types.Object":
+def import_bvh(path: Path) -> bpy.types.Object:
     bpy.ops.wm.read_factory_settings(use_empty=True)
     bpy.ops.import_anim.bvh(filepath=str(path), global_scale=0.01, rotate_mode="NATIVE", update_scene_fps=True, update_scene_duration=True)
     return bpy.context.selected_objects[0]
 
 
-def bone_direction(armature: "bpy.types.Object", frame: int, bone: str) -> np.ndarray:
+def bone_direction(armature: bpy.types.Object, frame: int, bone: str) -> np.ndarray:
     """World direction of a bone (Blender axes: Z up, the avatar's front toward -Y)."""
     bpy.context.scene.frame_set(frame + 1)  # the importer starts at frame 1
     pose_bone = armature.pose.bones[bone]

@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from mocap.formats.bvh_reader import read_bvh
 from mocap.core.errors import MocapError
 from mocap.core.frames import SkeletonPose
-from mocap.sinks.bvh import BvhWriter
 from mocap.core.skeleton import BONE_INDEX, BONE_NAMES, Skeleton, humanoid_skeleton
+from mocap.formats.bvh_reader import read_bvh
+from mocap.sinks.bvh import BvhWriter
+
+pytestmark = pytest.mark.unit
 
 FPS = 30.0
 FRAMES = 80

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from conftest import assert_one_line_error, run_mocap, shared
 
-from mocap.cameras.boards import BoardSpec, Detection
 from mocap.cameras.board_calibration import (
     CameraViews,
     calibrate_intrinsics,
     chain_extrinsics,
     fix_flips,
 )
+from mocap.cameras.boards import BoardSpec, Detection
 from mocap.cameras.camera_model import camera_position_m, load_calibration
 
 CHARUCO = "calibration/charuco_opencv_contrib"

@@ -4,6 +4,7 @@ left/right landmark mirror and quaternion sign continuity."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy.spatial.transform import Rotation
 
 from mocap.core.conventions import (
@@ -15,6 +16,8 @@ from mocap.core.conventions import (
     positions_to_unity,
     quaternions_to_unity,
 )
+
+pytestmark = pytest.mark.unit
 
 
 def test_a_level_cameras_axes_in_the_world() -> None:

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 from conftest import shared
 
-from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator
 from mocap.core.frames import Frame
+from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator
 
 
 def landmarks_on_mediapipe_test_image(model_complexity: int) -> tuple[np.ndarray, dict]:

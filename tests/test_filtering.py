@@ -9,6 +9,8 @@ from scipy.spatial.transform import Rotation
 
 from mocap.app.config import FilterSettings
 from mocap.core.conventions import HIP_LANDMARKS, NUM_POSE_LANDMARKS
+from mocap.core.frames import BodyPose, SkeletonPose
+from mocap.core.skeleton import BONE_INDEX, BONE_NAMES, humanoid_skeleton
 from mocap.filtering.temporal import (
     BodyFilter,
     HoldThenRest,
@@ -18,8 +20,8 @@ from mocap.filtering.temporal import (
     TrendPointFilter,
 )
 from mocap.solving.foot_contact import ContactSettings, FootContact
-from mocap.core.frames import BodyPose, SkeletonPose
-from mocap.core.skeleton import BONE_INDEX, BONE_NAMES, humanoid_skeleton
+
+pytestmark = pytest.mark.unit
 
 FPS = 30.0
 # The plain One Euro, and the velocity-predicting one the body filter uses.

@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from mocap.solving.foot_contact import ContactSettings, FootContact
 from mocap.core.frames import SkeletonPose
 from mocap.core.skeleton import BONE_INDEX, BONE_NAMES, humanoid_skeleton
+from mocap.solving.foot_contact import ContactSettings, FootContact
+
+pytestmark = pytest.mark.unit
 
 FPS = 30.0
 SKELETON = humanoid_skeleton()

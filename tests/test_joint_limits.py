@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from mocap.solving.joint_limits import LIMITS, JointLimits
 from mocap.core.skeleton import BONE_INDEX, BONE_NAMES
+from mocap.solving.joint_limits import LIMITS, JointLimits
+
+pytestmark = pytest.mark.unit
 
 
 def limited(bone: str, rotation: Rotation) -> Rotation:

@@ -19,12 +19,13 @@ from conftest import (
     shared,
 )
 
-from mocap.formats.bvh_reader import read_bvh
 from mocap.cameras.board_calibration import move_world, standing_person_world
 from mocap.cameras.camera_model import load_calibration
 from mocap.core.conventions import HIP_LANDMARKS, LANDMARK_INDEX, mirrored_landmark_order
 from mocap.core.errors import MocapError
 from mocap.core.frames import PoseObservation
+from mocap.filtering.smoothing import smooth_trajectories
+from mocap.formats.bvh_reader import read_bvh
 from mocap.formats.landmarks_file import (
     LandmarkRecorder,
     LandmarkRecording,
@@ -32,9 +33,8 @@ from mocap.formats.landmarks_file import (
     load_landmarks,
     save_landmarks,
 )
-from mocap.lifting.multiview import world_alignment
-from mocap.filtering.smoothing import smooth_trajectories
 from mocap.formats.trc import TRC_TO_CALIBRATION_AXES, landmark_errors_mm, read_trc
+from mocap.lifting.multiview import world_alignment
 from mocap.lifting.triangulation import Triangulator
 
 POSE2SIM = "multiview_pose2sim"

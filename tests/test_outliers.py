@@ -11,6 +11,8 @@ from mocap.core.conventions import LANDMARK_INDEX, POSE_LANDMARK_NAMES, mirrored
 from mocap.core.frames import BodyPose
 from mocap.filtering.outliers import OutlierGuard
 
+pytestmark = pytest.mark.unit
+
 FPS = 30.0
 def unequal_confidence() -> np.ndarray:
     """The performer's left side seen well (0.9), the right poorly (0.4), the face at 0.7."""

@@ -10,16 +10,16 @@ import pytest
 from conftest import DEMO_CALIBRATION, DemoCapture, run_mocap, shared
 from scipy.spatial.transform import Rotation
 
-from mocap.formats.bvh_reader import read_bvh
 from mocap.core.conventions import LANDMARK_INDEX, mirrored_landmark_order
-from mocap.evaluation.accuracy import SolveSettings, evaluate, load_motion, synthesize_landmarks
 from mocap.core.frames import BodyPose
-from mocap.solving.joint_limits import LIMITS, JointLimits
-from mocap.filtering.outliers import OutlierGuard
 from mocap.core.pipeline import RunSummary
+from mocap.core.skeleton import BONE_INDEX, BONE_NAMES
+from mocap.evaluation.accuracy import SolveSettings, evaluate, load_motion, synthesize_landmarks
+from mocap.filtering.outliers import OutlierGuard
+from mocap.formats.bvh_reader import read_bvh
 from mocap.retargeting.retarget import Retargeter
 from mocap.retargeting.rigs import forward_kinematics
-from mocap.core.skeleton import BONE_INDEX, BONE_NAMES
+from mocap.solving.joint_limits import LIMITS, JointLimits
 from mocap.solving.solver import DirectionSolver
 
 WALK = "bvh/cmu/02_01_walk.bvh"

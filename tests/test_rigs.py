@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from conftest import REPO, assert_one_line_error, run_mocap, shared
 
+from mocap.core.skeleton import BONE_NAMES
 from mocap.retargeting.retarget import Retargeter
 from mocap.retargeting.rigs import load_rig
-from mocap.core.skeleton import BONE_NAMES
 
 KAYKIT = "rigs/gltf/kaykit_mannequin/manny_med_mod.gltf"
 KAYKIT_MAP = REPO / "rigs" / "kaykit_mannequin.toml"

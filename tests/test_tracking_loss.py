@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 from conftest import DEMO_CALIBRATION, DEMO_VIDEO
 
+from mocap.app.config import CaptureConfig
 from mocap.app.session import (
     build_pipeline,
     calibrated_cameras,
     make_estimator,
     make_lifter,
 )
-from mocap.app.config import CaptureConfig
 from mocap.core.frames import Frame, SkeletonPose
 from mocap.sources.frame_sources import VideoFileSource
 

@@ -12,6 +12,8 @@ from mocap.cameras.camera_model import CameraModel
 from mocap.core.conventions import LANDMARK_INDEX, mirrored_landmark_order
 from mocap.lifting.triangulation import Triangulator
 
+pytestmark = pytest.mark.unit
+
 SIZE = (1280, 720)
 DISTORTION = np.array([-0.12, 0.05, 0.001, -0.001, 0.0])
 

@@ -8,14 +8,16 @@ import time
 import numpy as np
 import pytest
 from conftest import UdpReceiver
-from scipy.spatial.transform import Rotation
 from pythonosc.osc_bundle import OscBundle
+from scipy.spatial.transform import Rotation
 from vmc_receiver import VmcFrame, decode_vmc, type_tags
 
 from mocap.core.errors import MocapError
 from mocap.core.frames import SkeletonPose
-from mocap.sinks.vmc import DEFAULT_VMC_PORT, VmcSender, pack_bundles, parse_address
 from mocap.core.skeleton import BONE_INDEX, BONE_NAMES, humanoid_skeleton
+from mocap.sinks.vmc import DEFAULT_VMC_PORT, VmcSender, pack_bundles, parse_address
+
+pytestmark = pytest.mark.unit
 
 HIPS_M = np.array([0.3, 0.55, -0.5])   # internal frame: 30 cm to the performer's left, 50 cm back, seated
 

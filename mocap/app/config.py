@@ -176,7 +176,7 @@ class CaptureConfig:
     preview: bool = False        # window with the skeleton over the camera image (needs a display)
     record_landmarks: str | None = None  # .npz file to record every camera's landmarks to (for `mocap solve`)
 
-    def with_overrides(self, overrides: dict[str, dict[str, Any]]) -> "CaptureConfig":
+    def with_overrides(self, overrides: dict[str, dict[str, Any]]) -> CaptureConfig:
         """A copy with ``{section: {key: value}}`` applied; None values are ignored."""
         config = self
         for section, values in overrides.items():

@@ -15,18 +15,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from mocap.cameras.camera_model import CameraModel, load_calibration
 from mocap.app.config import CaptureConfig
+from mocap.cameras.camera_model import CameraModel, load_calibration
 from mocap.core.errors import MocapError
-from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator, MultiCameraEstimator
-from mocap.filtering.temporal import BodyFilter, HoldThenRest, OneEuroSettings, RotationFilter
-from mocap.solving.foot_contact import ContactSettings, FootContact
-from mocap.solving.joint_limits import JointLimits
-from mocap.formats.landmarks_file import LandmarkRecorder, LandmarkRecording
-from mocap.lifting.monocular import MonocularLifter
-from mocap.solving.measure import BodyMeasurer
-from mocap.lifting.multiview import MultiViewLifter
-from mocap.filtering.outliers import OutlierGuard
 from mocap.core.pipeline import (
     AlreadyLifted,
     Estimator,
@@ -36,14 +27,23 @@ from mocap.core.pipeline import (
     PoseSink,
     RunSummary,
 )
+from mocap.core.skeleton import BONE_NAMES
+from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator, MultiCameraEstimator
+from mocap.filtering.outliers import OutlierGuard
+from mocap.filtering.smoothing import smooth_bodies
+from mocap.filtering.temporal import BodyFilter, HoldThenRest, OneEuroSettings, RotationFilter
+from mocap.formats.landmarks_file import LandmarkRecorder, LandmarkRecording
+from mocap.lifting.monocular import MonocularLifter
+from mocap.lifting.multiview import MultiViewLifter
 from mocap.retargeting.retarget import Retargeter
 from mocap.retargeting.rigs import load_rig
 from mocap.sinks.background import BackgroundSink
 from mocap.sinks.bvh import BvhWriter
 from mocap.sinks.rig import RetargetedSink, RigProportionsSink
 from mocap.sinks.vmc import VmcSender, parse_address
-from mocap.core.skeleton import BONE_NAMES
-from mocap.filtering.smoothing import smooth_bodies
+from mocap.solving.foot_contact import ContactSettings, FootContact
+from mocap.solving.joint_limits import JointLimits
+from mocap.solving.measure import BodyMeasurer
 from mocap.solving.solver import DirectionSolver
 from mocap.sources.frame_sources import FrameSource, open_sources
 from mocap.sources.sync import SynchronizedSources

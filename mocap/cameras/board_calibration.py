@@ -35,9 +35,9 @@ from mocap.core.conventions import LANDMARK_INDEX
 from mocap.core.errors import MocapError
 from mocap.formats.landmarks_file import LandmarkRecording, load_landmarks
 from mocap.lifting.multiview import level_rotation
+from mocap.lifting.triangulation import Triangulator
 from mocap.sources.frame_sources import FrameSource
 from mocap.sources.sync import SynchronizedSources
-from mocap.lifting.triangulation import Triangulator
 
 MIN_VIEWS = 3
 FLIP_ANGLE_DEG = 45.0

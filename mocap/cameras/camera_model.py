@@ -37,14 +37,14 @@ class CameraModel:
     @classmethod
     def from_field_of_view(
         cls, image_size: tuple[int, int], horizontal_fov_deg: float = DEFAULT_HORIZONTAL_FOV_DEG
-    ) -> "CameraModel":
+    ) -> CameraModel:
         """An ideal camera with square pixels and the principal point at the image centre."""
         width, height = image_size
         focal_px = (width / 2.0) / math.tan(math.radians(horizontal_fov_deg) / 2.0)
         matrix = np.array([[focal_px, 0.0, width / 2.0], [0.0, focal_px, height / 2.0], [0.0, 0.0, 1.0]])
         return cls("fov", image_size, matrix, np.zeros(0))
 
-    def scaled_to(self, image_size: tuple[int, int]) -> "CameraModel":
+    def scaled_to(self, image_size: tuple[int, int]) -> CameraModel:
         """The same camera at another resolution with the same aspect ratio.
 
         Sizes within 2% of the calibrated one (a 1088-pixel coded height shown as 1080) are

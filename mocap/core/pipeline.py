@@ -20,13 +20,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from mocap.core.conventions import HIP_LANDMARKS
+from mocap.core.frames import BodyPose, SkeletonPose
+from mocap.core.skeleton import BodyProportions, Skeleton, humanoid_skeleton
+from mocap.filtering.outliers import OutlierGuard
 from mocap.filtering.temporal import BodyFilter, HoldThenRest, RotationFilter
 from mocap.solving.foot_contact import FootContact
-from mocap.core.frames import BodyPose, SkeletonPose
 from mocap.solving.joint_limits import JointLimits
 from mocap.solving.measure import BodyMeasurer
-from mocap.filtering.outliers import OutlierGuard
-from mocap.core.skeleton import BodyProportions, Skeleton, humanoid_skeleton
 from mocap.solving.solver import DirectionSolver
 
 

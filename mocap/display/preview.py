@@ -32,7 +32,7 @@ class PreviewWindow:
     """Shows each frame; pressing q or Esc stops the capture as Ctrl-C would."""
 
     @classmethod
-    def open_if_possible(cls) -> "PreviewWindow | None":
+    def open_if_possible(cls) -> PreviewWindow | None:
         if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
             print("mocap: no display found, running without --preview", file=sys.stderr)
             return None

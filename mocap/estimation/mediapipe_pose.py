@@ -66,7 +66,7 @@ class MediaPipePoseEstimator:
     def close(self) -> None:
         self._pose.close()
 
-    def __enter__(self) -> "MediaPipePoseEstimator":
+    def __enter__(self) -> MediaPipePoseEstimator:
         return self
 
     def __exit__(self, *exc: object) -> None:

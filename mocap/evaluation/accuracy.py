@@ -39,17 +39,17 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
-from mocap.formats.bvh_reader import BvhClip, read_bvh
-from mocap.app.session import build_pipeline
 from mocap.app.config import CaptureConfig, FilterSettings
+from mocap.app.session import build_pipeline
 from mocap.core.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDMARKS
-from mocap.filtering.temporal import BodyFilter, OneEuroSettings, RotationFilter
 from mocap.core.frames import BodyPose, SkeletonPose
 from mocap.core.pipeline import AlreadyLifted, MotionPipeline
-from mocap.retargeting.retarget import DIRECTION_CHILD, Retargeter, rig_facing
-from mocap.retargeting.rigs import Rig, bvh_metres_per_unit, bvh_rig, forward_kinematics
 from mocap.core.skeleton import humanoid_skeleton
 from mocap.filtering.smoothing import smooth_trajectories
+from mocap.filtering.temporal import BodyFilter, OneEuroSettings, RotationFilter
+from mocap.formats.bvh_reader import BvhClip, read_bvh
+from mocap.retargeting.retarget import DIRECTION_CHILD, Retargeter, rig_facing
+from mocap.retargeting.rigs import Rig, bvh_metres_per_unit, bvh_rig, forward_kinematics
 
 EVALUATED_BONES = (
     "Spine", "Chest", "Neck",

@@ -28,7 +28,6 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
-from mocap.retargeting.rigs import Rig, forward_kinematics
 from mocap.core.skeleton import (
     BONE_INDEX,
     BONE_NAMES,
@@ -36,6 +35,7 @@ from mocap.core.skeleton import (
     Skeleton,
     humanoid_skeleton,
 )
+from mocap.retargeting.rigs import Rig, forward_kinematics
 
 _PARENT: dict[str, str | None] = dict(HUMANOID_BONES)
 # The canonical child whose direction defines a bone's direction (the chain continues through it).

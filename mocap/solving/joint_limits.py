@@ -67,13 +67,13 @@ class JointLimits:
         names = [name for name in BONE_NAMES if name in table]
         self._bones = np.array([BONE_INDEX[name] for name in names])
         limits = [table[name] for name in names]
-        self._axis = np.array([l.axis for l in limits], dtype=np.float64)
-        self._twist = np.radians([l.twist_deg for l in limits])
-        self._swing = np.radians([l.swing_deg for l in limits])
-        self._is_hinge = np.array([l.hinge is not None for l in limits])
-        self._hinge = np.array([l.hinge if l.hinge is not None else (0.0, 0.0, 0.0) for l in limits], dtype=np.float64)
-        self._hinge_max = np.radians([l.hinge_max_deg for l in limits])
-        widening = np.array([l.twist_widens_deg or (360.0, 361.0) for l in limits])   # never reached: fixed limit
+        self._axis = np.array([limit.axis for limit in limits], dtype=np.float64)
+        self._twist = np.radians([limit.twist_deg for limit in limits])
+        self._swing = np.radians([limit.swing_deg for limit in limits])
+        self._is_hinge = np.array([limit.hinge is not None for limit in limits])
+        self._hinge = np.array([limit.hinge if limit.hinge is not None else (0.0, 0.0, 0.0) for limit in limits], dtype=np.float64)
+        self._hinge_max = np.radians([limit.hinge_max_deg for limit in limits])
+        widening = np.array([limit.twist_widens_deg or (360.0, 361.0) for limit in limits])   # never reached: fixed limit
         self._widen_from, self._widen_to = np.radians(widening).T
 
     def __call__(self, local: Rotation) -> Rotation:

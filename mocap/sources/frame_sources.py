@@ -31,10 +31,10 @@ class FrameSource(ABC):
     @abstractmethod
     def __iter__(self) -> Iterator[Frame]: ...
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a source with nothing to release keeps this
         """Release the device or file."""
 
-    def __enter__(self) -> "FrameSource":
+    def __enter__(self) -> FrameSource:
         return self
 
     def __exit__(self, *exc: object) -> None:

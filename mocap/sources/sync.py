@@ -140,7 +140,7 @@ class SynchronizedSources:
         for source in self.sources:
             source.close()
 
-    def __enter__(self) -> "SynchronizedSources":
+    def __enter__(self) -> SynchronizedSources:
         return self
 
     def __exit__(self, *exc: object) -> None:
