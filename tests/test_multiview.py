@@ -139,7 +139,7 @@ def test_two_videos_are_triangulated_and_recorded(two_view_capture: tuple[subpro
     assert np.allclose(np.diff(recording.timestamps_s), 1 / 60.0)
     by_name = {c.name: c for c in load_calibration(shared(CALIB))}
     points = video_frames_paired(triangulate_all(recording, [by_name["cam_01"], by_name["cam_04"]]))
-    # MediaPipe's joints against the OpenPose-based reference (README, "Several cameras": 42.4 mm).
+    # MediaPipe's joints against the OpenPose-based reference (docs/accuracy-and-performance.md: 42.4 mm).
     assert mean_error_mm(points) < 45.0
     # Smoothed as `mocap solve --smooth 6` smooths, against Pose2Sim's output filtered at 6 Hz:
     # the two-view target (measured 39.1 mm).

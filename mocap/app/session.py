@@ -87,7 +87,7 @@ def calibrated_cameras(config: CaptureConfig, count: int, names_hint: tuple[str,
     if optics.calib is None:
         if count > 1:
             raise MocapError(
-                f"{count} cameras need a calibration: run `mocap calibrate` (see the README) and pass --calib FILE"
+                f"{count} cameras need a calibration: run `mocap calibrate` (see docs/multi-camera.md) and pass --calib FILE"
             )
         return None
     path = Path(optics.calib)

@@ -1,6 +1,6 @@
 """The landmarks recording (``.npz``): what the cameras saw, for replay and bring-your-own keypoints.
 
-Keys (see the README):
+Keys (see docs/formats.md):
 
 - ``keypoints`` float (cameras, frames, joints, 3): x and y in pixels, confidence 0..1, NaN where missing
 - ``world`` float (cameras, frames, joints, 3), optional: monocular world landmarks per camera
@@ -114,7 +114,7 @@ def _read_journal(path: Path) -> LandmarkRecording:
 
 def _require(condition: bool, path: Path, problem: str) -> None:
     if not condition:
-        raise MocapError(f"landmarks file {path}: {problem} (the layout is described in the README)")
+        raise MocapError(f"landmarks file {path}: {problem} (the layout is described in docs/formats.md)")
 
 
 def load_landmarks(path: Path) -> LandmarkRecording:

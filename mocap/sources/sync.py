@@ -1,6 +1,6 @@
 """Frames from two or more sources, matched by timestamp into frame sets.
 
-Each source is read on its own thread. Drop policy (documented in the README):
+Each source is read on its own thread. Drop policy (documented in docs/multi-camera.md):
 
 - Live cameras keep only their newest frames (a queue of two; older frames are dropped), so
   a slow estimator never builds up latency.
