@@ -50,6 +50,7 @@ test: test-system-packages python3.11
 	$(MAKE) --no-print-directory $(VENV)/.installed-test
 	$(VENV)/bin/mocap models --no-progress  # MediaPipe's lite and heavy pose models, for their tests
 	$(VENV)/bin/ruff check mocap tests benchmarks examples
+	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest
 
 # The unit tests alone (about 10 s): known answers for each convention and mechanism.

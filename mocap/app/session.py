@@ -237,7 +237,8 @@ def run_capture(config: CaptureConfig, *, progress: bool = True) -> tuple[RunSum
     from tqdm import tqdm
 
     with ExitStack() as stack:
-        source = stack.enter_context(open_source(config))
+        source = open_source(config)
+        stack.enter_context(source)
         count = source_count(config)
         frame_time_s = 1.0 / source.nominal_fps if source.frame_count and source.nominal_fps else None
         cameras = calibrated_cameras(config, count)

@@ -76,7 +76,8 @@ def calibrate_intrinsics(board: BoardSpec, views: CameraViews) -> tuple[CameraMo
             "(and check --squares/--corners match the board)"
         )
     object_points, image_points = zip(*(_points(board, d) for d in found))
-    rms, matrix, distortion, _, _ = cv2.calibrateCamera(list(object_points), list(image_points), views.image_size, None, None)
+    rms, matrix, distortion, _, _ = cv2.calibrateCamera(  # type: ignore[call-overload]  # stubs omit None outputs
+        list(object_points), list(image_points), views.image_size, None, None)
     return CameraModel(views.name, views.image_size, matrix, distortion.reshape(-1)), float(rms)
 
 
@@ -98,8 +99,10 @@ def fix_flips(board: BoardSpec, cameras: list[CameraModel], views: list[CameraVi
         shared = [k for k in range(len(fixed[0])) if fixed[0][k] is not None and fixed[other][k] is not None]
         relative: dict[int, Rotation] = {}
         for k in shared:
-            first = _board_pose(board, cameras[0], fixed[0][k])
-            second = _board_pose(board, cameras[other], fixed[other][k])
+            first_seen, other_seen = fixed[0][k], fixed[other][k]
+            assert first_seen is not None and other_seen is not None   # shared: both views found the board
+            first = _board_pose(board, cameras[0], first_seen)
+            second = _board_pose(board, cameras[other], other_seen)
             if first is not None and second is not None:
                 relative[k] = second * first.inv()
         if len(relative) < 2:
@@ -109,10 +112,11 @@ def fix_flips(board: BoardSpec, cameras: list[CameraModel], views: list[CameraVi
             typical = Rotation.concatenate(rest).mean()
             if np.degrees((typical.inv() * rotation).magnitude()) < FLIP_ANGLE_DEG:
                 continue
-            detection = fixed[other][k]
+            detection, first_detection = fixed[other][k], fixed[0][k]
+            assert detection is not None and first_detection is not None   # k is one of the shared views
             turned = Detection(board.reversed_ids(detection.ids), detection.image_points)
             second = _board_pose(board, cameras[other], turned)
-            first = _board_pose(board, cameras[0], fixed[0][k])
+            first = _board_pose(board, cameras[0], first_detection)
             if second is None or first is None or np.degrees((typical.inv() * second * first.inv()).magnitude()) >= FLIP_ANGLE_DEG:
                 advice = ("this checkerboard looks the same turned round: use one with an odd and an even number "
                           "of inner corners (e.g. 9x6), or a ChArUco board" if board.symmetric

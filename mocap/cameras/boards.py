@@ -97,6 +97,7 @@ class BoardDetector:
         self.board = board
         if board.kind == "charuco":
             dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, board.dictionary))
+            assert board.marker_m is not None   # BoardSpec requires it for ChArUco
             charuco = cv2.aruco.CharucoBoard((board.columns, board.rows), board.square_m, board.marker_m, dictionary)
             self._charuco = cv2.aruco.CharucoDetector(charuco)
 

@@ -85,7 +85,8 @@ def install_pose_models(
     written = []
     with tarfile.open(fileobj=io.BytesIO(package), mode="r:gz") as archive:
         for name in missing:
-            model = archive.extractfile(f"package/{name}")  # the checked package holds both
+            model = archive.extractfile(f"package/{name}")
+            assert model is not None, name   # the package's checksum was checked: it holds both
             handle, partial_name = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
             os.close(handle)
             partial = Path(partial_name)

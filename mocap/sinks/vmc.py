@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import time
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -113,7 +114,8 @@ class VmcSender:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
         except socket.gaierror:
             raise MocapError(f"cannot resolve VMC host '{host}': use an IP address such as 127.0.0.1") from None
-        family, _, _, _, self._address = infos[0]
+        family, _, _, _, address = infos[0]
+        self._address: tuple[Any, ...] = address
         self._socket = socket.socket(family, socket.SOCK_DGRAM)
         self._min_interval_s = 1.0 / max_rate_hz if max_rate_hz > 0 else 0.0
         self._last_sent_s = -np.inf

@@ -14,11 +14,19 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import cv2
+import numpy as np
+from cv2.typing import MatLike
+from numpy.typing import NDArray
 
 from mocap.core.errors import MocapError
 from mocap.core.frames import Frame
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def _rgb(image_bgr: MatLike) -> NDArray[np.uint8]:
+    """OpenCV's BGR image as RGB."""
+    return np.asarray(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
 
 
 class FrameSource(ABC):
@@ -44,6 +52,8 @@ class FrameSource(ABC):
 class VideoFileSource(FrameSource):
     """A video file; timestamps come from the container (or frame index / fps)."""
 
+    nominal_fps: float
+
     def __init__(self, path: Path) -> None:
         self.description = str(path)
         if not path.is_file():
@@ -64,9 +74,9 @@ class VideoFileSource(FrameSource):
 
     def __iter__(self) -> Iterator[Frame]:
         index = 0
-        image = self._first
+        image: MatLike | None = self._first
         while image is not None:
-            yield Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), index / self.nominal_fps, index)
+            yield Frame(_rgb(image), index / self.nominal_fps, index)
             index += 1
             ok, image = self._capture.read()
             if not ok:
@@ -114,7 +124,7 @@ class CameraSource(FrameSource):
             captured_s = time.monotonic() - self._clock_origin_s
             if not ok:
                 return
-            yield Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), captured_s, index)
+            yield Frame(_rgb(image), captured_s, index)
             index += 1
 
     def close(self) -> None:
@@ -124,6 +134,8 @@ class CameraSource(FrameSource):
 class ImageFolderSource(FrameSource):
     """Images in a folder (or matching a glob pattern such as ``shots/cam0_*.png``), in
     file-name order, at a fixed rate (``fps``, frames per second)."""
+
+    nominal_fps: float
 
     def __init__(self, folder: Path, *, fps: float = 30.0) -> None:
         self.description = str(folder)
@@ -147,7 +159,7 @@ class ImageFolderSource(FrameSource):
             image = cv2.imread(str(path), cv2.IMREAD_COLOR)
             if image is None:
                 raise MocapError(f"cannot read image {path}: the file is damaged or not an image")
-            yield Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), index / self.nominal_fps, index)
+            yield Frame(_rgb(image), index / self.nominal_fps, index)
 
 
 def decode_all(source: FrameSource) -> list[Frame]:

@@ -75,6 +75,7 @@ class _Reader:
             self._put(_END)
 
     def next(self) -> Frame | None:
+        item: object
         if self._peeked is _NOTHING_YET:
             item = self._queue.get()
         else:
