@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import signal
 import sys
+import types
+import typing
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import MISSING, Field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 import numpy as np
 
-from mocap.app.config import CaptureConfig, load_config
+from mocap.app.config import CaptureConfig, declared_options, load_config
 from mocap.core.errors import MocapError, require_writable
 
 if TYPE_CHECKING:
@@ -37,71 +39,51 @@ def _options(function: Any, options: list[Any]) -> Any:
     return function
 
 
-_OUTPUT_OPTIONS = [
-    click.option("--calib", type=str, help="Calibration TOML (aniposelib/Pose2Sim layout); needed for two or more cameras."),
-    click.option("--calib-camera", multiple=True, help="Camera name in the calibration, once per source (default: file order)."),
-    click.option("--vmc", "vmc_address", type=str, help="Send VMC to HOST:PORT (VSeeFace, VNyan, Warudo: 127.0.0.1:39539)."),
-    click.option("--vmc-rate", type=float, help="Most VMC frames per second to send (default: every frame)."),
-    click.option("--bvh", "bvh_path", type=str, help="Record a BVH file."),
-    click.option("--rig", "rig_path", type=str, help="Avatar to drive: .vrm, .glb/.gltf (with --rig-map) or .bvh skeleton."),
-    click.option("--rig-map", type=str, help="Bone map for a glTF rig: TOML of HumanBodyBones = \"node name\" (see rigs/)."),
-    click.option("--bvh-units", type=click.Choice(["cm", "m"]), help="BVH length unit (default cm)."),
-    click.option("--foot-lock/--no-foot-lock", default=None, help="Hold planted feet still (default on; off for slides and spins)."),
+def _declared_option(section: str, declared: Field[Any]) -> Any:
+    """The click option for a declared setting (mocap.app.config.setting): its flag, type, help
+    and default from the one declaration; its value lands in ``options`` as ``section__key``."""
+    meta, name = declared.metadata, f"{section}__{declared.name}"
+    hint = typing.get_type_hints(_SECTION_TYPES[section])[declared.name]
+    kinds = [k for k in (typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)) if k is not type(None)]
+    default = declared.default
+    shown = ("on" if default else "off") if isinstance(default, bool) else default
+    help_text = meta["help"] + (f" Default: {shown}." if default not in (None, "") else "")
+    if bool in kinds:
+        return click.option(f"{meta['flag']}/--no-{meta['flag'][2:]}", name, default=None, help=help_text)
+    many = next((typing.get_args(k)[0] for k in kinds if typing.get_origin(k) is list), None)
+    kind = click.Choice(meta["choices"]) if meta["choices"] else (many or kinds[0])
+    return click.option(meta["flag"], name, type=kind, multiple=many is not None, help=help_text)
+
+
+_SECTION_TYPES: dict[str, Any] = {
+    "capture": CaptureConfig,
+    **{f.name: f.default_factory for f in fields(CaptureConfig) if f.default_factory is not MISSING},
+}
+_COMMON_OPTIONS = [
     click.option("--config", "config_path", type=str, help="TOML config file; options given here override it."),
     click.option("--progress/--no-progress", default=True, help="Progress bar for files."),
 ]
 
 
 def _output_options(function: Any) -> Any:
-    return _options(function, _OUTPUT_OPTIONS)
+    """The declared options `mocap solve` takes too (calibration, outputs, rig, foot locking)."""
+    shared = [_declared_option(section, declared) for section, declared in declared_options() if declared.metadata["shared"]]
+    return _options(function, [*shared, *_COMMON_OPTIONS])
 
 
 def _capture_options(function: Any) -> Any:
-    return _options(function, [
-        click.option("--camera", type=int, multiple=True, help="Webcam index (0 is the first camera); repeat for several cameras."),
-        click.option("--video", type=str, multiple=True, help="Video file to capture from; repeat for synchronised views."),
-        click.option("--images", type=str, help="Folder of images, in file-name order."),
-        click.option("--width", type=int, help="Camera capture width, pixels."),
-        click.option("--height", type=int, help="Camera capture height, pixels."),
-        click.option("--fps", type=float, help="Camera frame rate to request; rate of an image folder (default 30)."),
-        click.option("--fov", "horizontal_fov_deg", type=float, help="Horizontal field of view in degrees, without --calib (default 60)."),
-        click.option("--camera-pitch", "pitch_deg", type=float, help="How far the camera looks down, degrees (default 0)."),
-        click.option("--mirror/--no-mirror", default=None, help="Reflect the performer (selfie view)."),
-        click.option("--model-complexity", type=click.IntRange(0, 2), help="MediaPipe model: 0 lite, 1 full (default, bundled), 2 heavy (lite and heavy are downloaded on first use)."),
-        click.option("--max-skew", "max_skew_s", type=float, help="Several sources: most seconds between frames of one set (default: half a frame)."),
-        click.option("--record-landmarks", type=str, help="Record every camera's landmarks to FILE.npz (replay with `mocap solve`)."),
-        click.option("--preview/--no-preview", default=None, help="Show the camera image with the skeleton (needs a display)."),
-        *_OUTPUT_OPTIONS,
-    ])
-
-
-def _output_config(options: dict[str, Any]) -> CaptureConfig:
-    """The config file, if any, with the options every command shares (calibration, outputs, rig,
-    foot locking)."""
-    config = load_config(Path(options["config_path"])) if options["config_path"] else CaptureConfig()
-    return config.with_overrides({
-        "optics": {"calib": options["calib"], "calib_camera": _one_or_many(options["calib_camera"])},
-        "vmc": {"address": options["vmc_address"], "rate_hz": options["vmc_rate"]},
-        "bvh": {"path": options["bvh_path"], "units": options["bvh_units"]},
-        "rig": {"path": options["rig_path"], "map": options["rig_map"]},
-        "filter": {"foot_locking": options["foot_lock"]},
-    })
+    return _options(function, [*(_declared_option(s, d) for s, d in declared_options()), *_COMMON_OPTIONS])
 
 
 def _config_from_options(options: dict[str, Any]) -> CaptureConfig:
-    return _output_config(options).with_overrides({
-        "source": {
-            "camera": _one_or_many(options["camera"]), "video": _one_or_many(options["video"]),
-            **{k: options[k] for k in ("images", "width", "height", "fps")},
-        },
-        "optics": {
-            "horizontal_fov_deg": options["horizontal_fov_deg"], "pitch_deg": options["pitch_deg"],
-            "mirror": options["mirror"],
-        },
-        "estimator": {"model_complexity": options["model_complexity"]},
-        "multiview": {"max_skew_s": options["max_skew_s"]},
-        "capture": {"preview": options["preview"], "record_landmarks": options["record_landmarks"]},
-    })
+    """The config file, if any, with the declared options given on the command line over it."""
+    config = load_config(Path(options["config_path"])) if options["config_path"] else CaptureConfig()
+    overrides: dict[str, dict[str, Any]] = {}
+    for name, value in options.items():
+        section, separator, key = name.partition("__")
+        if separator:
+            overrides.setdefault(section, {})[key] = _one_or_many(value) if isinstance(value, tuple) else value
+    return config.with_overrides(overrides)
 
 
 def _report(config: CaptureConfig, work: Callable[[], tuple[RunSummary, OpenedSinks]]) -> None:
@@ -151,7 +133,7 @@ def solve(landmarks: str, smooth_hz: float | None, **options: Any) -> None:
     from mocap.app.session import run_replay
     from mocap.formats.landmarks_file import journal_path, load_landmarks
 
-    config = replace(_output_config(options), record_landmarks=None, preview=False)
+    config = replace(_config_from_options(options), record_landmarks=None, preview=False)
     if config.vmc.address is None and config.bvh.path is None:
         raise MocapError("choose an output: --bvh FILE and/or --vmc HOST:PORT")
     recording = load_landmarks(Path(landmarks))

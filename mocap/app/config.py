@@ -8,159 +8,202 @@ numbers out of range are errors naming the offending key.
 from __future__ import annotations
 
 import math
+import textwrap
 import types
 import typing
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import MISSING, Field, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+import tomli_w
 
 from mocap.core.errors import MocapError
 from mocap.formats.toml_files import read_toml
 
-# Command-line options that set a config key, for naming them in range errors.
-_OPTION_NAMES = {
-    "width": "--width", "height": "--height", "fps": "--fps", "horizontal_fov_deg": "--fov",
-    "pitch_deg": "--camera-pitch", "model_complexity": "--model-complexity", "max_skew_s": "--max-skew",
-    "rate_hz": "--vmc-rate",
-}
 
-
-def _require_range(
-    settings: Any, section: str, key: str, low: float, high: float = math.inf, *, above_low: bool = False
-) -> None:
-    """Raise a :class:`MocapError` if ``settings.key`` (when set) lies outside [low, high], or at
-    ``low`` with ``above_low``."""
-    value = getattr(settings, key)
-    if value is None:
-        return
-    inside = (value > low if above_low else value >= low) and value <= high
-    if not inside:
-        wanted = f"above {low:g}" if above_low else f"at least {low:g}"
-        if high < math.inf:
-            wanted = f"{wanted} and at most {high:g}"
-        option = f"{_OPTION_NAMES[key]} / " if key in _OPTION_NAMES else ""
-        raise MocapError(f"{option}[{section}] {key} must be {wanted}, not {value!r}")
+def setting(
+    default: Any,
+    help: str,
+    *,
+    low: float | None = None,
+    high: float = math.inf,
+    above_low: bool = False,
+    choices: tuple[str, ...] = (),
+    flag: str | None = None,
+    shared: bool = False,
+    example: Any = None,
+) -> Any:
+    """One option, declared once: its default, help (unit included), valid range (``low`` to
+    ``high``, ``above_low``: strictly above) or ``choices``, its command-line ``flag`` (``shared``:
+    `mocap solve` takes it too) and, for options off by default, an ``example`` value.
+    Validation, the command line's options and help, and examples/mocap.toml come from here."""
+    metadata = {"help": help, "low": low, "high": high, "above_low": above_low, "choices": choices,
+                "flag": flag, "shared": shared, "example": example}
+    return field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True)
-class SourceSettings:
+class _Section:
+    """A [section] of the config file; its values are checked against their declarations."""
+
+    SECTION: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        for declared in fields(self):
+            _check(self.SECTION, declared, getattr(self, declared.name))
+
+
+def _check(section: str, declared: Field[Any], value: Any) -> None:
+    """Raise a :class:`MocapError` naming the option if ``value`` lies outside its declared range
+    or choices (None means unset and passes)."""
+    meta = declared.metadata
+    option = f"{meta['flag']} / " if meta.get("flag") else ""
+    name = f"[{section}] {declared.name}" if section else declared.name
+    if value is None:
+        return
+    if meta.get("choices") and value not in meta["choices"]:
+        raise MocapError(f"{option}{name} must be one of {', '.join(meta['choices'])}, not {value!r}")
+    low, high = meta.get("low"), meta.get("high", math.inf)
+    if low is None:
+        return
+    inside = (value > low if meta["above_low"] else value >= low) and value <= high
+    if not inside:
+        wanted = f"above {low:g}" if meta["above_low"] else f"at least {low:g}"
+        if high < math.inf:
+            wanted = f"{wanted} and at most {high:g}"
+        raise MocapError(f"{option}{name} must be {wanted}, not {value!r}")
+
+
+@dataclass(frozen=True)
+class SourceSettings(_Section):
     """[source]: exactly one of camera, video, images. A list of cameras or videos captures
     from all of them at once (needs a calibration with that many cameras)."""
 
-    camera: int | list[int] | None = None   # webcam index (0 is the first camera), or a list of them
-    video: str | list[str] | None = None    # path of a video file, or a list of synchronised videos
-    images: str | None = None      # folder of images, played in file-name order
-    width: int | None = None       # camera capture width, pixels (None: the camera's default)
-    height: int | None = None      # camera capture height, pixels
-    fps: float | None = None       # camera: requested frames per second; images: their rate (default 30)
-
-    def __post_init__(self) -> None:
-        for key in ("width", "height"):
-            _require_range(self, "source", key, 1)
-        _require_range(self, "source", "fps", 0.0, above_low=True)
+    SECTION: ClassVar[str] = "source"
+    camera: int | list[int] | None = setting(
+        None, "Webcam index (0 is the first camera); repeat (a list in the file) for several cameras.",
+        flag="--camera", example=0)
+    video: str | list[str] | None = setting(
+        None, "Video file to capture from; repeat (a list in the file) for synchronised views.",
+        flag="--video", example="take.mp4")
+    images: str | None = setting(None, "Folder of images (or a glob pattern), played in file-name order.",
+                                 flag="--images", example="frames/")
+    width: int | None = setting(None, "Camera capture width, pixels (default: the camera's own).", low=1, flag="--width",
+                                example=1280)
+    height: int | None = setting(None, "Camera capture height, pixels.", low=1, flag="--height", example=720)
+    fps: float | None = setting(None, "Camera: frames per second to request; images: their rate (default 30).",
+                                low=0.0, above_low=True, flag="--fps", example=30.0)
 
 
 @dataclass(frozen=True)
-class OpticsSettings:
+class OpticsSettings(_Section):
     """[optics]: how pixels become metres for the hips' position."""
 
-    calib: str | None = None           # calibration TOML (aniposelib/Pose2Sim layout); else the field of view below
-    calib_camera: str | list[str] | None = None  # camera name(s) in that file, one per source (default: file order)
-    horizontal_fov_deg: float = 60.0   # horizontal field of view, degrees, used without a calibration file
-    pitch_deg: float = 0.0             # how far the camera looks down, degrees
-    mirror: bool = False               # reflect the performer (selfie view): their left drives the avatar's right
-    auto_upright: bool = True          # learn MediaPipe's lean while the performer stands, and remove it
-
-    def __post_init__(self) -> None:
-        _require_range(self, "optics", "horizontal_fov_deg", 1.0, 179.0)
-        _require_range(self, "optics", "pitch_deg", -90.0, 90.0)
+    SECTION: ClassVar[str] = "optics"
+    calib: str | None = setting(
+        None, "Calibration TOML (aniposelib/Pose2Sim layout, from `mocap calibrate`); needed for two or more cameras.",
+        flag="--calib", shared=True, example="calibration.toml")
+    calib_camera: str | list[str] | None = setting(
+        None, "Camera name in the calibration, one per source (default: file order).",
+        flag="--calib-camera", shared=True, example="cam_0")
+    horizontal_fov_deg: float = setting(60.0, "Horizontal field of view, degrees, used without a calibration.",
+                                        low=1.0, high=179.0, flag="--fov")
+    pitch_deg: float = setting(0.0, "How far the camera looks down, degrees.", low=-90.0, high=90.0, flag="--camera-pitch")
+    mirror: bool = setting(False, "Reflect the performer (selfie view): their left drives the avatar's right.",
+                           flag="--mirror")
+    auto_upright: bool = setting(True, "Learn MediaPipe's forward lean while the performer stands, and remove it.")
 
 
 @dataclass(frozen=True)
-class EstimatorSettings:
+class EstimatorSettings(_Section):
     """[estimator]: MediaPipe Pose."""
 
-    model_complexity: int = 1              # 0 lite (fastest), 1 full (bundled), 2 heavy (most accurate, about 2.5x slower than full); `mocap models` installs lite and heavy
-    min_detection_confidence: float = 0.5  # 0..1, to find a person
-    min_tracking_confidence: float = 0.5   # 0..1, below it the person is searched for again
-    mediapipe_smoothing: bool = False      # MediaPipe's own One Euro filter (off: mocap filters instead)
-
-    def __post_init__(self) -> None:
-        _require_range(self, "estimator", "model_complexity", 0, 2)
-        for key in ("min_detection_confidence", "min_tracking_confidence"):
-            _require_range(self, "estimator", key, 0.0, 1.0)
+    SECTION: ClassVar[str] = "estimator"
+    model_complexity: int = setting(
+        1, "MediaPipe model: 0 lite (fastest), 1 full (bundled), 2 heavy (most accurate, about 2.5x slower "
+        "than full); `mocap models` installs lite and heavy.", low=0, high=2, flag="--model-complexity")
+    min_detection_confidence: float = setting(0.5, "Confidence (0..1) needed to find a person.", low=0.0, high=1.0)
+    min_tracking_confidence: float = setting(0.5, "Confidence (0..1) below which the person is searched for again.",
+                                             low=0.0, high=1.0)
+    mediapipe_smoothing: bool = setting(False, "MediaPipe's own One Euro filter (off: mocap's filters instead).")
 
 
 @dataclass(frozen=True)
-class FilterSettings:
+class FilterSettings(_Section):
     """[filter]: One Euro filters (cutoff_hz = min_cutoff_hz + beta * speed) and tracking loss.
+    Body and root predict from their velocity, so steady motion is followed without lag;
+    rotations are filtered as each bone's rotation in the world. Lower min_cutoff_hz: steadier
+    when still, slower to react. Higher beta: quicker in fast moves, more jitter."""
 
-    Body and root use the velocity-predicting variant (no lag at steady speed; see
-    :class:`mocap.filtering.temporal.TrendPointFilter`), rotations the plain one, on each bone's rotation
-    in the world (so a bone lags by its own filter alone, not its parents' as well). Lower
-    min_cutoff_hz: steadier when still, slower to react. Higher beta: quicker in fast moves,
-    more jitter.
-    """
-
-    min_confidence: float = 0.5          # landmarks below this (0..1) are not trusted
-    body_min_cutoff_hz: float = 1.3      # body landmarks around the hips, Hz
-    body_beta: float = 8.0               # Hz per m/s
-    root_min_cutoff_hz: float = 1.0      # the hips' path through the room, Hz, one camera (several: [multiview])
-    root_beta: float = 1.0               # Hz per m/s
-    rotation_min_cutoff_hz: float = 0.6  # each bone's rotation in the world, Hz
-    rotation_beta: float = 1.0           # Hz per rad/s of the bone's own turning
-    hold_s: float = 0.5                  # seconds an untracked bone holds its last rotation
-    ease_to_rest_s: float = 0.7          # then it eases to rest with this time constant, seconds
-    foot_locking: bool = True            # hold planted feet still (off: feet only kept above the floor, for slides and spins)
-
-    def __post_init__(self) -> None:
-        _require_range(self, "filter", "min_confidence", 0.0, 1.0)
-        for key in ("body_min_cutoff_hz", "root_min_cutoff_hz", "rotation_min_cutoff_hz", "ease_to_rest_s"):
-            _require_range(self, "filter", key, 0.0, above_low=True)
-        for key in ("body_beta", "root_beta", "rotation_beta", "hold_s"):
-            _require_range(self, "filter", key, 0.0)
+    SECTION: ClassVar[str] = "filter"
+    min_confidence: float = setting(0.5, "Landmarks below this confidence (0..1) are not trusted and hold still.",
+                                    low=0.0, high=1.0)
+    body_min_cutoff_hz: float = setting(1.3, "Body landmarks around the hips, Hz.", low=0.0, above_low=True)
+    body_beta: float = setting(8.0, "Body, Hz per m/s.", low=0.0)
+    root_min_cutoff_hz: float = setting(
+        1.0, "The hips' path through the room, Hz, with one camera ([multiview] root_min_cutoff_hz with several).",
+        low=0.0, above_low=True)
+    root_beta: float = setting(1.0, "The hips' path, Hz per m/s.", low=0.0)
+    rotation_min_cutoff_hz: float = setting(0.6, "Each bone's rotation in the world, Hz.", low=0.0, above_low=True)
+    rotation_beta: float = setting(1.0, "Rotations, Hz per rad/s of the bone's own turning.", low=0.0)
+    hold_s: float = setting(0.5, "An untracked bone holds its last rotation this long, seconds.", low=0.0)
+    ease_to_rest_s: float = setting(0.7, "Then it eases to the T-pose with this time constant, seconds.",
+                                    low=0.0, above_low=True)
+    foot_locking: bool = setting(True, "Hold planted feet still (off: feet only kept above the floor, for slides "
+                                 "and spins).", flag="--foot-lock", shared=True)
 
 
 @dataclass(frozen=True)
-class MultiviewSettings:
+class MultiviewSettings(_Section):
     """[multiview]: two or more cameras."""
 
-    max_skew_s: float | None = None       # most time between frames of one set, seconds (None: half a frame period)
-    max_reprojection_error: float = 0.02  # drop a view of a joint that misses by more than this fraction of the image height
-    swap_check: bool = True               # undo a view whose left/right labels are mirrored
-    root_min_cutoff_hz: float = 3.0       # the hips' path filter, Hz: triangulated hips shake far less than one camera's depth
-
-    def __post_init__(self) -> None:
-        for key in ("max_skew_s", "max_reprojection_error", "root_min_cutoff_hz"):
-            _require_range(self, "multiview", key, 0.0, above_low=True)
+    SECTION: ClassVar[str] = "multiview"
+    max_skew_s: float | None = setting(
+        None, "Most seconds between the frames of one set (default: half the slowest camera's frame period).",
+        low=0.0, above_low=True, flag="--max-skew", example=0.0167)
+    max_reprojection_error: float = setting(
+        0.02, "A view missing a joint by more than this fraction of the image height is dropped for it.",
+        low=0.0, above_low=True)
+    swap_check: bool = setting(True, "Undo a view whose left/right labels are mirrored.")
+    root_min_cutoff_hz: float = setting(
+        3.0, "The hips' path filter with several cameras, Hz (triangulated hips shake far less than one camera's depth).",
+        low=0.0, above_low=True)
 
 
 @dataclass(frozen=True)
-class RigSettings:
+class RigSettings(_Section):
     """[rig]: the avatar to drive (default: the canonical humanoid with the performer's proportions)."""
 
-    path: str | None = None      # .vrm, .glb/.gltf (with map) or .bvh: BVH is written on its joints, VMC uses its proportions
-    map: str | None = None       # glTF bone map: TOML of HumanBodyBones = "node name" lines (see rigs/)
+    SECTION: ClassVar[str] = "rig"
+    path: str | None = setting(
+        None, "Avatar to drive: .vrm, .glb/.gltf (with a bone map) or .bvh; BVH is written on its joints, VMC uses "
+        "its proportions.", flag="--rig", shared=True, example="avatar.vrm")
+    map: str | None = setting(None, "Bone map for a glTF rig: TOML of HumanBodyBones = \"node name\" lines (see rigs/).",
+                              flag="--rig-map", shared=True, example="rigs/kaykit_mannequin.toml")
 
 
 @dataclass(frozen=True)
-class VmcSettings:
+class VmcSettings(_Section):
     """[vmc]: VMC protocol output."""
 
-    address: str | None = None   # HOST:PORT to send to, e.g. 127.0.0.1:39539; None: no VMC
-    rate_hz: float = 0.0         # most frames per second to send; 0: every captured frame
-
-    def __post_init__(self) -> None:
-        _require_range(self, "vmc", "rate_hz", 0.0)
+    SECTION: ClassVar[str] = "vmc"
+    address: str | None = setting(None, "Send VMC to HOST:PORT (VSeeFace, VNyan, Warudo: 127.0.0.1:39539).",
+                                  flag="--vmc", shared=True, example="127.0.0.1:39539")
+    rate_hz: float = setting(0.0, "Most VMC frames per second to send (0: every captured frame).", low=0.0,
+                             flag="--vmc-rate", shared=True)
 
 
 @dataclass(frozen=True)
-class BvhSettings:
+class BvhSettings(_Section):
     """[bvh]: BVH recording."""
 
-    path: str | None = None      # file to record to; None: no recording
-    units: str = "cm"            # cm or m (Blender: import with Scale 0.01 for cm)
-    rotation_order: str = "auto"  # Euler order per joint: auto (middle axis along the bone, no gimbal lock) or e.g. ZXY for all
+    SECTION: ClassVar[str] = "bvh"
+    path: str | None = setting(None, "Record a BVH file.", flag="--bvh", shared=True, example="take.bvh")
+    units: str = setting("cm", "BVH length unit (Blender: import cm with Scale 0.01).", choices=("cm", "m"),
+                         flag="--bvh-units", shared=True)
+    rotation_order: str = setting(
+        "auto", "Euler order per joint: auto (middle axis along the bone, no gimbal lock) or one order for all, "
+        "e.g. ZXY.")
 
 
 @dataclass(frozen=True)
@@ -173,21 +216,64 @@ class CaptureConfig:
     rig: RigSettings = field(default_factory=RigSettings)
     vmc: VmcSettings = field(default_factory=VmcSettings)
     bvh: BvhSettings = field(default_factory=BvhSettings)
-    preview: bool = False        # window with the skeleton over the camera image (needs a display)
-    record_landmarks: str | None = None  # .npz file to record every camera's landmarks to (for `mocap solve`)
+    preview: bool = setting(False, "Show the camera image with the skeleton (needs a display).", flag="--preview")
+    record_landmarks: str | None = setting(
+        None, "Record every camera's landmarks to FILE.npz (re-solve later with `mocap solve`).",
+        flag="--record-landmarks", example="take.npz")
 
     def with_overrides(self, overrides: dict[str, dict[str, Any]]) -> CaptureConfig:
-        """A copy with ``{section: {key: value}}`` applied; None values are ignored."""
+        """A copy with ``{section: {key: value}}`` applied (section "capture": the top-level keys);
+        None values are ignored."""
         config = self
         for section, values in overrides.items():
             values = {k: v for k, v in values.items() if v is not None}
             if not values:
                 continue
             if section == "capture":
+                for declared in fields(CaptureConfig):
+                    if declared.name in values:
+                        _check("", declared, values[declared.name])
                 config = replace(config, **values)
             else:
                 config = replace(config, **{section: replace(getattr(config, section), **values)})
         return config
+
+
+def declared_options() -> list[tuple[str, Field[Any]]]:
+    """Every option with a command-line flag, as (section, field), in declaration order
+    (section "capture": the top-level keys)."""
+    options = []
+    for top in fields(CaptureConfig):
+        section_type: Any = top.default_factory
+        if section_type is not MISSING:
+            options += [(top.name, f) for f in fields(section_type) if f.metadata.get("flag")]
+        elif top.metadata.get("flag"):
+            options.append(("capture", top))
+    return options
+
+
+def example_toml() -> str:
+    """examples/mocap.toml: every option with its default (or, off by default, an example value
+    commented out) and its help, from the declarations."""
+    lines = ["# mocap capture --config examples/mocap.toml",
+             "# Every option, with its default. Command-line options override this file.",
+             "# Generated from mocap/app/config.py: python -m mocap.app.config > examples/mocap.toml", ""]
+    top_level = [f for f in fields(CaptureConfig) if f.default_factory is MISSING]
+    lines += ["# Top-level keys come before the first [section]."] + [_example_line(f) for f in top_level]
+    for top in fields(CaptureConfig):
+        section_type: Any = top.default_factory
+        if section_type is MISSING:
+            continue
+        doc = " ".join((section_type.__doc__ or "").split()).removeprefix(f"[{top.name}]: ")
+        lines += ["", f"[{top.name}]", *textwrap.wrap(doc, 96, initial_indent="# ", subsequent_indent="# ")]
+        lines += [_example_line(f) for f in fields(section_type)]
+    return "\n".join(lines) + "\n"
+
+
+def _example_line(declared: Field[Any]) -> str:
+    default = declared.default
+    value, prefix = (declared.metadata["example"], "# ") if default is None else (default, "")
+    return f"{prefix}{tomli_w.dumps({declared.name: value}).strip()}  # {declared.metadata['help']}"
 
 
 def _accepts(annotation: str, value: Any, owner: type) -> bool:
@@ -241,3 +327,7 @@ def load_config(path: Path) -> CaptureConfig:
         return config.with_overrides(overrides)
     except MocapError as error:
         raise MocapError(f"config file {path}: {error}") from None
+
+
+if __name__ == "__main__":
+    print(example_toml(), end="")
