@@ -41,7 +41,7 @@ from mocap.app.session import (
 from mocap.cameras.camera_model import load_calibration
 from mocap.core.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDMARKS
 from mocap.core.frames import BodyPose, PoseObservation
-from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator, MultiCameraEstimator
+from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator, PerCameraEstimator
 from mocap.filtering.smoothing import smooth_trajectories
 from mocap.formats.openpose import SKELETONS, read_camera
 from mocap.formats.trc import (
@@ -73,11 +73,11 @@ def throughput(frames: list[list], cameras: list) -> None:
         for frame in one:
             estimator.estimate(frame)
         bare_fps = len(one) / (time.perf_counter() - start)
-    single = build_pipeline(config, estimator=MediaPipePoseEstimator(), lifter=make_lifter(config, cameras[:1]), sinks=[])
+    single = build_pipeline(config, estimator=PerCameraEstimator([MediaPipePoseEstimator()]), lifter=make_lifter(config, cameras[:1]), sinks=[])
     start = time.perf_counter()
     single.run(one)
     single_fps = len(one) / (time.perf_counter() - start)
-    estimator_pair = MultiCameraEstimator([MediaPipePoseEstimator(), MediaPipePoseEstimator()])
+    estimator_pair = PerCameraEstimator([MediaPipePoseEstimator(), MediaPipePoseEstimator()])
     double = build_pipeline(config, estimator=estimator_pair, lifter=make_lifter(config, cameras[:2]), sinks=[])
     sets = [FrameSet((a, b), a.timestamp_s, i) for i, (a, b) in enumerate(zip(frames[0], frames[1]))]
     start = time.perf_counter()
@@ -221,7 +221,7 @@ def monocular(observations: list[PoseObservation], camera, reference, offset: in
     """Limb error (mm) of the monocular path after one rigid alignment of the whole take, and per
     frame; video frame k + ``offset`` against the reference's frame k."""
     lifter = MonocularLifter(camera)
-    points = paired(np.stack([lifter.lift(o).joints_m for o in observations]), offset)
+    points = paired(np.stack([lifter.lift((o,)).joints_m for o in observations]), offset)
     expected = np.full_like(points, np.nan)
     for landmark in (f"{side}_{joint}" for side in ("left", "right") for joint in LIMBS + ("hip", "shoulder")):
         expected[:, LANDMARK_INDEX[landmark]] = reference_points(reference, landmark)

@@ -23,17 +23,17 @@ def standing_world_m() -> np.ndarray:
     return np.array(expected["pose_test"]["expected_pose_world_landmarks_m"]["values"], dtype=np.float64)
 
 
-def observe(world_m: np.ndarray, hips_in_camera_m: np.ndarray, t: float = 0.0) -> PoseObservation:
-    """What a camera sees of a body whose hips are at ``hips_in_camera_m``."""
+def observe(world_m: np.ndarray, hips_in_camera_m: np.ndarray, t: float = 0.0) -> tuple[PoseObservation]:
+    """What the one camera sees of a body whose hips are at ``hips_in_camera_m``."""
     points = world_m + hips_in_camera_m
     pixels = (CAMERA.matrix @ (points / points[:, 2:3]).T).T[:, :2]
     keypoints = np.column_stack([pixels, np.full(len(points), 0.99)])
-    return PoseObservation(t, CAMERA.image_size, keypoints, world_m)
+    return (PoseObservation(t, CAMERA.image_size, keypoints, world_m),)
 
 
 def test_translation_fit_recovers_the_hips_position(standing_world_m: np.ndarray) -> None:
     truth = np.array([0.4, -0.1, 3.2])
-    observation = observe(standing_world_m, truth)
+    (observation,) = observe(standing_world_m, truth)
     fitted = solve_camera_translation(standing_world_m, observation.keypoints[:, :2], np.ones(33), CAMERA.matrix)
     assert np.allclose(fitted, truth, atol=1e-6)
 

@@ -315,7 +315,7 @@ def test_a_journal_cut_short_by_a_crash_keeps_its_whole_chunks(tmp_path: Path) -
     recorder = LandmarkRecorder(path, ("cam",), journal_frames=2)
     for frame in range(5):
         keypoints = np.full((33, 3), float(frame))
-        recorder.add([PoseObservation(frame / 30.0, (640, 480), keypoints, None)])
+        recorder.add((PoseObservation(frame / 30.0, (640, 480), keypoints, None),))
     journal = journal_path(path)
     journal.write_bytes(journal.read_bytes()[:-10])   # the second chunk's last array cut short
     recording = load_landmarks(path)
@@ -330,7 +330,7 @@ def test_a_finished_recording_replaces_its_journal(tmp_path: Path) -> None:
     path = tmp_path / "take.npz"
     recorder = LandmarkRecorder(path, ("cam",), journal_frames=2)
     for frame in range(5):
-        recorder.add([PoseObservation(frame / 30.0, (640, 480), np.full((33, 3), float(frame)), None)])
+        recorder.add((PoseObservation(frame / 30.0, (640, 480), np.full((33, 3), float(frame)), None),))
     assert journal_path(path).exists()
     recorder.close()
     assert not journal_path(path).exists()

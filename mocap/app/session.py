@@ -7,19 +7,19 @@ the same filters and solver (:func:`run_replay`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
 from mocap.app.config import CaptureConfig
 from mocap.cameras.camera_model import CameraModel, load_calibration
 from mocap.core.errors import MocapError
+from mocap.core.frames import Frame, Observations, PoseObservation
 from mocap.core.pipeline import (
-    AlreadyLifted,
     Estimator,
     FrameObserver,
     Lifter,
@@ -28,7 +28,7 @@ from mocap.core.pipeline import (
     RunSummary,
 )
 from mocap.core.skeleton import BONE_NAMES
-from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator, MultiCameraEstimator
+from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator, PerCameraEstimator
 from mocap.filtering.outliers import OutlierGuard
 from mocap.filtering.smoothing import smooth_bodies
 from mocap.filtering.temporal import BodyFilter, HoldThenRest, OneEuroSettings, RotationFilter
@@ -46,7 +46,7 @@ from mocap.solving.joint_limits import JointLimits
 from mocap.solving.measure import BodyMeasurer
 from mocap.solving.solver import DirectionSolver
 from mocap.sources.frame_sources import FrameSource, open_sources
-from mocap.sources.sync import SynchronizedSources
+from mocap.sources.sync import FrameSet, SynchronizedSources
 
 Item = TypeVar("Item")
 
@@ -139,7 +139,7 @@ def open_sinks(config: CaptureConfig, frame_time_s: float | None) -> OpenedSinks
     return OpenedSinks(sinks, bvh, vmc)
 
 
-def make_estimator(config: CaptureConfig, count: int) -> MediaPipePoseEstimator | MultiCameraEstimator:
+def make_estimator(config: CaptureConfig, count: int) -> PerCameraEstimator:
     """One MediaPipe Pose per camera; several run concurrently."""
     est = config.estimator
 
@@ -151,7 +151,7 @@ def make_estimator(config: CaptureConfig, count: int) -> MediaPipePoseEstimator 
             min_tracking_confidence=est.min_tracking_confidence,
         )
 
-    return one() if count == 1 else MultiCameraEstimator([one() for _ in range(count)])
+    return PerCameraEstimator([one() for _ in range(count)])
 
 
 def make_lifter(config: CaptureConfig, cameras: list[CameraModel] | None) -> Lifter:
@@ -196,13 +196,14 @@ def build_pipeline(
     config: CaptureConfig,
     *,
     estimator: Estimator | None,
-    lifter: Lifter,
+    lifter: Lifter | None,
     sinks: list[PoseSink],
     observers: Sequence[FrameObserver] = (),
     live_filters: bool = True,
 ) -> MotionPipeline:
     """The filter and solver stages set up from ``config`` around the given estimator and lifter
-    (``live_filters=False``: no One Euro filters, for bodies smoothed offline)."""
+    (None for bodies lifted beforehand; ``live_filters=False``: no One Euro filters, for bodies
+    smoothed offline)."""
     filt = config.filter
     return MotionPipeline(
         estimator=estimator,
@@ -221,11 +222,11 @@ def build_pipeline(
     )
 
 
-def _first_view(observer: FrameObserver) -> FrameObserver:
-    """An observer of one camera, shown the first camera of a frame set."""
-    def show(frames: Any, observations: Any) -> None:
-        observer(frames.frames[0], observations[0])
-    return show
+def _first_view(show: Callable[[Frame, PoseObservation], None]) -> FrameObserver:
+    """An observer of the first camera: its frame (of a frame set, with several) and observation."""
+    def observe(frame: Frame | FrameSet, observations: Observations) -> None:
+        show(frame.frames[0] if isinstance(frame, FrameSet) else frame, observations[0])
+    return observe
 
 
 def run_capture(config: CaptureConfig, *, progress: bool = True) -> tuple[RunSummary, OpenedSinks]:
@@ -252,14 +253,14 @@ def run_capture(config: CaptureConfig, *, progress: bool = True) -> tuple[RunSum
             names = tuple(c.name for c in cameras) if cameras else tuple(f"cam_{i}" for i in range(count))
             recorder = LandmarkRecorder(Path(config.record_landmarks), names)
             stack.callback(recorder.close)
-            observers.append(lambda frame, observation: recorder.add(observation if count > 1 else [observation]))
+            observers.append(lambda frame, observations: recorder.add(observations))
         if config.preview:
             from mocap.display.preview import PreviewWindow
 
             window = PreviewWindow.open_if_possible()
             if window is not None:
                 stack.callback(window.close)
-                observers.append(window.show if count == 1 else _first_view(window.show))
+                observers.append(_first_view(window.show))
         pipeline = build_pipeline(
             config, estimator=estimator, lifter=make_lifter(config, cameras), sinks=opened.sinks, observers=observers
         )
@@ -270,11 +271,10 @@ def run_capture(config: CaptureConfig, *, progress: bool = True) -> tuple[RunSum
     return summary, opened
 
 
-def _recorded_frames(recording: LandmarkRecording) -> Iterator[tuple[Any, float]]:
-    """(observation, or a list of them with several cameras; timestamp in seconds) per frame."""
+def _recorded_frames(recording: LandmarkRecording) -> Iterator[tuple[Observations, float]]:
+    """(one observation per camera, timestamp in seconds) per frame."""
     for index in range(recording.frame_count):
-        observations = recording.observations(index)
-        yield (observations if len(observations) > 1 else observations[0]), float(recording.timestamps_s[index])
+        yield recording.observations(index), float(recording.timestamps_s[index])
 
 
 def run_replay(
@@ -307,7 +307,7 @@ def run_replay(
             pipeline = build_pipeline(config, estimator=None, lifter=lifter, sinks=opened.sinks)
             summary = pipeline.replay(_recorded_frames(recording), on_frame=lambda: bar.update(1))
         else:
-            bodies = smooth_bodies([lifter.lift(observation) for observation, _ in _recorded_frames(recording)], smooth_hz)
-            pipeline = build_pipeline(config, estimator=None, lifter=AlreadyLifted(), sinks=opened.sinks, live_filters=False)
-            summary = pipeline.replay(((body, body.timestamp_s) for body in bodies), on_frame=lambda: bar.update(1))
+            bodies = smooth_bodies([lifter.lift(observations) for observations, _ in _recorded_frames(recording)], smooth_hz)
+            pipeline = build_pipeline(config, estimator=None, lifter=None, sinks=opened.sinks, live_filters=False)
+            summary = pipeline.replay_bodies(bodies, on_frame=lambda: bar.update(1))
     return summary, opened

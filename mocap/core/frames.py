@@ -39,6 +39,10 @@ class PoseObservation:
         return bool(np.isfinite(self.keypoints[:, 2]).any())
 
 
+Observations = tuple[PoseObservation, ...]
+"""One frame's observations, one per camera (in the calibration's order; one with one camera)."""
+
+
 @dataclass(frozen=True)
 class BodyPose:
     """Landmarks lifted to the internal world frame (+Y up, facing +Z, metres)."""

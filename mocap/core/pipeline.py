@@ -1,10 +1,11 @@
 """The capture loop: source -> estimator -> lifting -> filter -> solver -> sinks.
 
 It knows the stages only by their interfaces, not MediaPipe, OSC or BVH, nor how many
-cameras there are: with one camera a frame is a :class:`~mocap.core.frames.Frame` and an
-observation a :class:`~mocap.core.frames.PoseObservation`; with several, a
-:class:`~mocap.sources.sync.FrameSet` and a list of observations. A recording is replayed from its
-observations (:meth:`MotionPipeline.process_observation`), skipping the estimator.
+cameras there are: a frame is a :class:`~mocap.core.frames.Frame` (a
+:class:`~mocap.sources.sync.FrameSet` with several cameras), and its observations are always a
+tuple, one :class:`~mocap.core.frames.PoseObservation` per camera. A recording is replayed from
+its observations (:meth:`MotionPipeline.process_observations`), skipping the estimator; bodies
+lifted and smoothed beforehand from :meth:`MotionPipeline.process_body` on.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from mocap.core.conventions import HIP_LANDMARKS
-from mocap.core.frames import BodyPose, SkeletonPose
+from mocap.core.frames import BodyPose, Observations, SkeletonPose
 from mocap.core.skeleton import BodyProportions, Skeleton, humanoid_skeleton
 from mocap.filtering.outliers import OutlierGuard
 from mocap.filtering.temporal import BodyFilter, HoldThenRest, RotationFilter
@@ -36,18 +37,11 @@ class TimedInput(Protocol):
 
 
 class Estimator(Protocol):
-    def estimate(self, frame: Any) -> Any: ...
+    def estimate(self, frame: Any) -> Observations: ...
 
 
 class Lifter(Protocol):
-    def lift(self, observation: Any) -> BodyPose: ...
-
-
-class AlreadyLifted:
-    """The lifter of bodies lifted (and smoothed) beforehand: hands each body on."""
-
-    def lift(self, body: BodyPose) -> BodyPose:
-        return body
+    def lift(self, observations: Observations) -> BodyPose: ...
 
 
 class PoseSink(Protocol):
@@ -55,7 +49,7 @@ class PoseSink(Protocol):
     def close(self) -> None: ...
 
 
-FrameObserver = Callable[[Any, Any], None]  # (frame or frame set, observation(s)), on the capture thread
+FrameObserver = Callable[[Any, Observations], None]  # (frame or frame set, its observations), on the capture thread
 
 
 @dataclass
@@ -148,7 +142,7 @@ class MotionPipeline:
         self,
         *,
         estimator: Estimator | None,
-        lifter: Lifter,
+        lifter: Lifter | None,
         outlier_guard: OutlierGuard,
         body_filter: BodyFilter | None,
         foot_contact: FootContact,
@@ -185,28 +179,37 @@ class MotionPipeline:
         return self._skeleton_for[1]
 
     def process(self, frame: TimedInput) -> SkeletonPose:
-        """Estimate (observers see the frame and its observation), then :meth:`process_observation`."""
-        return self.process_observation(self._estimate(frame), frame.timestamp_s)
+        """Estimate (observers see the frame and its observations), then :meth:`process_observations`."""
+        return self.process_observations(self._estimate(frame), frame.timestamp_s)
 
-    def _estimate(self, frame: TimedInput) -> Any:
-        """The estimator's observation(s) of the frame; then the observers (the preview window,
+    def _estimate(self, frame: TimedInput) -> Observations:
+        """The estimator's observations of the frame; then the observers (the preview window,
         the landmark recorder) see both, on this thread."""
         if self.estimator is None:
             raise ValueError("this pipeline replays observations; it has no estimator")
         start = time.perf_counter()
-        observation = self.estimator.estimate(frame)
+        observations = self.estimator.estimate(frame)
         estimated = time.perf_counter()
         for observer in self.observers:
-            observer(frame, observation)
+            observer(frame, observations)
         self.timer.total_ms["estimate"] += 1000 * (estimated - start)
         self.timer.total_ms["observers"] += 1000 * (time.perf_counter() - estimated)
-        return observation
+        return observations
 
-    def process_observation(self, observation: Any, timestamp_s: float) -> SkeletonPose:
-        """Lift, filter, solve and send one frame's observation(s)."""
+    def process_observations(self, observations: Observations, timestamp_s: float) -> SkeletonPose:
+        """Lift one frame's observations (one per camera), then :meth:`process_body`."""
+        if self.lifter is None:
+            raise ValueError("this pipeline takes bodies lifted beforehand; it has no lifter")
+        start = time.perf_counter()
+        body = self.lifter.lift(observations)
+        self.timer.total_ms["lift+filter"] += 1000 * (time.perf_counter() - start)
+        return self.process_body(body, timestamp_s)
+
+    def process_body(self, body: BodyPose, timestamp_s: float) -> SkeletonPose:
+        """Guard, filter, solve and send one lifted body."""
         times = self.timer.total_ms
         start = time.perf_counter()
-        body = self.outlier_guard(self.lifter.lift(observation))
+        body = self.outlier_guard(body)
         if self.body_filter is not None:
             body = self.body_filter(body)
         filtered = time.perf_counter()
@@ -246,8 +249,8 @@ class MotionPipeline:
         counts = {"frames": 0, "detected": 0}
 
         def finish(item: tuple[TimedInput, Any]) -> None:
-            frame, observation = item
-            pose = self.process_observation(observation, frame.timestamp_s)
+            frame, observations = item
+            pose = self.process_observations(observations, frame.timestamp_s)
             counts["frames"] += 1
             counts["detected"] += pose.tracked
             if on_frame is not None:
@@ -262,13 +265,19 @@ class MotionPipeline:
         return self._summary(counts["frames"], counts["detected"], time.perf_counter() - start)
 
     def replay(
-        self, observations: Iterable[tuple[Any, float]], on_frame: Callable[[], None] | None = None
+        self, recorded: Iterable[tuple[Observations, float]], on_frame: Callable[[], None] | None = None
     ) -> RunSummary:
-        """Process recorded (observation(s), timestamp in seconds) pairs."""
+        """Process recorded (observations, timestamp in seconds) pairs."""
+        return self._count((self.process_observations(o, t) for o, t in recorded), on_frame)
+
+    def replay_bodies(self, bodies: Iterable[BodyPose], on_frame: Callable[[], None] | None = None) -> RunSummary:
+        """Process bodies lifted (and smoothed) beforehand."""
+        return self._count((self.process_body(body, body.timestamp_s) for body in bodies), on_frame)
+
+    def _count(self, poses: Iterable[SkeletonPose], on_frame: Callable[[], None] | None) -> RunSummary:
         start = time.perf_counter()
         count = detected = 0
-        for observation, timestamp_s in observations:
-            pose = self.process_observation(observation, timestamp_s)
+        for pose in poses:
             count += 1
             detected += pose.tracked
             if on_frame is not None:

@@ -9,7 +9,7 @@ import numpy as np
 
 from mocap.core.conventions import NUM_POSE_LANDMARKS
 from mocap.core.errors import MocapError
-from mocap.core.frames import Frame, PoseObservation
+from mocap.core.frames import Frame, Observations, PoseObservation
 from mocap.sources.sync import FrameSet
 
 os.environ.setdefault("GLOG_minloglevel", "2")  # keep MediaPipe's C++ logging off the console
@@ -73,17 +73,21 @@ class MediaPipePoseEstimator:
         self.close()
 
 
-class MultiCameraEstimator:
-    """One MediaPipe Pose per camera, run concurrently on a thread each (MediaPipe's graph
-    releases the GIL while it computes)."""
+class PerCameraEstimator:
+    """One MediaPipe Pose per camera; with several, run concurrently on a thread each
+    (MediaPipe's graph releases the GIL while it computes). A frame (one camera) or a frame set
+    in, one observation per camera out."""
 
     def __init__(self, estimators: list[MediaPipePoseEstimator]) -> None:
         self._estimators = estimators
         self._pool = ThreadPoolExecutor(max_workers=len(estimators), thread_name_prefix="estimate")
 
-    def estimate(self, frames: FrameSet) -> list[PoseObservation]:
-        jobs = [self._pool.submit(estimator.estimate, frame) for estimator, frame in zip(self._estimators, frames.frames)]
-        return [job.result() for job in jobs]
+    def estimate(self, frame: Frame | FrameSet) -> Observations:
+        frames = frame.frames if isinstance(frame, FrameSet) else (frame,)
+        if len(self._estimators) == 1:
+            return (self._estimators[0].estimate(frames[0]),)
+        jobs = [self._pool.submit(estimator.estimate, one) for estimator, one in zip(self._estimators, frames)]
+        return tuple(job.result() for job in jobs)
 
     def close(self) -> None:
         self._pool.shutdown()

@@ -43,7 +43,7 @@ from mocap.app.config import CaptureConfig, FilterSettings
 from mocap.app.session import build_pipeline
 from mocap.core.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDMARKS
 from mocap.core.frames import BodyPose, SkeletonPose
-from mocap.core.pipeline import AlreadyLifted, MotionPipeline
+from mocap.core.pipeline import MotionPipeline
 from mocap.core.skeleton import humanoid_skeleton
 from mocap.filtering.smoothing import smooth_trajectories
 from mocap.filtering.temporal import BodyFilter, OneEuroSettings, RotationFilter
@@ -207,7 +207,7 @@ def _capture_pipeline(settings: SolveSettings) -> MotionPipeline:
     with ``settings``' filters, the ones under test, when live (offline the landmarks come
     smoothed and it has none)."""
     live = settings.mode == "live"
-    pipeline = build_pipeline(CaptureConfig(), estimator=None, lifter=AlreadyLifted(), sinks=[], live_filters=live)
+    pipeline = build_pipeline(CaptureConfig(), estimator=None, lifter=None, sinks=[], live_filters=live)
     if live:
         pipeline.body_filter = BodyFilter(body=settings.body, root=settings.root)
         pipeline.rotation_filter = RotationFilter(settings.rotation)
@@ -242,7 +242,7 @@ def solve_onto_rig(
             pose = SkeletonPose(body.timestamp_s, skeleton, body.joints_m[list(HIP_LANDMARKS)].mean(axis=0), local,
                                 tracked=True, skeleton_settled=True)
         else:
-            pose = pipeline.process_observation(body, body.timestamp_s)
+            pose = pipeline.process_body(body, body.timestamp_s)
         rig_local, offsets[0] = retargeter.retarget(pose.local_rotations, pose.root_position_m, pose.skeleton.rest_offsets_m[0, 1])
         elapsed_s += time.perf_counter() - start
         positions.append(forward_kinematics(rig.parents, offsets, rig_local)[1])

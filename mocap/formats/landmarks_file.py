@@ -37,7 +37,7 @@ from mocap.core.conventions import (
     POSE_LANDMARK_NAMES,
 )
 from mocap.core.errors import MocapError, require_writable
-from mocap.core.frames import PoseObservation
+from mocap.core.frames import Observations, PoseObservation
 
 
 @dataclass(frozen=True)
@@ -54,9 +54,9 @@ class LandmarkRecording:
     def frame_count(self) -> int:
         return int(self.keypoints.shape[1])
 
-    def observations(self, frame: int) -> list[PoseObservation]:
+    def observations(self, frame: int) -> Observations:
         """Frame ``frame`` as one observation per camera."""
-        return [
+        return tuple(
             PoseObservation(
                 float(self.timestamps_s[frame]),
                 self.image_sizes[view],
@@ -65,7 +65,7 @@ class LandmarkRecording:
                 else self.world_m[view, frame],
             )
             for view in range(len(self.cameras))
-        ]
+        )
 
 
 def save_landmarks(path: Path, recording: LandmarkRecording) -> None:
@@ -163,7 +163,7 @@ def load_landmarks(path: Path) -> LandmarkRecording:
     )
 
 
-def _stacked(frames: list[list[PoseObservation]]) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+def _stacked(frames: list[Observations]) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Keypoints and world landmarks (cameras, frames, 33, 3) and timestamps (frames,) of ``frames``."""
     nothing = np.full((NUM_POSE_LANDMARKS, 3), np.nan)
     keypoints = np.array([[obs.keypoints for obs in frame] for frame in frames]).transpose(1, 0, 2, 3)
@@ -186,7 +186,7 @@ class LandmarkRecorder:
         require_writable(path, "landmarks file")
         self.path = path
         self._cameras = cameras
-        self._frames: list[list[PoseObservation]] = []
+        self._frames: list[Observations] = []
         self._journal_frames = journal_frames
         self._journal: BinaryIO | None = None
         self._journaled = 0   # frames already in the journal
@@ -200,7 +200,7 @@ class LandmarkRecorder:
         """Each camera's (width, height), pixels, as the first frame had them."""
         return tuple(obs.image_size for obs in self._frames[0])
 
-    def add(self, observations: list[PoseObservation]) -> None:
+    def add(self, observations: Observations) -> None:
         self._frames.append(observations)
         if len(self._frames) - self._journaled >= self._journal_frames:
             self._write_journal()

@@ -29,7 +29,7 @@ from mocap.core.conventions import (
     camera_to_world,
     mirrored_landmark_order,
 )
-from mocap.core.frames import BodyPose, PoseObservation
+from mocap.core.frames import BodyPose, Observations
 
 FOOT_LANDMARKS = [LANDMARK_INDEX[name] for name in (
     "left_heel", "right_heel", "left_foot_index", "right_foot_index", "left_ankle", "right_ankle")]
@@ -167,7 +167,9 @@ class MonocularLifter:
             self._camera = CameraModel.from_field_of_view(image_size, self._fov_deg)
         return self._camera.scaled_to(image_size)
 
-    def lift(self, observation: PoseObservation) -> BodyPose:
+    def lift(self, observations: Observations) -> BodyPose:
+        """The one camera's observation (``observations`` holds exactly one) lifted."""
+        (observation,) = observations
         if not observation.detected or observation.world_m is None:
             return nobody(observation.timestamp_s)
         camera = self.camera_for(observation.image_size)

@@ -17,7 +17,7 @@ from scipy.spatial.transform import Rotation
 
 from mocap.cameras.camera_model import CameraModel
 from mocap.core.conventions import HIP_LANDMARKS
-from mocap.core.frames import BodyPose, PoseObservation
+from mocap.core.frames import BodyPose, Observations
 from mocap.lifting.monocular import StagePlacement, nobody
 from mocap.lifting.triangulation import Triangulator
 
@@ -70,7 +70,7 @@ class MultiViewLifter:
         self._to_world = world_alignment(cameras)
         self._stage = StagePlacement(min_confidence=min_confidence, floor_window_s=floor_window_s)
 
-    def lift(self, observations: list[PoseObservation]) -> BodyPose:
+    def lift(self, observations: Observations) -> BodyPose:
         timestamp_s = max(o.timestamp_s for o in observations)
         if sum(o.detected for o in observations) < 1:
             return nobody(timestamp_s)
