@@ -27,7 +27,6 @@ import itertools
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -243,9 +242,8 @@ def pixels_from_reference(keypoints: NDArray[np.float64], cameras: list, referen
     for camera, views in zip(cameras, keypoints):
         distances = []
         for landmark in LIMB_LANDMARKS:
-            projected, _ = cv2.projectPoints(reference_points(reference, landmark).reshape(-1, 1, 3),
-                                             camera.rotation_rodrigues, camera.translation_m, camera.matrix, camera.distortion)
-            distances.append(np.linalg.norm(views[:, LANDMARK_INDEX[landmark], :2] - projected.reshape(-1, 2), axis=1))
+            projected = camera.project(reference_points(reference, landmark))
+            distances.append(np.linalg.norm(views[:, LANDMARK_INDEX[landmark], :2] - projected, axis=1))
         medians.append(float(np.nanmedian(np.concatenate(distances))))
     return medians
 

@@ -18,7 +18,7 @@ from mocap.cameras.board_calibration import (
     fix_flips,
 )
 from mocap.cameras.boards import BoardSpec, Detection
-from mocap.cameras.camera_model import camera_position_m, load_calibration
+from mocap.cameras.camera_model import load_calibration
 
 CHARUCO = "calibration/charuco_opencv_contrib"
 STEREO = "calibration/stereo_temugeb/frames_pair"
@@ -56,7 +56,7 @@ def test_stereo_pairs_give_the_authors_baseline(stereo: tuple[subprocess.Complet
     result, output = stereo
     assert result.returncode == 0, result.stderr
     first, second = load_calibration(output)
-    baseline_cm = 100 * np.linalg.norm(camera_position_m(first) - camera_position_m(second))
+    baseline_cm = 100 * np.linalg.norm(first.position_m - second.position_m)
     assert baseline_cm == pytest.approx(np.linalg.norm([-30.118, 8.815, -1.028]), rel=0.02)  # camera1_rot_trans.dat
     mean_mm = float(re.search(r"mean error ([0-9.]+) mm", result.stdout).group(1))
     assert mean_mm < 1.0                       # neighbouring corners 31.9 mm apart when triangulated
@@ -71,13 +71,13 @@ def test_floor_from_the_board_puts_its_corners_at_height_zero(stereo: tuple[subp
                                 (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 30, 0.001)) for g in gray]
     projections = []
     for camera, found in zip((first, second), corners):
-        rotation, _ = cv2.Rodrigues(camera.rotation_rodrigues)
+        rotation = camera.rotation.as_matrix()
         projections.append(np.hstack([rotation, camera.translation_m.reshape(3, 1)]))
         found[:] = cv2.undistortPoints(found, camera.matrix, camera.distortion)
     homogeneous = cv2.triangulatePoints(projections[0], projections[1], corners[0].reshape(-1, 2).T, corners[1].reshape(-1, 2).T)
     points = (homogeneous[:3] / homogeneous[3]).T
     assert np.abs(points[:, 1]).max() < 0.003                    # the board (view 0) is the floor: y = 0
-    assert camera_position_m(first)[1] > 0.1                     # the cameras look at it from above
+    assert first.position_m[1] > 0.1                     # the cameras look at it from above
 
 
 def _stereo_views() -> tuple[BoardSpec, list[CameraViews], list]:
@@ -102,7 +102,7 @@ def test_a_board_found_turned_round_is_reordered() -> None:
     repaired = fix_flips(board, cameras, views, notes.append)
     assert notes and "view 2, camera camera1" in notes[0]
     assert np.array_equal(repaired[1].detections[2].ids, turned.ids)
-    baseline_m = np.linalg.norm(camera_position_m(chain_extrinsics(board, cameras, repaired)[1]))
+    baseline_m = np.linalg.norm(chain_extrinsics(board, cameras, repaired)[1].position_m)
     assert baseline_m == pytest.approx(0.314, rel=0.02)
 
 

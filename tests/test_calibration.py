@@ -17,6 +17,8 @@ def test_round_trip(tmp_path: Path) -> None:
     again = load_calibration(tmp_path / "copy.toml")
     assert [c.name for c in again] == [c.name for c in cameras]
     assert np.allclose(again[0].matrix, cameras[0].matrix) and np.allclose(again[0].distortion, cameras[0].distortion)
+    assert np.degrees((again[0].rotation.inv() * cameras[0].rotation).magnitude()) < 1e-9
+    assert np.allclose(again[0].translation_m, cameras[0].translation_m)
 
 
 def test_any_camera_name_round_trips(tmp_path: Path) -> None:

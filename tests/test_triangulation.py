@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 from conftest import standing_body
+from scipy.spatial.transform import Rotation
 
 from mocap.cameras.camera_model import CameraModel
 from mocap.core.conventions import LANDMARK_INDEX, mirrored_landmark_order
@@ -28,7 +29,7 @@ def camera_at(name: str, position_m: tuple[float, float, float], target_m: tuple
     rotation = np.stack([right, down, forward])            # world -> camera rows: x right, y down, z ahead
     focal_px = SIZE[0] / 2.0 / np.tan(np.radians(35.0))
     matrix = np.array([[focal_px, 0.0, SIZE[0] / 2.0], [0.0, focal_px, SIZE[1] / 2.0], [0.0, 0.0, 1.0]])
-    return CameraModel(name, SIZE, matrix, DISTORTION, cv2.Rodrigues(rotation)[0].ravel(), -rotation @ np.asarray(position_m))
+    return CameraModel(name, SIZE, matrix, DISTORTION, Rotation.from_matrix(rotation), -rotation @ np.asarray(position_m))
 
 
 CAMERAS = [camera_at("front_left", (-1.5, 1.2, 3.5)), camera_at("front_right", (1.5, 1.1, 3.5)), camera_at("side", (3.5, 1.5, 0.5))]
@@ -37,7 +38,7 @@ BODY_M = standing_body() + [0.2, 0.0, -0.3]
 
 def project(camera: CameraModel, points_m: np.ndarray) -> np.ndarray:
     """Pixels (J, 2) with the camera's lens distortion, as a detector sees them."""
-    pixels, _ = cv2.projectPoints(points_m, camera.rotation_rodrigues, camera.translation_m, camera.matrix, camera.distortion)
+    pixels, _ = cv2.projectPoints(points_m, camera.rotation.as_rotvec(), camera.translation_m, camera.matrix, camera.distortion)
     return pixels.reshape(-1, 2)
 
 
@@ -49,7 +50,13 @@ def keypoints(points_m: np.ndarray, confidence: float | np.ndarray = 1.0) -> np.
 def world_landmarks(points_m: np.ndarray) -> np.ndarray:
     """Each camera's monocular world landmarks (cameras, joints, 3): camera axes, origin mid-hips."""
     hips = points_m[[LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]]].mean(axis=0)
-    return np.stack([(points_m - hips) @ cv2.Rodrigues(c.rotation_rodrigues)[0].T for c in CAMERAS])
+    return np.stack([c.rotation.apply(points_m - hips) for c in CAMERAS])
+
+
+def test_a_camera_projects_as_opencv_does_and_knows_where_it_stands() -> None:
+    camera = CAMERAS[0]
+    np.testing.assert_allclose(camera.project(BODY_M), project(camera, BODY_M), atol=1e-9)
+    np.testing.assert_allclose(camera.position_m, [-1.5, 1.2, 3.5], atol=1e-12)
 
 
 def test_known_points_are_recovered_through_lens_distortion() -> None:
@@ -122,7 +129,7 @@ def test_a_body_only_one_camera_sees_stays_where_it_was_last_triangulated() -> N
     # the hips' ray passes through the hips' pixels' midpoint, not the midpoint's pixel: 1 mm
     np.testing.assert_allclose(result.points_m, BODY_M, atol=2e-3)
     assert np.all(result.views == 0)
-    camera = -cv2.Rodrigues(CAMERAS[0].rotation_rodrigues)[0].T @ CAMERAS[0].translation_m
+    camera = CAMERAS[0].position_m
     hips = list(LANDMARK_INDEX[n] for n in ("left_hip", "right_hip"))
     turn = cv2.Rodrigues(np.array([0.0, 0.3 / np.linalg.norm(BODY_M[hips].mean(axis=0) - camera), 0.0]))[0]
     moved_m = (BODY_M - camera) @ turn.T + camera     # round the camera: same distance, another ray

@@ -240,9 +240,8 @@ def calibrate(**options: Any) -> None:
 
 
 def _distance_m(first: Any, second: Any) -> float:
-    from mocap.cameras.camera_model import camera_position_m
 
-    return float(np.linalg.norm(camera_position_m(first) - camera_position_m(second)))
+    return float(np.linalg.norm(first.position_m - second.position_m))
 
 
 def _calibration_sources(options: dict[str, Any]) -> list[Any]:

@@ -175,7 +175,7 @@ def chain_extrinsics(board: BoardSpec, cameras: list[CameraModel], views: list[C
         known_rotation, known_translation = poses[known]
         poses[new] = (pair_rotation * known_rotation, pair_rotation.apply(known_translation) + translation.reshape(3))
     return [
-        replace(camera, rotation_rodrigues=poses[i][0].as_rotvec(), translation_m=poses[i][1])
+        replace(camera, rotation=poses[i][0], translation_m=poses[i][1])
         for i, camera in enumerate(cameras)
     ]
 
@@ -205,17 +205,17 @@ def bundle_adjust(
         c, _, detection = next(o for o in observations if o[1] == k)
         object_points, image_points = _points(board, detection)
         _, rvec, tvec = cv2.solvePnP(object_points, image_points, cameras[c].matrix, cameras[c].distortion)
-        camera_rotation = Rotation.from_rotvec(cameras[c].rotation_rodrigues)
+        camera_rotation = cameras[c].rotation
         board_rotation = camera_rotation.inv() * Rotation.from_rotvec(rvec.reshape(3))
         board_origin = camera_rotation.inv().apply(tvec.reshape(3) - cameras[c].translation_m)
         initial_boards.append(np.concatenate([board_rotation.as_rotvec(), board_origin]))
-    camera_params = [np.concatenate([c.rotation_rodrigues, c.translation_m]) for c in cameras[1:]]
+    camera_params = [np.concatenate([c.rotation.as_rotvec(), c.translation_m]) for c in cameras[1:]]
     start = np.concatenate(camera_params + initial_boards)
     n_cameras = 6 * (len(cameras) - 1)
 
     def camera_pose(params: NDArray[np.float64], c: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         if c == 0:
-            return cameras[0].rotation_rodrigues, cameras[0].translation_m
+            return cameras[0].rotation.as_rotvec(), cameras[0].translation_m
         block = params[6 * (c - 1): 6 * c]
         return block[:3], block[3:]
 
@@ -240,7 +240,7 @@ def bundle_adjust(
         row += 2 * len(detection.ids)
     result = least_squares(residuals, start, jac_sparsity=sparsity, loss="huber", f_scale=1.0, x_scale="jac", method="trf")
     refined = [cameras[0]] + [
-        replace(camera, rotation_rodrigues=result.x[6 * (c - 1): 6 * c - 3].copy(), translation_m=result.x[6 * c - 3: 6 * c].copy())
+        replace(camera, rotation=Rotation.from_rotvec(result.x[6 * (c - 1): 6 * c - 3]), translation_m=result.x[6 * c - 3: 6 * c].copy())
         for c, camera in enumerate(cameras) if c > 0
     ]
     errors = residuals(result.x).reshape(-1, 2)
@@ -282,10 +282,8 @@ def move_world(cameras: list[CameraModel], rotation: Rotation, origin_m: NDArray
     """Re-express extrinsics in a new world: ``x_new = rotation (x_old - origin_m)``."""
     moved = []
     for camera in cameras:
-        old = Rotation.from_rotvec(camera.rotation_rodrigues)
-        new_rotation = old * rotation.inv()
-        new_translation = old.apply(origin_m) + camera.translation_m
-        moved.append(replace(camera, rotation_rodrigues=new_rotation.as_rotvec(), translation_m=new_translation))
+        new_translation = camera.rotation.apply(origin_m) + camera.translation_m
+        moved.append(replace(camera, rotation=camera.rotation * rotation.inv(), translation_m=new_translation))
     return moved
 
 

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 import tomli_w
 from numpy.typing import NDArray
+from scipy.spatial.transform import Rotation
 
 from mocap.core.errors import MocapError
 from mocap.formats.toml_files import read_toml
@@ -31,8 +32,20 @@ class CameraModel:
     image_size: tuple[int, int]          # (width, height) pixels
     matrix: NDArray[np.float64]          # (3, 3) pixels
     distortion: NDArray[np.float64]      # OpenCV coefficients, may be empty
-    rotation_rodrigues: NDArray[np.float64] = field(default_factory=lambda: np.zeros(3))
-    translation_m: NDArray[np.float64] = field(default_factory=lambda: np.zeros(3))
+    rotation: Rotation = field(default_factory=Rotation.identity)                   # world -> camera
+    translation_m: NDArray[np.float64] = field(default_factory=lambda: np.zeros(3))  # world -> camera, metres
+
+    @property
+    def position_m(self) -> NDArray[np.float64]:
+        """The camera's centre in world coordinates, metres."""
+        return -self.rotation.inv().apply(np.asarray(self.translation_m, dtype=np.float64))
+
+    def project(self, points_m: NDArray[np.float64]) -> NDArray[np.float64]:
+        """World points (N, 3), metres -> pixels (N, 2), lens distortion included."""
+        points = np.asarray(points_m, dtype=np.float64).reshape(-1, 1, 3)
+        pixels, _ = cv2.projectPoints(points, self.rotation.as_rotvec(), np.asarray(self.translation_m, dtype=np.float64),
+                                      self.matrix, self.distortion)
+        return np.asarray(pixels, dtype=np.float64).reshape(-1, 2)
 
     @classmethod
     def from_field_of_view(
@@ -59,7 +72,7 @@ class CameraModel:
                 f"its images are {image_size[0]}x{image_size[1]} (another aspect ratio): calibrate it at this resolution"
             )
         matrix = self.matrix * np.array([[sx], [sy], [1.0]])
-        return CameraModel(self.name, image_size, matrix, self.distortion, self.rotation_rodrigues, self.translation_m)
+        return CameraModel(self.name, image_size, matrix, self.distortion, self.rotation, self.translation_m)
 
     def undistort_pixels(self, points_px: NDArray[np.float64]) -> NDArray[np.float64]:
         """Pixel points (N, 2) with lens distortion removed, still in pixels."""
@@ -87,7 +100,7 @@ def load_calibration(path: Path) -> list[CameraModel]:
                     image_size=(int(entry["size"][0]), int(entry["size"][1])),
                     matrix=np.array(entry["matrix"], dtype=np.float64).reshape(3, 3),
                     distortion=np.array(entry.get("distortions", []), dtype=np.float64),
-                    rotation_rodrigues=np.array(entry.get("rotation", [0, 0, 0]), dtype=np.float64).reshape(3),
+                    rotation=Rotation.from_rotvec(np.array(entry.get("rotation", [0, 0, 0]), dtype=np.float64).reshape(3)),
                     translation_m=np.array(entry.get("translation", [0, 0, 0]), dtype=np.float64).reshape(3),
                 )
             )
@@ -109,15 +122,9 @@ def save_calibration(path: Path, cameras: list[CameraModel]) -> None:
             "size": [int(camera.image_size[0]), int(camera.image_size[1])],
             "matrix": np.asarray(camera.matrix, dtype=np.float64).tolist(),
             "distortions": np.asarray(camera.distortion, dtype=np.float64).tolist(),
-            "rotation": np.asarray(camera.rotation_rodrigues, dtype=np.float64).tolist(),
+            "rotation": camera.rotation.as_rotvec().tolist(),   # Rodrigues vector, as the layout has it
             "translation": np.asarray(camera.translation_m, dtype=np.float64).tolist(),
         }
         for number, camera in enumerate(cameras)
     }
     path.write_text(tomli_w.dumps(tables), encoding="utf-8")
-
-
-def camera_position_m(camera: CameraModel) -> NDArray[np.float64]:
-    """The camera's centre in world coordinates, metres."""
-    rotation, _ = cv2.Rodrigues(np.asarray(camera.rotation_rodrigues, dtype=np.float64))
-    return -rotation.T @ np.asarray(camera.translation_m, dtype=np.float64)

@@ -27,7 +27,7 @@ SNAP_TO_AXIS_DEG = 20.0
 def level_rotation(cameras: list[CameraModel], up: NDArray[np.float64]) -> Rotation:
     """Rotation from calibration axes to the internal frame whose +Y is ``up`` (a unit vector in
     calibration axes) and whose +Z points horizontally from the scene toward camera 0."""
-    camera0 = Rotation.from_rotvec(cameras[0].rotation_rodrigues)   # world -> camera
+    camera0 = cameras[0].rotation   # world -> camera
     toward_camera0 = -camera0.inv().apply(np.array([0.0, 0.0, 1.0]))
     forward = toward_camera0 - np.dot(toward_camera0, up) * up
     if np.linalg.norm(forward) < 1e-6:  # camera 0 looks straight down: use its image-down direction
@@ -41,7 +41,7 @@ def level_rotation(cameras: list[CameraModel], up: NDArray[np.float64]) -> Rotat
 def world_alignment(cameras: list[CameraModel]) -> Rotation:
     """Rotation from the calibration's world axes to the internal frame, with up taken from
     the cameras' mean image-up direction (snapped to an axis within 20 degrees)."""
-    rotations = Rotation.from_rotvec(np.stack([c.rotation_rodrigues for c in cameras]))   # world -> camera
+    rotations = Rotation.concatenate([c.rotation for c in cameras])   # world -> camera
     up = rotations.inv().apply(np.array([0.0, -1.0, 0.0])).mean(axis=0)
     up /= np.linalg.norm(up)
     axis = int(np.argmax(np.abs(up)))

@@ -50,7 +50,7 @@ class Triangulation:
 
 
 def _rotation_matrices(cameras: list[CameraModel]) -> NDArray[np.float64]:
-    return np.stack([cv2.Rodrigues(np.asarray(c.rotation_rodrigues, dtype=np.float64))[0] for c in cameras])
+    return np.stack([c.rotation.as_matrix() for c in cameras])
 
 
 class Triangulator:
