@@ -28,23 +28,21 @@ DEMO_FPS = 20.0
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
-def unavailable(reason: str) -> NoReturn:
-    """Skip a test whose real data or component is not on this machine; under CI (``CI=true``),
-    where `make test` installs everything, fail instead, so nothing is skipped silently."""
+def unavailable(reason: str, *, module_level: bool = False) -> NoReturn:
+    """Skip a test (or with ``module_level``, a whole test module) whose real data or component is
+    not on this machine; under CI (``CI=true``), where `make test` installs everything, fail
+    instead, so nothing is skipped silently."""
     if IN_CI:
         pytest.fail(f"{reason} (CI runs every test: `make test` must provide it)", pytrace=False)
-    pytest.skip(reason)
+    pytest.skip(reason, allow_module_level=module_level)
 
 
 def import_or_unavailable(module: str, reason: str) -> ModuleType:
-    """The module, or :func:`unavailable` (usable at a test module's top level)."""
+    """The module, or :func:`unavailable` (at a test module's top level)."""
     try:
         return importlib.import_module(module)
     except ImportError:
-        if IN_CI:
-            pytest.fail(f"{module} cannot be imported: {reason} (CI runs every test: `make test` must provide it)",
-                        pytrace=False)
-        pytest.skip(f"{module} cannot be imported: {reason}", allow_module_level=True)
+        unavailable(f"{module} cannot be imported: {reason}", module_level=True)
 
 
 def shared(relative: str) -> Path:
