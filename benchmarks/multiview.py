@@ -37,11 +37,11 @@ from mocap.app.session import (
     live_body_filter,
     make_lifter,
 )
-from mocap.cameras.camera_model import load_calibration
 from mocap.core.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDMARKS
 from mocap.core.frames import BodyPose, PoseObservation
 from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator, PerCameraEstimator
 from mocap.filtering.smoothing import smooth_trajectories
+from mocap.formats.calibration_file import load_calibration
 from mocap.formats.openpose import SKELETONS, read_camera
 from mocap.formats.trc import (
     POSE2SIM_MARKERS,

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from mocap.formats.bvh_reader import read_bvh
+from mocap.formats.bvh import read_bvh
 
 VIDEOS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "video_images" / "video"
 UNFILTERED = """[filter]

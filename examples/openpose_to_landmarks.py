@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mocap.cameras.camera_model import load_calibration  # noqa: E402
+from mocap.formats.calibration_file import load_calibration  # noqa: E402
 from mocap.formats.landmarks_file import LandmarkRecording, save_landmarks  # noqa: E402
 from mocap.formats.openpose import SKELETONS, read_camera  # noqa: E402
 

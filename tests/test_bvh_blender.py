@@ -105,7 +105,7 @@ def test_a_spinning_take_plays_in_blender_as_written(tmp_path: Path) -> None:
 def test_joint_names_of_several_words_read_as_blender_reads_them(tmp_path: Path) -> None:
     from test_bvh_file import TWO_JOINTS
 
-    from mocap.formats.bvh_reader import read_bvh
+    from mocap.formats.bvh import read_bvh
 
     path = tmp_path / "spaced.bvh"
     path.write_text(TWO_JOINTS.format(order="Zrotation Xrotation Yrotation").replace("JOINT Tip", "JOINT Left Up Leg"))

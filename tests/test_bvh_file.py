@@ -13,7 +13,7 @@ from scipy.spatial.transform import Rotation
 from mocap.core.errors import MocapError
 from mocap.core.frames import SkeletonPose
 from mocap.core.skeleton import BONE_INDEX, BONE_NAMES, Skeleton, humanoid_skeleton
-from mocap.formats.bvh_reader import read_bvh
+from mocap.formats.bvh import read_bvh
 from mocap.sinks.bvh import BvhWriter
 
 pytestmark = pytest.mark.unit

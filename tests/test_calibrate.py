@@ -18,7 +18,7 @@ from mocap.cameras.board_calibration import (
     fix_flips,
 )
 from mocap.cameras.boards import BoardSpec, Detection
-from mocap.cameras.camera_model import load_calibration
+from mocap.formats.calibration_file import load_calibration
 
 CHARUCO = "calibration/charuco_opencv_contrib"
 STEREO = "calibration/stereo_temugeb/frames_pair"

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 from conftest import DEMO_CALIBRATION, shared
 
-from mocap.cameras.camera_model import CameraModel, load_calibration, save_calibration
+from mocap.cameras.camera_model import CameraModel
+from mocap.formats.calibration_file import load_calibration, save_calibration
 
 
 def test_round_trip(tmp_path: Path) -> None:

@@ -20,12 +20,12 @@ from conftest import (
 )
 
 from mocap.cameras.board_calibration import move_world, standing_person_world
-from mocap.cameras.camera_model import load_calibration
 from mocap.core.conventions import HIP_LANDMARKS, LANDMARK_INDEX, mirrored_landmark_order
 from mocap.core.errors import MocapError
 from mocap.core.frames import PoseObservation
 from mocap.filtering.smoothing import smooth_trajectories
-from mocap.formats.bvh_reader import read_bvh
+from mocap.formats.bvh import read_bvh
+from mocap.formats.calibration_file import load_calibration
 from mocap.formats.landmarks_file import (
     LandmarkRecorder,
     LandmarkRecording,

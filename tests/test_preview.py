@@ -18,7 +18,7 @@ from conftest import DEMO_CALIBRATION, DEMO_VIDEO, REPO, unavailable
 
 from mocap.display.preview import WINDOW_TITLE, draw_skeleton
 from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator
-from mocap.formats.bvh_reader import read_bvh
+from mocap.formats.bvh import read_bvh
 from mocap.sources.frame_sources import VideoFileSource
 
 

@@ -16,7 +16,7 @@ from mocap.core.pipeline import RunSummary
 from mocap.core.skeleton import BONE_INDEX, BONE_NAMES
 from mocap.evaluation.accuracy import SolveSettings, evaluate, load_motion, synthesize_landmarks
 from mocap.filtering.outliers import OutlierGuard
-from mocap.formats.bvh_reader import read_bvh
+from mocap.formats.bvh import read_bvh
 from mocap.retargeting.retarget import Retargeter
 from mocap.retargeting.rigs import forward_kinematics
 from mocap.solving.joint_limits import LIMITS, JointLimits

@@ -194,7 +194,7 @@ def _board(kind: str, squares: str | None, corners: str | None, square_m: float,
 def calibrate(**options: Any) -> None:
     """Calibrate one or more cameras from views of a ChArUco board or checkerboard."""
     from mocap.cameras.board_calibration import calibrate_cameras, collect_views, finish_world
-    from mocap.cameras.camera_model import load_calibration, save_calibration
+    from mocap.formats.calibration_file import load_calibration, save_calibration
 
     board = _board(options["kind"], options["squares"], options["corners"], options["square_m"],
                    options["marker_m"], options["dictionary"])

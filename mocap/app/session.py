@@ -16,7 +16,7 @@ from typing import TypeVar
 import numpy as np
 
 from mocap.app.config import CaptureConfig
-from mocap.cameras.camera_model import CameraModel, load_calibration
+from mocap.cameras.camera_model import CameraModel
 from mocap.core.errors import MocapError
 from mocap.core.frames import Frame, Observations, PoseObservation
 from mocap.core.pipeline import (
@@ -32,6 +32,7 @@ from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator, PerCameraEst
 from mocap.filtering.outliers import OutlierGuard
 from mocap.filtering.smoothing import smooth_bodies
 from mocap.filtering.temporal import BodyFilter, HoldThenRest, OneEuroSettings, RotationFilter
+from mocap.formats.calibration_file import load_calibration
 from mocap.formats.landmarks_file import LandmarkRecorder, LandmarkRecording
 from mocap.lifting.monocular import MonocularLifter
 from mocap.lifting.multiview import MultiViewLifter

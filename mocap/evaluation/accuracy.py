@@ -47,7 +47,7 @@ from mocap.core.pipeline import MotionPipeline
 from mocap.core.skeleton import humanoid_skeleton
 from mocap.filtering.smoothing import smooth_trajectories
 from mocap.filtering.temporal import BodyFilter, OneEuroSettings, RotationFilter
-from mocap.formats.bvh_reader import BvhClip, read_bvh
+from mocap.formats.bvh import BvhClip, read_bvh
 from mocap.retargeting.retarget import DIRECTION_CHILD, Retargeter, rig_facing
 from mocap.retargeting.rigs import Rig, bvh_metres_per_unit, bvh_rig, forward_kinematics
 

@@ -23,7 +23,7 @@ from scipy.spatial.transform import Rotation
 
 from mocap.core.errors import MocapError
 from mocap.core.skeleton import BONE_NAMES
-from mocap.formats.bvh_reader import BvhClip, read_bvh
+from mocap.formats.bvh import BvhClip, read_bvh
 from mocap.formats.toml_files import read_toml
 
 ASSUMED_HEIGHT_M = 1.7  # a BVH in unknown units is scaled to this standing height

@@ -19,35 +19,14 @@ from typing import TextIO
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial.transform import Rotation
 
 from mocap.core.errors import MocapError
 from mocap.core.frames import SkeletonPose
 from mocap.core.skeleton import Skeleton
+from mocap.formats.bvh import AXIS_CHANNEL, UNITS_PER_METRE, continuous_euler, end_site_offset, gimbal_safe_order
 
-UNITS_PER_METRE = {"cm": 100.0, "m": 1.0}
 _COUNT_FIELD = "Frames: {:<12d}"
 _TIME_FIELD = "Frame Time: {:<14.8f}"
-_AXIS_CHANNEL = {"X": "Xrotation", "Y": "Yrotation", "Z": "Zrotation"}
-
-
-def continuous_euler(rotations: Rotation, order: str, previous_deg: NDArray[np.float64] | None) -> NDArray[np.float64]:
-    """Intrinsic Euler angles (degrees, one row per rotation) closest to ``previous_deg``.
-
-    Each rotation has two Euler solutions, (a, b, c) and (a + 180, 180 - b, c + 180), and each
-    angle is free up to multiples of 360; the pair nearest to the previous frame is chosen.
-    """
-    angles = rotations.as_euler(order.upper(), degrees=True)
-    if previous_deg is None:
-        return angles
-    other = angles + np.array([180.0, 0.0, 180.0])
-    other[:, 1] = 180.0 - angles[:, 1]
-    candidates = []
-    for candidate in (angles, other):
-        unwrapped = candidate + 360.0 * np.round((previous_deg - candidate) / 360.0)
-        candidates.append(unwrapped)
-    distance = [np.abs(c - previous_deg).sum(axis=1) for c in candidates]
-    return np.where((distance[0] <= distance[1])[:, None], candidates[0], candidates[1])
 
 
 class BvhWriter:
@@ -112,7 +91,7 @@ class BvhWriter:
             if parent >= 0:
                 children[parent].append(bone)
         self._orders = [
-            _gimbal_safe_order(skeleton, bone, children[bone]) if self._order == "auto" else self._order
+            gimbal_safe_order(skeleton, bone, children[bone]) if self._order == "auto" else self._order
             for bone in range(len(skeleton.names))
         ]
         self._order_groups = [
@@ -128,7 +107,7 @@ class BvhWriter:
             lines.append(f"{pad}{keyword} {skeleton.names[bone]}")
             lines.append(f"{pad}{{")
             lines.append(f"{pad}  OFFSET {offset[0]:.4f} {offset[1]:.4f} {offset[2]:.4f}")
-            channels = " ".join(_AXIS_CHANNEL[axis] for axis in self._orders[bone])
+            channels = " ".join(AXIS_CHANNEL[axis] for axis in self._orders[bone])
             if skeleton.parents[bone] < 0:
                 lines.append(f"{pad}  CHANNELS 6 Xposition Yposition Zposition {channels}")
             else:
@@ -136,7 +115,7 @@ class BvhWriter:
             for child in children[bone]:
                 emit(child, depth + 1)
             if not children[bone]:
-                end = _end_site(skeleton, bone) * self._scale
+                end = end_site_offset(skeleton, bone) * self._scale
                 lines.extend([f"{pad}  End Site", f"{pad}  {{", f"{pad}    OFFSET {end[0]:.4f} {end[1]:.4f} {end[2]:.4f}", f"{pad}  }}"])
             lines.append(f"{pad}}}")
 
@@ -196,27 +175,3 @@ class BvhWriter:
                 self._update_header()
         finally:
             self._file.close()
-
-
-_ORDER_WITH_MIDDLE = {0: "ZXY", 1: "ZYX", 2: "XZY"}
-
-
-def _gimbal_safe_order(skeleton: Skeleton, bone: int, children: list[int]) -> str:
-    """An Euler order whose middle axis is the bone's own direction (its twist, which rarely
-    nears 90 degrees), so bending an arm, leg or spine never meets gimbal lock. The root turns
-    freely about the vertical, so its order is YXZ: heading first, then pitch, then roll."""
-    if skeleton.parents[bone] < 0:
-        return "YXZ"
-    direction = np.mean([skeleton.rest_offsets_m[child] for child in children], axis=0) if children else _end_site(skeleton, bone)
-    return _ORDER_WITH_MIDDLE[int(np.argmax(np.abs(direction)))]
-
-
-def _end_site(skeleton: Skeleton, bone: int) -> NDArray[np.float64]:
-    """End Site offset of a leaf bone, metres: skull top, toe tip, or 8 cm along a hand."""
-    name = skeleton.names[bone]
-    if name == "Head":
-        return np.array([0.0, 0.18, 0.0])
-    if name.endswith("Toes"):
-        return np.array([0.0, 0.0, 0.05])
-    offset = skeleton.rest_offsets_m[bone]
-    return offset / max(float(np.linalg.norm(offset)), 1e-9) * 0.08

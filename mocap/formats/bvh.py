@@ -1,4 +1,6 @@
-"""Reading BVH files: the joint hierarchy, per-joint channels in their declared order, motion.
+"""BVH files: reading them, and the rules our writer (:mod:`mocap.sinks.bvh`) follows.
+
+Reading: the joint hierarchy, per-joint channels in their declared order, motion.
 
 Rotation channels are applied in the order CHANNELS lists them, as intrinsic rotations
 (``Zrotation Yrotation Xrotation`` is ``R = Rz Ry Rx``), in degrees. A joint's position
@@ -17,6 +19,7 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from mocap.core.errors import MocapError
+from mocap.core.skeleton import Skeleton
 
 
 @dataclass(frozen=True)
@@ -150,3 +153,51 @@ def read_bvh(path: Path) -> BvhClip:
     if values.size != frames * channel_count:
         raise MocapError(f"BVH file {path} declares {frames} frames but holds {values.size // max(channel_count, 1)}")
     return BvhClip(tuple(joints), values.reshape(frames, channel_count), frame_time_s)
+
+
+# The rules the writer follows: units, channel names, Euler orders and continuity, End Sites.
+UNITS_PER_METRE = {"cm": 100.0, "m": 1.0}
+AXIS_CHANNEL = {"X": "Xrotation", "Y": "Yrotation", "Z": "Zrotation"}
+
+
+def continuous_euler(rotations: Rotation, order: str, previous_deg: NDArray[np.float64] | None) -> NDArray[np.float64]:
+    """Intrinsic Euler angles (degrees, one row per rotation) closest to ``previous_deg``.
+
+    Each rotation has two Euler solutions, (a, b, c) and (a + 180, 180 - b, c + 180), and each
+    angle is free up to multiples of 360; the pair nearest to the previous frame is chosen.
+    """
+    angles = rotations.as_euler(order.upper(), degrees=True)
+    if previous_deg is None:
+        return angles
+    other = angles + np.array([180.0, 0.0, 180.0])
+    other[:, 1] = 180.0 - angles[:, 1]
+    candidates = []
+    for candidate in (angles, other):
+        unwrapped = candidate + 360.0 * np.round((previous_deg - candidate) / 360.0)
+        candidates.append(unwrapped)
+    distance = [np.abs(c - previous_deg).sum(axis=1) for c in candidates]
+    return np.where((distance[0] <= distance[1])[:, None], candidates[0], candidates[1])
+
+
+_ORDER_WITH_MIDDLE = {0: "ZXY", 1: "ZYX", 2: "XZY"}
+
+
+def gimbal_safe_order(skeleton: Skeleton, bone: int, children: list[int]) -> str:
+    """An Euler order whose middle axis is the bone's own direction (its twist, which rarely
+    nears 90 degrees), so bending an arm, leg or spine never meets gimbal lock. The root turns
+    freely about the vertical, so its order is YXZ: heading first, then pitch, then roll."""
+    if skeleton.parents[bone] < 0:
+        return "YXZ"
+    direction = np.mean([skeleton.rest_offsets_m[child] for child in children], axis=0) if children else end_site_offset(skeleton, bone)
+    return _ORDER_WITH_MIDDLE[int(np.argmax(np.abs(direction)))]
+
+
+def end_site_offset(skeleton: Skeleton, bone: int) -> NDArray[np.float64]:
+    """End Site offset of a leaf bone, metres: skull top, toe tip, or 8 cm along a hand."""
+    name = skeleton.names[bone]
+    if name == "Head":
+        return np.array([0.0, 0.18, 0.0])
+    if name.endswith("Toes"):
+        return np.array([0.0, 0.0, 0.05])
+    offset = skeleton.rest_offsets_m[bone]
+    return offset / max(float(np.linalg.norm(offset)), 1e-9) * 0.08
