@@ -8,7 +8,7 @@ from MediaPipe world landmarks by :class:`mocap.solving.measure.BodyMeasurer`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,17 +97,9 @@ class Skeleton:
     def _world(
         self, local: NDArray[np.float64], root_position_m: NDArray[np.float64], bones: Iterable[int]
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        world = np.tile(np.eye(3), (len(self.names), 1, 1))
-        positions = np.zeros((len(self.names), 3))
-        for bone in bones:
-            parent = self.parents[bone]
-            if parent < 0:
-                world[bone] = local[bone]
-                positions[bone] = root_position_m
-            else:
-                world[bone] = world[parent] @ local[bone]
-                positions[bone] = positions[parent] + world[parent] @ self.rest_offsets_m[bone]
-        return world, positions
+        offsets = self.rest_offsets_m.copy()
+        offsets[[bone for bone, parent in enumerate(self.parents) if parent < 0]] = root_position_m
+        return chain_transforms(self.parents, local, offsets, bones)
 
     def chain_to(self, targets: list[int]) -> list[int]:
         """The bones from the root to each of ``targets``, parents first (for ``forward_kinematics``)."""
@@ -117,6 +109,29 @@ class Skeleton:
                 needed.add(bone)
                 bone = self.parents[bone]
         return sorted(needed)
+
+
+def chain_transforms(
+    parents: Sequence[int], local: NDArray[np.float64], offsets: NDArray[np.float64], joints: Iterable[int] | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The one forward-kinematics walk of a joint hierarchy (parents before children; -1 for a root):
+    world rotation matrices (..., joints, 3, 3) and positions (..., joints, 3) from local rotation
+    matrices (..., joints, 3, 3) and offsets from the parent (..., joints, 3; a root's is its world
+    position), for one pose or a stack of them (the leading axes). ``joints``: only these (a chain
+    from a root, parents first); the others stay identity and zero."""
+    local_first = np.moveaxis(local, -3, 0)            # (joints, ..., 3, 3): the joint axis first is the fastest to index
+    offsets_first = np.moveaxis(offsets, -2, 0)[..., None]   # (joints, ..., 3, 1)
+    world = np.broadcast_to(np.eye(3), local_first.shape).copy()
+    positions = np.zeros(offsets_first.shape)
+    for joint in range(len(parents)) if joints is None else joints:
+        parent = parents[joint]
+        if parent < 0:
+            world[joint] = local_first[joint]
+            positions[joint] = offsets_first[joint]
+        else:
+            world[joint] = world[parent] @ local_first[joint]
+            positions[joint] = positions[parent] + world[parent] @ offsets_first[joint]
+    return np.moveaxis(world, 0, -3), np.moveaxis(positions[..., 0], 0, -2)
 
 
 def humanoid_skeleton(proportions: BodyProportions = BodyProportions()) -> Skeleton:

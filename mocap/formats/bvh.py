@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from mocap.core.errors import MocapError
-from mocap.core.skeleton import Skeleton
+from mocap.core.skeleton import Skeleton, chain_transforms
 
 
 @dataclass(frozen=True)
@@ -72,19 +72,9 @@ class BvhClip:
         """World positions (frames, joints, 3) in file units and world rotations (frames x joints)."""
         local, translations = self.local_transforms()
         frames, count = len(self.motion), len(self.joints)
-        local_quats = local.as_quat().reshape(frames, count, 4)
-        world_quats = np.zeros_like(local_quats)
-        positions = np.zeros((frames, count, 3))
-        for j, joint in enumerate(self.joints):
-            rotation = Rotation.from_quat(local_quats[:, j])
-            if joint.parent < 0:
-                world_quats[:, j] = rotation.as_quat()
-                positions[:, j] = translations[:, j]
-                continue
-            parent_rotation = Rotation.from_quat(world_quats[:, joint.parent])
-            world_quats[:, j] = (parent_rotation * rotation).as_quat()
-            positions[:, j] = positions[:, joint.parent] + parent_rotation.apply(translations[:, j])
-        return positions, Rotation.from_quat(world_quats.reshape(-1, 4))
+        parents = [joint.parent for joint in self.joints]
+        world, positions = chain_transforms(parents, local.as_matrix().reshape(frames, count, 3, 3), translations)
+        return positions, Rotation.from_matrix(world.reshape(-1, 3, 3), assume_valid=True)   # products of rotations
 
 
 def _joint_name_joined(words: list[str]) -> list[str]:

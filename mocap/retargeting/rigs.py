@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from mocap.core.errors import MocapError
-from mocap.core.skeleton import BONE_NAMES
+from mocap.core.skeleton import BONE_NAMES, chain_transforms
 from mocap.formats.bvh import BvhClip, read_bvh
 from mocap.formats.toml_files import read_toml
 
@@ -47,17 +47,8 @@ def forward_kinematics(
     parents: tuple[int, ...], offsets_m: NDArray[np.float64], local: Rotation
 ) -> tuple[Rotation, NDArray[np.float64]]:
     """World rotations and positions of one pose; parents precede children."""
-    quats = np.empty((len(parents), 4))
-    positions = np.empty((len(parents), 3))
-    for joint, parent in enumerate(parents):
-        if parent < 0:
-            quats[joint] = local[joint].as_quat()
-            positions[joint] = offsets_m[joint]
-        else:
-            parent_rotation = Rotation.from_quat(quats[parent])
-            quats[joint] = (parent_rotation * local[joint]).as_quat()
-            positions[joint] = positions[parent] + parent_rotation.apply(offsets_m[joint])
-    return Rotation.from_quat(quats), positions
+    world, positions = chain_transforms(parents, local.as_matrix(), np.asarray(offsets_m, dtype=np.float64))
+    return Rotation.from_matrix(world, assume_valid=True), positions   # products of rotations
 
 
 def _humanoid_name(vrm_name: str) -> str:
