@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import signal
 import sys
-import types
 import typing
 from collections.abc import Callable
-from dataclasses import MISSING, Field, fields, replace
+from dataclasses import Field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,12 +38,11 @@ def _options(function: Any, options: list[Any]) -> Any:
     return function
 
 
-def _declared_option(section: str, declared: Field[Any]) -> Any:
+def _declared_option(section: str, declared: Field[Any], accepted: tuple[Any, ...]) -> Any:
     """The click option for a declared setting (mocap.app.config.setting): its flag, type, help
     and default from the one declaration; its value lands in ``options`` as ``section__key``."""
     meta, name = declared.metadata, f"{section}__{declared.name}"
-    hint = typing.get_type_hints(_SECTION_TYPES[section])[declared.name]
-    kinds = [k for k in (typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)) if k is not type(None)]
+    kinds = [k for k in accepted if k is not type(None)]
     default = declared.default
     shown = ("on" if default else "off") if isinstance(default, bool) else default
     help_text = meta["help"] + (f" Default: {shown}." if default not in (None, "") else "")
@@ -55,10 +53,6 @@ def _declared_option(section: str, declared: Field[Any]) -> Any:
     return click.option(meta["flag"], name, type=kind, multiple=many is not None, help=help_text)
 
 
-_SECTION_TYPES: dict[str, Any] = {
-    "capture": CaptureConfig,
-    **{f.name: f.default_factory for f in fields(CaptureConfig) if f.default_factory is not MISSING},
-}
 _COMMON_OPTIONS = [
     click.option("--config", "config_path", type=str, help="TOML config file; options given here override it."),
     click.option("--progress/--no-progress", default=True, help="Progress bar for files."),
@@ -67,12 +61,12 @@ _COMMON_OPTIONS = [
 
 def _output_options(function: Any) -> Any:
     """The declared options `mocap solve` takes too (calibration, outputs, rig, foot locking)."""
-    shared = [_declared_option(section, declared) for section, declared in declared_options() if declared.metadata["shared"]]
+    shared = [_declared_option(*option) for option in declared_options() if option[1].metadata["shared"]]
     return _options(function, [*shared, *_COMMON_OPTIONS])
 
 
 def _capture_options(function: Any) -> Any:
-    return _options(function, [*(_declared_option(s, d) for s, d in declared_options()), *_COMMON_OPTIONS])
+    return _options(function, [*(_declared_option(*option) for option in declared_options()), *_COMMON_OPTIONS])
 
 
 def _config_from_options(options: dict[str, Any]) -> CaptureConfig:

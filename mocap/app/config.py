@@ -221,6 +221,10 @@ class CaptureConfig:
         None, "Record every camera's landmarks to FILE.npz (re-solve later with `mocap solve`).",
         flag="--record-landmarks", example="take.npz")
 
+    def __post_init__(self) -> None:
+        for declared in fields(self):
+            _check("", declared, getattr(self, declared.name))
+
     def with_overrides(self, overrides: dict[str, dict[str, Any]]) -> CaptureConfig:
         """A copy with ``{section: {key: value}}`` applied (section "capture": the top-level keys);
         None values are ignored."""
@@ -230,25 +234,22 @@ class CaptureConfig:
             if not values:
                 continue
             if section == "capture":
-                for declared in fields(CaptureConfig):
-                    if declared.name in values:
-                        _check("", declared, values[declared.name])
                 config = replace(config, **values)
             else:
                 config = replace(config, **{section: replace(getattr(config, section), **values)})
         return config
 
 
-def declared_options() -> list[tuple[str, Field[Any]]]:
-    """Every option with a command-line flag, as (section, field), in declaration order
-    (section "capture": the top-level keys)."""
+def declared_options() -> list[tuple[str, Field[Any], tuple[Any, ...]]]:
+    """Every option with a command-line flag, as (section, field, the types it accepts), in
+    declaration order (section "capture": the top-level keys)."""
     options = []
     for top in fields(CaptureConfig):
         section_type: Any = top.default_factory
         if section_type is not MISSING:
-            options += [(top.name, f) for f in fields(section_type) if f.metadata.get("flag")]
+            options += [(top.name, f, field_kinds(section_type, f.name)) for f in fields(section_type) if f.metadata.get("flag")]
         elif top.metadata.get("flag"):
-            options.append(("capture", top))
+            options.append(("capture", top, field_kinds(CaptureConfig, top.name)))
     return options
 
 
@@ -276,10 +277,15 @@ def _example_line(declared: Field[Any]) -> str:
     return f"{prefix}{tomli_w.dumps({declared.name: value}).strip()}  # {declared.metadata['help']}"
 
 
+def field_kinds(owner: type, name: str) -> tuple[Any, ...]:
+    """The types field ``name`` of ``owner`` accepts: ``int | list[int] | None`` gives
+    (int, list[int], NoneType)."""
+    hint = typing.get_type_hints(owner)[name]
+    return typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+
+
 def _accepts(annotation: str, value: Any, owner: type) -> bool:
-    hint = typing.get_type_hints(owner)[annotation]
-    allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
-    for kind in allowed:
+    for kind in field_kinds(owner, annotation):
         if typing.get_origin(kind) is list:
             (item_kind,) = typing.get_args(kind)
             if isinstance(value, list) and value and all(_accepts_type(item_kind, item) for item in value):

@@ -47,7 +47,7 @@ from mocap.solving.joint_limits import JointLimits
 from mocap.solving.measure import BodyMeasurer
 from mocap.solving.solver import DirectionSolver
 from mocap.sources.frame_sources import FrameSource, open_sources
-from mocap.sources.sync import FrameSet, SynchronizedSources
+from mocap.sources.sync import FrameSet, SynchronizedSources, camera_frames
 
 Item = TypeVar("Item")
 
@@ -226,7 +226,7 @@ def build_pipeline(
 def _first_view(show: Callable[[Frame, PoseObservation], None]) -> FrameObserver:
     """An observer of the first camera: its frame (of a frame set, with several) and observation."""
     def observe(frame: Frame | FrameSet, observations: Observations) -> None:
-        show(frame.frames[0] if isinstance(frame, FrameSet) else frame, observations[0])
+        show(camera_frames(frame)[0], observations[0])
     return observe
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from mocap.core.conventions import NUM_POSE_LANDMARKS
 from mocap.core.errors import MocapError
 from mocap.core.frames import Frame, Observations, PoseObservation
-from mocap.sources.sync import FrameSet
+from mocap.sources.sync import FrameSet, camera_frames
 
 os.environ.setdefault("GLOG_minloglevel", "2")  # keep MediaPipe's C++ logging off the console
 
@@ -83,7 +83,7 @@ class PerCameraEstimator:
         self._pool = ThreadPoolExecutor(max_workers=len(estimators), thread_name_prefix="estimate")
 
     def estimate(self, frame: Frame | FrameSet) -> Observations:
-        frames = frame.frames if isinstance(frame, FrameSet) else (frame,)
+        frames = camera_frames(frame)
         if len(self._estimators) == 1:
             return (self._estimators[0].estimate(frames[0]),)
         jobs = [self._pool.submit(estimator.estimate, one) for estimator, one in zip(self._estimators, frames)]

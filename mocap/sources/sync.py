@@ -37,6 +37,11 @@ class FrameSet:
     index: int           # 0-based set number
 
 
+def camera_frames(frame: Frame | FrameSet) -> tuple[Frame, ...]:
+    """One frame per camera: a frame set's frames, or the one camera's frame."""
+    return frame.frames if isinstance(frame, FrameSet) else (frame,)
+
+
 class _Reader:
     """Reads one source on a thread into a queue."""
 
