@@ -66,9 +66,9 @@ def test_bvh_on_a_chosen_rig_keeps_its_joints_and_moves_like_the_performer(
                        "--rig", str(rig_path), *map_args, "--bvh", str(output), "--no-progress")
     assert result.returncode == 0, result.stderr
     loaded = load_rig(rig_path, REPO / rig_map if rig_map else None)
-    names = {bone: loaded.joints[joint] for bone, joint in loaded.humanoid.items()}
+    names = {bone: loaded.skeleton.names[joint] for bone, joint in loaded.humanoid.items()}
     armature = import_bvh(output)
-    assert set(loaded.joints) == set(armature.pose.bones.keys())   # the rig's own hierarchy and names
+    assert set(loaded.skeleton.names) == set(armature.pose.bones.keys())   # the rig's own hierarchy and names
     for frame in ARMS_OUT_FRAMES:
         left = bone_direction(armature, frame, names["LeftUpperArm"])
         right = bone_direction(armature, frame, names["RightUpperArm"])

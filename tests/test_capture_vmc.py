@@ -110,7 +110,7 @@ def test_vmc_with_a_rig_keeps_its_proportions(demo_capture: DemoCapture) -> None
     received = {int(round(f.time_s * DEMO_FPS)): f for f in decode_vmc(receiver.stop())}
     assert result.returncode == 0, result.stderr
     rig = load_rig(rig_path)
-    _, rest = rig.rest_world()
+    _, rest = rig.skeleton.rest_world()
     upper_arm_m = np.linalg.norm(rest[rig.humanoid["LeftLowerArm"]] - rest[rig.humanoid["LeftUpperArm"]])
     for frame in received.values():
         assert np.linalg.norm(frame.bones["LeftLowerArm"][0]) == pytest.approx(upper_arm_m, rel=0.01)

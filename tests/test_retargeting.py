@@ -18,7 +18,6 @@ from mocap.evaluation.accuracy import SolveSettings, evaluate, load_motion, synt
 from mocap.filtering.outliers import OutlierGuard
 from mocap.formats.bvh import read_bvh
 from mocap.retargeting.retarget import Retargeter
-from mocap.retargeting.rigs import forward_kinematics
 from mocap.solving.joint_limits import LIMITS, JointLimits
 from mocap.solving.solver import DirectionSolver
 
@@ -95,12 +94,12 @@ def test_a_nod_bends_the_whole_neck_of_a_rig_with_an_extra_neck_joint(walk) -> N
     as a humanoid bone of its own (here, pretending Neck1 were an UpperChest) is left alone."""
     nod = Rotation.from_euler("x", 40.0, degrees=True)
     local = Rotation.concatenate([nod if bone == "Head" else Rotation.identity() for bone in BONE_NAMES])
-    neck, upper_neck, head = (walk.rig.joints.index(name) for name in ("Neck", "Neck1", "Head"))
-    rest_world, _ = walk.rig.rest_world()
+    neck, upper_neck, head = (walk.rig.skeleton.names.index(name) for name in ("Neck", "Neck1", "Head"))
+    rest_world, _ = walk.rig.skeleton.rest_world()
 
     def turns_deg(rig) -> list[float]:
         rig_local, _ = Retargeter(rig).retarget(local, np.zeros(3), 0.9)
-        world, _ = forward_kinematics(rig.parents, rig.rest_offsets_m, rig_local)
+        world, _ = rig.skeleton.forward_kinematics(rig_local, rig.skeleton.rest_offsets_m[0])
         return [float(np.degrees((world[j] * rest_world[j].inv()).magnitude())) for j in (neck, upper_neck, head)]
 
     assert turns_deg(walk.rig) == pytest.approx([0.0, 20.0, 40.0], abs=0.5)

@@ -22,7 +22,7 @@ def test_vrm0_humanoid_bones_and_facing() -> None:
     assert len(rig.humanoid) == 45                              # shoulders and fingers, no upper chest
     assert CORE | {"LeftShoulder", "LeftIndexProximal", "LeftThumbDistal"} <= set(rig.humanoid)
     assert "UpperChest" not in rig.humanoid and "LeftRingProximal" not in rig.humanoid
-    assert rig.joints[rig.humanoid["Hips"]] == "pelvis_Armature"   # node names differ from the bone names
+    assert rig.skeleton.names[rig.humanoid["Hips"]] == "pelvis_Armature"   # node names differ from the bone names
     assert np.degrees(Retargeter(rig).facing.magnitude()) == pytest.approx(180.0, abs=1.0)  # VRM 0.x faces -Z
 
 
@@ -35,11 +35,11 @@ def test_vrm1_humanoid_bones_and_facing() -> None:
 def test_gltf_with_a_bone_map_folds_missing_bones_into_parents() -> None:
     rig = load_rig(shared(KAYKIT), KAYKIT_MAP)
     assert set(rig.humanoid) == (CORE - {"Neck"}) | {"LeftToes", "RightToes"}
-    assert rig.parents[rig.humanoid["Head"]] == rig.humanoid["Chest"]          # no neck: the head hangs on the chest
-    assert rig.parents[rig.humanoid["LeftUpperArm"]] == rig.humanoid["Chest"]  # no shoulders
+    assert rig.skeleton.parents[rig.humanoid["Head"]] == rig.humanoid["Chest"]          # no neck: the head hangs on the chest
+    assert rig.skeleton.parents[rig.humanoid["LeftUpperArm"]] == rig.humanoid["Chest"]  # no shoulders
     # Non-identity rest rotations (the glTF's own), still standing upright: head above hips above feet.
-    assert max(np.degrees(rig.rest_rotations.magnitude())) > 90.0
-    _, positions = rig.rest_world()
+    assert max(np.degrees(rig.skeleton.rest_rotations.magnitude())) > 90.0
+    _, positions = rig.skeleton.rest_world()
     assert positions[rig.humanoid["Head"], 1] > positions[rig.humanoid["Hips"], 1] > positions[rig.humanoid["LeftFoot"], 1]
 
 
@@ -53,8 +53,8 @@ def test_gltf_with_a_bone_map_folds_missing_bones_into_parents() -> None:
 def test_bvh_skeletons_of_several_conventions(clip: str, upper_arm: str) -> None:
     rig = load_rig(shared(clip))
     assert CORE <= set(rig.humanoid)
-    assert rig.joints[rig.humanoid["LeftUpperArm"]] == upper_arm
-    _, positions = rig.rest_world()
+    assert rig.skeleton.names[rig.humanoid["LeftUpperArm"]] == upper_arm
+    _, positions = rig.skeleton.rest_world()
     height = positions[:, 1].max() - positions[:, 1].min()
     assert 1.2 < height < 2.0                                   # units recognised: a person, in metres
 
@@ -84,21 +84,17 @@ def _identity_pose(rig_path: str, bone_map=None, rig=None):
     """Rig joint positions (rig frame) for the performer standing in the T-pose."""
     from scipy.spatial.transform import Rotation
 
-    from mocap.retargeting.rigs import forward_kinematics
-
     rig = rig or load_rig(shared(rig_path), bone_map)
     retargeter = Retargeter(rig)
     local, root = retargeter.retarget(Rotation.identity(len(BONE_NAMES)), np.zeros(3), retargeter.hip_height_m)
-    offsets = rig.rest_offsets_m.copy()
-    offsets[0] = root
-    return rig, forward_kinematics(rig.parents, offsets, local)[1]
+    return rig, rig.skeleton.forward_kinematics(local, root)[1]
 
 
 def test_a_t_pose_performer_leaves_a_t_pose_rig_in_its_rest_pose() -> None:
     """KayKit: non-identity glTF rest rotations, T-pose. The performer's T-pose gives the rig's
     rest pose: torso and head exactly, limbs straightened (its rest elbows and knees bend a little)."""
     rig, positions = _identity_pose(KAYKIT, KAYKIT_MAP)
-    _, rest = rig.rest_world()
+    _, rest = rig.skeleton.rest_world()
     shape, rest_shape = positions - positions[0], rest - rest[0]
     torso = [rig.humanoid[bone] for bone in ("Spine", "Chest", "Head", "LeftUpperArm", "RightUpperArm")]
     assert np.abs(shape[torso] - rest_shape[torso]).max() < 0.002
@@ -111,15 +107,15 @@ def test_an_a_pose_rig_is_lifted_to_the_performers_t_pose() -> None:
     from scipy.spatial.transform import Rotation
 
     rig = load_rig(shared("rigs/vrm/VRMC_vrm_expressions_isBinary_Overridden.vrm"))
-    world, _ = rig.rest_world()
-    quats = rig.rest_rotations.as_quat()
+    world, _ = rig.skeleton.rest_world()
+    quats = rig.skeleton.rest_rotations.as_quat()
     for bone, angle in (("LeftUpperArm", -45.0), ("RightUpperArm", 45.0)):   # arms 45 degrees down, in world axes
         joint = rig.humanoid[bone]
-        parent = world[rig.parents[joint]]
+        parent = world[rig.skeleton.parents[joint]]
         turn = parent.inv() * Rotation.from_euler("z", angle, degrees=True) * parent
         quats[joint] = (turn * Rotation.from_quat(quats[joint])).as_quat()
-    a_pose = replace(rig, rest_rotations=Rotation.from_quat(quats))
-    _, rest = a_pose.rest_world()
+    a_pose = replace(rig, skeleton=replace(rig.skeleton, rest_rotations=Rotation.from_quat(quats)))
+    _, rest = a_pose.skeleton.rest_world()
     arm = rest[a_pose.humanoid["LeftLowerArm"]] - rest[a_pose.humanoid["LeftUpperArm"]]
     assert np.degrees(np.arcsin(-arm[1] / np.linalg.norm(arm))) == pytest.approx(45.0, abs=1.0)   # really an A-pose
     _, positions = _identity_pose("", rig=a_pose)

@@ -68,18 +68,29 @@ class BodyProportions:
 
 @dataclass(frozen=True)
 class Skeleton:
-    """A bone hierarchy with rest offsets; rest local rotations are identity."""
+    """A joint hierarchy with its rest pose: the canonical humanoid, a target rig's joints, the
+    skeleton a BVH file is written with."""
 
     names: tuple[str, ...]
-    parents: tuple[int, ...]            # -1 for the root
-    rest_offsets_m: NDArray[np.float64]  # (bones, 3), from the parent's joint; root: from the floor origin
+    parents: tuple[int, ...]            # -1 for the root; parents precede children
+    rest_offsets_m: NDArray[np.float64]  # (joints, 3), from the parent's joint in its rest frame; root: its rest position
+    rest_rotations: Rotation | None = None  # (joints,) local rest rotations (the root's: its world one); None: identity
 
     def forward_kinematics(
         self, local_rotations: Rotation, root_position_m: NDArray[np.float64]
     ) -> tuple[Rotation, NDArray[np.float64]]:
-        """Global rotations and joint positions (bones, 3) for one pose."""
+        """Global rotations and joint positions (joints, 3) for one pose (``local_rotations``:
+        each joint's full local rotation, rest included)."""
         world, positions = self._world(local_rotations.as_matrix(), root_position_m, range(len(self.names)))
         return Rotation.from_matrix(world, assume_valid=True), positions   # products of rotations
+
+    def rest_world(self) -> tuple[Rotation, NDArray[np.float64]]:
+        """World rotations (joints,) and positions (joints, 3) of the rest pose, metres."""
+        return self.forward_kinematics(self.rest_local_rotations(), self.rest_offsets_m[self.parents.index(-1)])
+
+    def rest_local_rotations(self) -> Rotation:
+        """Each joint's local rotation at rest (identity where :attr:`rest_rotations` is None)."""
+        return self.rest_rotations if self.rest_rotations is not None else Rotation.identity(len(self.names))
 
     def local_rotations(self, world_rotations: Rotation) -> Rotation:
         """Each bone's rotation in its parent's frame (parent's world^-1 * its world): the

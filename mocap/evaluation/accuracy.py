@@ -49,7 +49,7 @@ from mocap.filtering.smoothing import smooth_trajectories
 from mocap.filtering.temporal import BodyFilter, OneEuroSettings, RotationFilter
 from mocap.formats.bvh import BvhClip, read_bvh
 from mocap.retargeting.retarget import DIRECTION_CHILD, Retargeter, rig_facing
-from mocap.retargeting.rigs import Rig, bvh_metres_per_unit, bvh_rig, forward_kinematics
+from mocap.retargeting.rigs import Rig, bvh_metres_per_unit, bvh_rig
 
 EVALUATED_BONES = (
     "Spine", "Chest", "Neck",
@@ -76,7 +76,7 @@ class ClipMotion:
 
     def joint(self, bone: str) -> int:
         """The clip joint a HumanBodyBones bone maps to."""
-        return self.names.index(self.rig.joints[self.rig.humanoid[bone]])
+        return self.names.index(self.rig.skeleton.names[self.rig.humanoid[bone]])
 
     def children(self, joint: int) -> list[int]:
         return [i for i, parent in enumerate(self.parents) if parent == joint]
@@ -232,7 +232,6 @@ def solve_onto_rig(
         pipeline.measurer.add(body)
     skeleton = humanoid_skeleton(pipeline.measurer.proportions)
     rig = retargeter.rig
-    offsets = rig.rest_offsets_m.copy()
     positions = []
     elapsed_s = 0.0
     for body in bodies:
@@ -243,9 +242,9 @@ def solve_onto_rig(
                                 tracked=True, skeleton_settled=True)
         else:
             pose = pipeline.process_body(body, body.timestamp_s)
-        rig_local, offsets[0] = retargeter.retarget(pose.local_rotations, pose.root_position_m, pose.skeleton.rest_offsets_m[0, 1])
+        rig_local, root_m = retargeter.retarget(pose.local_rotations, pose.root_position_m, pose.skeleton.rest_offsets_m[0, 1])
         elapsed_s += time.perf_counter() - start
-        positions.append(forward_kinematics(rig.parents, offsets, rig_local)[1])
+        positions.append(rig.skeleton.forward_kinematics(rig_local, root_m)[1])
     return SolvedMotion(np.stack(positions), 1000.0 * elapsed_s / len(bodies))
 
 
@@ -302,14 +301,14 @@ def evaluate(motion: ClipMotion, *, noise_m: float = 0.0, seed: int = 0, setting
     raw = raw_result.positions_m
     reference = solve_onto_rig(clean, motion.frame_time_s, retargeter, SolveSettings(mode="raw")).positions_m
     rig = motion.rig
-    truth = motion.positions_m[:, [motion.names.index(name) for name in rig.joints]]
+    truth = motion.positions_m[:, [motion.names.index(name) for name in rig.skeleton.names]]
     errors = {}
     for bone in EVALUATED_BONES:
         end = DIRECTION_CHILD[bone]
         if bone not in rig.humanoid or end not in rig.humanoid:
             continue
         a, b = rig.humanoid[bone], rig.humanoid[end]
-        if np.linalg.norm(rig.rest_offsets_m[b]) < 0.01 and rig.parents[b] == a:
+        if np.linalg.norm(rig.skeleton.rest_offsets_m[b]) < 0.01 and rig.skeleton.parents[b] == a:
             continue  # a bone of no length (CMU's Spine1 -> Neck) has no direction
         cosine = np.sum(_unit(solved[:, b] - solved[:, a]) * _unit(truth[:, b] - truth[:, a]), axis=1)
         errors[bone] = float(np.degrees(np.mean(np.arccos(np.clip(cosine, -1.0, 1.0)))))

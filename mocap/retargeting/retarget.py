@@ -24,6 +24,8 @@ on the floor; the rig's Hips joint keeps its rest offset from that point, turned
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
@@ -35,7 +37,7 @@ from mocap.core.skeleton import (
     Skeleton,
     humanoid_skeleton,
 )
-from mocap.retargeting.rigs import Rig, forward_kinematics
+from mocap.retargeting.rigs import Rig
 
 _PARENT: dict[str, str | None] = dict(HUMANOID_BONES)
 # The canonical child whose direction defines a bone's direction (the chain continues through it).
@@ -61,13 +63,13 @@ _ALIGNMENT = {"UpperArm": "full", "LowerArm": "full", "UpperLeg": "full", "Lower
 def rig_facing(rig: Rig) -> Rotation:
     """The turn about +Y (rig files are Y-up) that makes the rig's rest pose face +Z, its left
     hip toward +X."""
-    _, positions = rig.rest_world()
+    _, positions = rig.skeleton.rest_world()
     left = positions[rig.humanoid["LeftUpperLeg"]] - positions[rig.humanoid["RightUpperLeg"]]
     return Rotation.from_euler("y", -np.arctan2(-left[2], left[0]))
 
 
 def _floor_y(rig: Rig, facing: Rotation) -> float:
-    _, positions = rig.rest_world()
+    _, positions = rig.skeleton.rest_world()
     feet = [rig.humanoid[b] for b in _FEET if b in rig.humanoid]
     return float(facing.apply(positions[feet])[:, 1].min())
 
@@ -78,7 +80,7 @@ class Retargeter:
     def __init__(self, rig: Rig) -> None:
         self.rig = rig
         self.facing = rig_facing(rig)
-        rest_rotations, rest_positions = rig.rest_world()
+        rest_rotations, rest_positions = rig.skeleton.rest_world()
         self._rest_world = self.facing.as_matrix() @ rest_rotations.as_matrix()       # (joints, 3, 3)
         faced = self.facing.apply(rest_positions)
         canonical = humanoid_skeleton()
@@ -103,28 +105,28 @@ class Retargeter:
                 alignment[bone] = alignment.get(parent, np.eye(3)) if parent is not None else np.eye(3)
             else:
                 alignment[bone] = np.eye(3)
-        self._mapped_bone = np.full(len(rig.joints), -1)
-        self._alignment = np.tile(np.eye(3), (len(rig.joints), 1, 1))
+        self._mapped_bone = np.full(len(rig.skeleton.names), -1)
+        self._alignment = np.tile(np.eye(3), (len(rig.skeleton.names), 1, 1))
         for bone, joint in rig.humanoid.items():
             if bone in BONE_INDEX:
                 self._mapped_bone[joint] = BONE_INDEX[bone]
                 self._alignment[joint] = alignment[bone]
-        self._rest_local = rig.rest_rotations.as_matrix()
+        self._rest_local = rig.skeleton.rest_local_rotations().as_matrix()
         self._facing_inverse = self.facing.inv().as_matrix()
         self._aligned_rest = self._alignment @ self._rest_world          # alignment_b * facing * rest_world
         self._mapped_joints = np.flatnonzero(self._mapped_bone >= 0)
-        unmapped = [j for j in range(len(rig.joints)) if self._mapped_bone[j] < 0]
-        children = {j: [c for c, parent in enumerate(rig.parents) if parent == j] for j in unmapped}
+        unmapped = [j for j in range(len(rig.skeleton.names)) if self._mapped_bone[j] < 0]
+        children = {j: [c for c, parent in enumerate(rig.skeleton.parents) if parent == j] for j in unmapped}
         # Extra neck joints (a lower or upper neck): no humanoid bone of the rig (an UpperChest is
         # spine), between a mapped parent and one mapped neck or head.
         humanoid_joints = set(rig.humanoid.values())
-        between = [j for j in unmapped if j not in humanoid_joints and rig.parents[j] >= 0
-                   and self._mapped_bone[rig.parents[j]] >= 0
+        between = [j for j in unmapped if j not in humanoid_joints and rig.skeleton.parents[j] >= 0
+                   and self._mapped_bone[rig.skeleton.parents[j]] >= 0
                    and len(children[j]) == 1 and self._mapped_bone[children[j][0]] in _NECK_BONES]
         self._between_joints = np.array(between, dtype=int)
         self._between_children = np.array([children[j][0] for j in between], dtype=int)
         self._unmapped_joints = [j for j in unmapped if j not in between]
-        self._parent_or_root = np.array([max(parent, 0) for parent in rig.parents])
+        self._parent_or_root = np.array([max(parent, 0) for parent in rig.skeleton.parents])
         self._canonical_parents = canonical.parents
         hips = rig.humanoid["Hips"]
         self._floor_y = _floor_y(rig, self.facing)
@@ -179,9 +181,7 @@ class Retargeter:
         offset under 1 cm becomes 1 cm along the canonical direction."""
         identity = Rotation.from_quat(np.tile([0.0, 0.0, 0.0, 1.0], (len(BONE_NAMES), 1)))
         local, root = self.retarget(identity, np.zeros(3), self.hip_height_m)
-        offsets = self.rig.rest_offsets_m.copy()
-        offsets[0] = root
-        _, positions = forward_kinematics(self.rig.parents, offsets, local)
+        _, positions = self.rig.skeleton.forward_kinematics(local, root)
         faced = self.facing.apply(positions)
         canonical = humanoid_skeleton()
         scale = self.hip_height_m / canonical.rest_offsets_m[0, 1]
@@ -204,10 +204,11 @@ class Retargeter:
         return Skeleton(canonical.names, canonical.parents, offsets_m)
 
     def skeleton(self) -> Skeleton:
-        """The rig as a :class:`Skeleton` (joint names, parents, rest offsets in metres) for writing BVH."""
-        offsets = self.rig.rest_offsets_m.copy()
+        """The rig's skeleton for writing BVH: its root offset at the origin, and no rest rotations
+        (a BVH's rest is every rotation zero; :meth:`retarget`'s local rotations include the rig's)."""
+        offsets = self.rig.skeleton.rest_offsets_m.copy()
         offsets[0] = 0.0
-        return Skeleton(self.rig.joints, self.rig.parents, offsets)
+        return replace(self.rig.skeleton, rest_offsets_m=offsets, rest_rotations=None)
 
     def retarget(
         self, canonical_local: Rotation, root_position_m: NDArray[np.float64], performer_hip_height_m: float
@@ -217,13 +218,13 @@ class Retargeter:
         canonical_global = np.empty_like(local)
         for bone, parent in enumerate(self._canonical_parents):
             canonical_global[bone] = local[bone] if parent < 0 else canonical_global[parent] @ local[bone]
-        world = np.empty((len(self.rig.joints), 3, 3))
+        world = np.empty((len(self.rig.skeleton.names), 3, 3))
         mapped = self._mapped_joints
         world[mapped] = self._facing_inverse @ canonical_global[self._mapped_bone[mapped]] @ self._aligned_rest[mapped]
         if len(self._between_joints):
             self._turn_between_joints(world)
         for joint in self._unmapped_joints:   # parents first
-            world[joint] = world[self.rig.parents[joint]] @ self._rest_local[joint]
+            world[joint] = world[self.rig.skeleton.parents[joint]] @ self._rest_local[joint]
         rig_local = np.transpose(world[self._parent_or_root], (0, 2, 1)) @ world
         rig_local[0] = world[0]
         scale = self.hip_height_m / max(performer_hip_height_m, 1e-6)

@@ -4,7 +4,7 @@ Loaded from a VRM (0.x: ``extensions.VRM.humanoid``; 1.0: ``extensions.VRMC_vrm.
 a glTF/GLB with a bone-name map (a TOML file of ``HumanBodyBones = "node name"`` lines, see
 ``rigs/``), or a BVH skeleton (joints recognised by the usual naming conventions).
 
-A rig is stored in world metres: each joint's rest offset is its position relative to its
+A rig's skeleton is in world metres: each joint's rest offset is its position relative to its
 parent joint in the parent's rest frame, and each joint has a rest local rotation (glTF rigs
 have non-identity ones; BVH rigs identity). Node scales are folded into the offsets. The
 joints are the humanoid-mapped nodes and every node between them, rooted at the hips.
@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from mocap.core.errors import MocapError
-from mocap.core.skeleton import BONE_NAMES, chain_transforms
+from mocap.core.skeleton import BONE_NAMES, Skeleton
 from mocap.formats.bvh import BvhClip, read_bvh
 from mocap.formats.toml_files import read_toml
 
@@ -31,24 +31,12 @@ ASSUMED_HEIGHT_M = 1.7  # a BVH in unknown units is scaled to this standing heig
 
 @dataclass(frozen=True)
 class Rig:
+    """A target rig: its joints (rooted at the hips, with their rest pose) and which joint each
+    HumanBodyBones bone is."""
+
     name: str
-    joints: tuple[str, ...]
-    parents: tuple[int, ...]                 # -1 for the root (the hips)
-    rest_offsets_m: NDArray[np.float64]      # (joints, 3); the root's is its rest world position
-    rest_rotations: Rotation                 # (joints,) local rest rotations; the root's is its world rotation
+    skeleton: Skeleton
     humanoid: dict[str, int]                 # HumanBodyBones name -> joint index
-
-    def rest_world(self) -> tuple[Rotation, NDArray[np.float64]]:
-        """World rotations (joints,) and positions (joints, 3) of the rest pose, metres."""
-        return forward_kinematics(self.parents, self.rest_offsets_m, self.rest_rotations)
-
-
-def forward_kinematics(
-    parents: tuple[int, ...], offsets_m: NDArray[np.float64], local: Rotation
-) -> tuple[Rotation, NDArray[np.float64]]:
-    """World rotations and positions of one pose; parents precede children."""
-    world, positions = chain_transforms(parents, local.as_matrix(), np.asarray(offsets_m, dtype=np.float64))
-    return Rotation.from_matrix(world, assume_valid=True), positions   # products of rotations
 
 
 def _humanoid_name(vrm_name: str) -> str:
@@ -99,7 +87,8 @@ def _rig_from_world(
             offsets[i] = parent_rotation.T @ (world[node][:3, 3] - world[order[parent]][:3, 3])
             local.append(parent_rotation.T @ rotations[i])
     mapped = {bone: index[node] for bone, node in humanoid_nodes.items() if node in index}
-    return Rig(name, tuple(node_names[n] for n in order), tuple(parents), offsets, Rotation.from_matrix(np.stack(local)), mapped)
+    skeleton = Skeleton(tuple(node_names[n] for n in order), tuple(parents), offsets, Rotation.from_matrix(np.stack(local)))
+    return Rig(name, skeleton, mapped)
 
 
 def _gltf_json(path: Path) -> dict:
