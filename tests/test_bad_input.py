@@ -41,9 +41,10 @@ def test_unwritable_bvh_path(tmp_path: Path) -> None:
     assert_one_line_error(run_mocap("capture", "--video", str(DEMO_VIDEO), "--bvh", str(target)), "cannot write BVH file")
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1:notaport", "127.0.0.1:70000", "127.0.0.1:"])
-def test_malformed_vmc_address(address: str) -> None:
-    assert_one_line_error(run_mocap("capture", "--video", str(DEMO_VIDEO), "--vmc", address), "HOST:PORT")
+@pytest.mark.parametrize(("address", "needle"), [("127.0.0.1:notaport", "HOST:PORT"), ("127.0.0.1:70000", "from 1 to 65535"),
+                                                ("127.0.0.1:", "HOST:PORT")])
+def test_malformed_vmc_address(address: str, needle: str) -> None:
+    assert_one_line_error(run_mocap("capture", "--video", str(DEMO_VIDEO), "--vmc", address), needle)
 
 
 def test_no_source_chosen() -> None:
@@ -161,3 +162,28 @@ def test_a_pose_model_that_fails_to_load_leaves_earlier_takes_untouched(tmp_path
         capture.run_capture(config, progress=False)
     assert bvh.read_text() == "yesterday's take"
     assert landmarks.read_bytes() == b"yesterday's landmarks"
+
+
+@pytest.mark.parametrize(("outputs", "needle"), [
+    ({"bvh": {"path": "{tmp}/missing/take.bvh"}}, "cannot write BVH file"),
+    ({"vmc": {"address": "127.0.0.1:99999"}}, "port 99999 is out of range"),
+    ({"rig": {"path": "{tmp}/avatar.vrm"}}, "rig file not found"),
+    ({"rig": {"path": "{tmp}/notes.vrm"}}, "not a whole glTF/VRM file"),
+], ids=["bvh folder", "vmc port", "rig missing", "rig unreadable"])
+def test_outputs_and_rig_are_checked_before_the_model_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           outputs: dict, needle: str) -> None:
+    """A mistake in an output option is reported at once, not after MediaPipe has loaded."""
+    from mocap.app import session as capture
+    from mocap.app.config import CaptureConfig
+    from mocap.core.errors import MocapError
+
+    def model_loaded(**settings: object) -> None:
+        raise AssertionError("MediaPipe was started before the outputs were checked")
+
+    monkeypatch.setattr(capture, "MediaPipePoseEstimator", model_loaded)
+    (tmp_path / "notes.vrm").write_text("not a model")
+    overrides = {section: {key: value.replace("{tmp}", str(tmp_path)) for key, value in settings.items()}
+                 for section, settings in outputs.items()}
+    config = CaptureConfig().with_overrides({"source": {"video": str(DEMO_VIDEO)}, **overrides})
+    with pytest.raises(MocapError, match=needle):
+        capture.run_capture(config, progress=False)

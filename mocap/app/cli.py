@@ -14,7 +14,8 @@ import click
 import numpy as np
 
 from mocap.app.config import CaptureConfig, declared_options, load_config
-from mocap.core.errors import MocapError, require_writable
+from mocap.app.console import quiet_native_logs
+from mocap.core.errors import MocapError, note, require_writable
 
 if TYPE_CHECKING:
     from mocap.app.session import OpenedSinks
@@ -101,14 +102,15 @@ def _report(config: CaptureConfig, work: Callable[[], tuple[RunSummary, OpenedSi
 def _run(config: CaptureConfig, progress: bool) -> None:
     from mocap.app.session import run_capture
 
-    if config.vmc.address is None and config.bvh.path is None and not config.preview and not config.record_landmarks:
-        click.echo("mocap: note: no output chosen (--vmc, --bvh, --record-landmarks or --preview); capturing anyway", err=True)
     _report(config, lambda: run_capture(config, progress=progress))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Show MediaPipe's and TensorFlow Lite's own log lines (hidden by default).")
+def main(verbose: bool) -> None:
     """mocap: webcam motion capture to VMC (VSeeFace, VNyan, Warudo, Unity, Godot) and BVH."""
+    if not verbose:
+        quiet_native_logs()
 
 
 @main.command()
@@ -132,8 +134,8 @@ def solve(landmarks: str, smooth_hz: float | None, **options: Any) -> None:
         raise MocapError("choose an output: --bvh FILE and/or --vmc HOST:PORT")
     recording = load_landmarks(Path(landmarks))
     if not Path(landmarks).is_file():
-        click.echo(f"mocap: note: {landmarks} was never finished (the capture was killed); using the "
-                   f"{recording.frame_count} frames saved in {journal_path(Path(landmarks))}", err=True)
+        note(f"{landmarks} was never finished (the capture was killed); using the "
+             f"{recording.frame_count} frames saved in {journal_path(Path(landmarks))}")
     _report(config, lambda: run_replay(config, recording, progress=options["progress"], smooth_hz=smooth_hz))
 
 
@@ -209,7 +211,6 @@ def calibrate(**options: Any) -> None:
     every = options["every"] or (15 if options["video"] else 1)
     views = collect_views(board, sources, names, every=every, views=options["views"],
                           interval_s=options["interval_s"], progress=options["progress"])
-    note = lambda text: click.echo(f"mocap: note: {text}", err=True)  # noqa: E731
     cameras, report, boards = calibrate_cameras(board, views, intrinsics=intrinsics, note=note)
     cameras = finish_world(cameras, options["floor"], boards, floor_view=options["floor_view"],
                            standing=Path(options["standing"]) if options["standing"] else None)

@@ -17,7 +17,7 @@ import numpy as np
 
 from mocap.app.config import CaptureConfig
 from mocap.cameras.camera_model import CameraModel
-from mocap.core.errors import MocapError
+from mocap.core.errors import MocapError, note, require_writable
 from mocap.core.frames import Frame, Observations, PoseObservation
 from mocap.core.pipeline import (
     Estimator,
@@ -33,7 +33,7 @@ from mocap.filtering.outliers import OutlierGuard
 from mocap.filtering.smoothing import smooth_bodies
 from mocap.filtering.temporal import BodyFilter, HoldThenRest, OneEuroSettings, RotationFilter
 from mocap.formats.calibration_file import load_calibration
-from mocap.formats.landmarks_file import LandmarkRecorder, LandmarkRecording
+from mocap.formats.landmarks_file import LandmarkRecorder, LandmarkRecording, check_landmarks_path
 from mocap.lifting.monocular import MonocularLifter
 from mocap.lifting.multiview import MultiViewLifter
 from mocap.retargeting.retarget import Retargeter
@@ -116,15 +116,29 @@ class OpenedSinks:
     vmc: VmcSender | None
 
 
-def open_sinks(config: CaptureConfig, frame_time_s: float | None) -> OpenedSinks:
-    """The VMC sender and BVH writer the config asks for, each on its own thread; with a rig,
-    BVH is written on the rig's joints and VMC carries the rig's proportions."""
+def load_retargeter(config: CaptureConfig) -> Retargeter | None:
+    """The chosen rig, ready to retarget onto (None: the canonical humanoid)."""
+    if config.rig.path is None:
+        return None
+    return Retargeter(load_rig(Path(config.rig.path), Path(config.rig.map) if config.rig.map else None))
+
+
+def check_outputs(config: CaptureConfig) -> None:
+    """Raise a :class:`MocapError` now for an output that would fail later (an address, a path
+    that cannot be written), before anything slow starts and before any file is opened."""
+    if config.vmc.address is not None:
+        parse_address(config.vmc.address)
+    if config.bvh.path is not None:
+        require_writable(Path(config.bvh.path), "BVH file")
+    if config.record_landmarks is not None:
+        check_landmarks_path(Path(config.record_landmarks))
+
+
+def open_sinks(config: CaptureConfig, frame_time_s: float | None, retargeter: Retargeter | None) -> OpenedSinks:
+    """The VMC sender and BVH writer the config asks for, each on its own thread; with a rig
+    (``retargeter``), BVH is written on the rig's joints and VMC carries the rig's proportions."""
     vmc = bvh = None
     sinks: list[PoseSink] = []
-    retargeter = None
-    if config.rig.path is not None:
-        rig = load_rig(Path(config.rig.path), Path(config.rig.map) if config.rig.map else None)
-        retargeter = Retargeter(rig)
     if config.vmc.address is not None:
         host, port = parse_address(config.vmc.address)
         vmc = VmcSender(host, port, max_rate_hz=config.vmc.rate_hz)
@@ -233,20 +247,25 @@ def _first_view(show: Callable[[Frame, PoseObservation], None]) -> FrameObserver
 def run_capture(config: CaptureConfig, *, progress: bool = True) -> tuple[RunSummary, OpenedSinks]:
     """Open the sources and sinks, capture until a source ends (or Ctrl-C), close everything.
 
-    Sources and calibration are checked before MediaPipe starts, and MediaPipe starts before
-    any output file is opened, so a model that fails to load leaves an earlier take at the
-    same path as it was; sinks are closed whatever happens, so a recording is never lost."""
+    Outputs, the rig, sources and calibration are checked before MediaPipe starts, and
+    MediaPipe starts before any output file is opened, so a model that fails to load leaves an
+    earlier take at the same path as it was; sinks are closed whatever happens, so a recording
+    is never lost."""
     from tqdm import tqdm
 
+    check_outputs(config)
+    retargeter = load_retargeter(config)
     with ExitStack() as stack:
         source = open_source(config)
         stack.enter_context(source)
         count = source_count(config)
         frame_time_s = 1.0 / source.nominal_fps if source.frame_count and source.nominal_fps else None
         cameras = calibrated_cameras(config, count)
+        if config.vmc.address is None and config.bvh.path is None and not config.preview and not config.record_landmarks:
+            note("no output chosen (--vmc, --bvh, --record-landmarks or --preview); capturing anyway")
         estimator = make_estimator(config, count)
         stack.callback(estimator.close)
-        opened = open_sinks(config, frame_time_s)
+        opened = open_sinks(config, frame_time_s, retargeter)
         for sink in opened.sinks:
             stack.callback(sink.close)
         observers: list[FrameObserver] = []
@@ -293,11 +312,13 @@ def run_replay(
             "the landmarks file has one camera and no 'world' landmarks: monocular solving needs them "
             "(record with `mocap capture --record-landmarks`), or give two or more calibrated cameras"
         )
+    check_outputs(config)
+    retargeter = load_retargeter(config)
     cameras = calibrated_cameras(config, count, recording.cameras)
     steps = np.diff(recording.timestamps_s)
     frame_time_s = float(np.median(steps)) if steps.size else None
     with ExitStack() as stack:
-        opened = open_sinks(config, frame_time_s)
+        opened = open_sinks(config, frame_time_s, retargeter)
         for sink in opened.sinks:
             stack.callback(sink.close)
         lifter = make_lifter(config, cameras)

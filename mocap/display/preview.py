@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from mocap.core.conventions import LANDMARK_INDEX, POSE_CONNECTIONS
+from mocap.core.errors import note
 from mocap.core.frames import Frame, PoseObservation
 
 WINDOW_TITLE = "mocap preview (q or Esc to stop)"
@@ -34,7 +35,7 @@ class PreviewWindow:
     @classmethod
     def open_if_possible(cls) -> PreviewWindow | None:
         if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-            print("mocap: no display found, running without --preview", file=sys.stderr)
+            note("no display found; running without --preview")
             return None
         return cls()
 

@@ -163,6 +163,13 @@ def load_landmarks(path: Path) -> LandmarkRecording:
     )
 
 
+def check_landmarks_path(path: Path) -> None:
+    """Raise a :class:`MocapError` if a recording cannot be written at ``path``."""
+    if path.suffix.lower() != ".npz":
+        raise MocapError(f"landmarks file {path} must end in .npz")
+    require_writable(path, "landmarks file")
+
+
 def _stacked(frames: list[Observations]) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Keypoints and world landmarks (cameras, frames, 33, 3) and timestamps (frames,) of ``frames``."""
     nothing = np.full((NUM_POSE_LANDMARKS, 3), np.nan)
@@ -181,9 +188,7 @@ class LandmarkRecorder:
     file replaces the journal."""
 
     def __init__(self, path: Path, cameras: tuple[str, ...], *, journal_frames: int = 30) -> None:
-        if path.suffix.lower() != ".npz":
-            raise MocapError(f"landmarks file {path} must end in .npz")
-        require_writable(path, "landmarks file")
+        check_landmarks_path(path)
         self.path = path
         self._cameras = cameras
         self._frames: list[Observations] = []

@@ -33,9 +33,12 @@ def parse_address(text: str, *, default_port: int = DEFAULT_VMC_PORT) -> tuple[s
     host, colon, port_text = text.rpartition(":")
     if not colon:
         host, port_text = text, str(default_port)
-    port = int(port_text) if port_text.isdigit() else -1
-    if not 0 < port < 65536 or not host.strip():
+    if not port_text.isdigit() or not host.strip():
         raise MocapError(f"bad address '{text}': expected HOST:PORT, e.g. 127.0.0.1:{default_port}")
+    port = int(port_text)
+    if not 0 < port < 65536:
+        raise MocapError(f"bad address '{text}': port {port} is out of range; use a port from 1 to 65535 "
+                         f"(VMC receivers listen on {default_port} by default)")
     return host, port
 
 
