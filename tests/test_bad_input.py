@@ -101,15 +101,25 @@ def test_bad_calibration_file(tmp_path: Path) -> None:
     assert_one_line_error(run_mocap("capture", "--video", str(DEMO_VIDEO), "--calib", str(calib)), "calib.toml")
 
 
-@pytest.mark.parametrize(("launcher", "presses"), [([], 1), (["bash", "-c", 'trap "" INT; exec "$@"', "mocap"], 1), ([], 2)],
-                         ids=["from a terminal", "from a script that ignores SIGINT", "pressed twice"])
-def test_ctrl_c_keeps_the_recording(tmp_path: Path, launcher: list[str], presses: int) -> None:
-    """Interrupting a capture (SIGINT) leaves a complete, readable BVH of what was captured,
-    also when it was started by a program that ignores SIGINT, as a shell script does for what
-    it starts in the background, and when Ctrl-C is pressed again while it stops."""
-    bvh = tmp_path / "take.bvh"
+@pytest.mark.parametrize(("launcher", "stop_signal", "presses"), [
+    ([], signal.SIGINT, 1),
+    (["bash", "-c", 'trap "" INT; exec "$@"', "mocap"], signal.SIGINT, 1),
+    ([], signal.SIGINT, 2),
+    ([], signal.SIGTERM, 1),
+    ([], signal.SIGHUP, 1),
+], ids=["Ctrl-C from a terminal", "Ctrl-C from a script that ignores SIGINT", "Ctrl-C pressed twice",
+        "SIGTERM from a service manager", "SIGHUP from a closed terminal"])
+def test_a_stopped_capture_keeps_its_recordings(tmp_path: Path, launcher: list[str], stop_signal: int, presses: int) -> None:
+    """Stopping a capture (SIGINT, SIGTERM, SIGHUP) leaves a complete, readable BVH and a
+    finished landmarks file of what was captured, also when it was started by a program that
+    ignores SIGINT, as a shell script does for what it starts in the background, and when Ctrl-C
+    is pressed again while it stops."""
+    from mocap.formats.landmarks_file import journal_path, load_landmarks
+
+    bvh, landmarks = tmp_path / "take.bvh", tmp_path / "take.npz"
     process = subprocess.Popen(
-        [*launcher, sys.executable, "-m", "mocap", "capture", "--video", str(DEMO_VIDEO), "--bvh", str(bvh), "--no-progress"],
+        [*launcher, sys.executable, "-m", "mocap", "capture", "--video", str(DEMO_VIDEO), "--bvh", str(bvh),
+         "--record-landmarks", str(landmarks), "--no-progress"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     deadline = time.monotonic() + 120
@@ -117,11 +127,12 @@ def test_ctrl_c_keeps_the_recording(tmp_path: Path, launcher: list[str], presses
         time.sleep(0.1)
     time.sleep(0.5)
     for _ in range(presses):   # a second press comes while the first is still stopping the capture
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop_signal)
         time.sleep(0.2)
     stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stdout + stderr
-    assert "Traceback" not in stderr and f"BVH saved to {bvh}" in stderr
+    assert process.returncode == 128 + stop_signal, stdout + stderr
+    assert stderr.splitlines() == [f"mocap: stopped by {signal.Signals(stop_signal).name}; BVH saved to {bvh}; "
+                                   f"landmarks saved to {landmarks}"]
     text = bvh.read_text()
     motion = text.split("MOTION\n", 1)[1].splitlines()
     declared = int(motion[0].split(":")[1])
@@ -129,6 +140,8 @@ def test_ctrl_c_keeps_the_recording(tmp_path: Path, launcher: list[str], presses
     assert 0 < declared == len(rows) < 187
     channels = sum(int(line.split()[1]) for line in text.splitlines() if line.strip().startswith("CHANNELS"))
     assert all(len(row.split()) == channels for row in rows)
+    assert not journal_path(landmarks).exists()
+    assert declared <= load_landmarks(landmarks).frame_count < 187
 
 
 def test_unwritable_landmarks_and_calibration_paths(tmp_path: Path) -> None:

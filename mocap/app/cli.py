@@ -82,14 +82,16 @@ def _config_from_options(options: dict[str, Any]) -> CaptureConfig:
 
 
 def _report(config: CaptureConfig, work: Callable[[], tuple[RunSummary, OpenedSinks]]) -> None:
-    """Run a capture or replay; print its summary, or where the recordings are after Ctrl-C."""
+    """Run a capture or replay; print its summary, or where the recordings are when a signal
+    stopped it (exit status 128 + the signal's number, as shells report it)."""
     try:
         summary, sinks = work()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stopped:
+        by = f" by {stopped}" if isinstance(stopped, Stopped) else ""
         saved = [f"BVH saved to {config.bvh.path}"] if config.bvh.path else []
         saved += [f"landmarks saved to {config.record_landmarks}"] if config.record_landmarks else []
-        click.echo("mocap: stopped" + "".join(f"; {line}" for line in saved), err=True)
-        sys.exit(130)
+        click.echo(f"mocap: stopped{by}" + "".join(f"; {line}" for line in saved), err=True)
+        sys.exit(128 + (stopped.signum if isinstance(stopped, Stopped) else signal.SIGINT))
     click.echo(summary.describe())
     if config.record_landmarks is not None:
         click.echo(f"Landmarks: written to {config.record_landmarks}")
@@ -299,25 +301,39 @@ def models(progress: bool) -> None:
     click.echo(f"Installed {', '.join(path.name for path in written)} into {folder}")
 
 
-def _interrupted(signum: int, frame: object) -> None:
-    """The first Ctrl-C stops the capture; any further one is ignored, so it cannot cut short
-    the closing of the recordings."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    raise KeyboardInterrupt
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
-def _stop_on_interrupt() -> None:
-    """Ctrl-C (SIGINT) stops a capture, keeping its recordings, even when the program that
-    started mocap ignores or blocks SIGINT, as a shell script does for what it starts in the
-    background (Python leaves an ignored SIGINT ignored)."""
-    signal.signal(signal.SIGINT, _interrupted)
+class Stopped(KeyboardInterrupt):
+    """A capture stopped by a signal (Ctrl-C, SIGTERM from a script or service manager, SIGHUP
+    when its terminal closes); it unwinds like Ctrl-C, closing every recording."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    """The first stop signal stops the capture; any further one is ignored, so it cannot cut
+    short the closing of the recordings."""
+    for stop_signal in STOP_SIGNALS:
+        signal.signal(stop_signal, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
+def _stop_on_signals() -> None:
+    """SIGINT, SIGTERM and SIGHUP stop a capture, keeping its recordings, even when the program
+    that started mocap ignores or blocks them, as a shell script does with SIGINT for what it
+    starts in the background (Python leaves an ignored signal ignored)."""
+    for stop_signal in STOP_SIGNALS:
+        signal.signal(stop_signal, _stop)
     if hasattr(signal, "pthread_sigmask"):   # POSIX
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, set(STOP_SIGNALS))
 
 
 def run() -> None:
     """Console-script entry point: user errors become one line and exit code 2."""
-    _stop_on_interrupt()
+    _stop_on_signals()
     try:
         main.main(standalone_mode=False)
     except MocapError as error:
