@@ -13,16 +13,19 @@ Keys (see docs/formats.md):
 A file may hold any subset of the 33 BlazePose joints in any order (another 2D detector's
 output); joints are matched by name and the rest are missing.
 
-While a capture records, its frames also go to a journal beside the file (``FILE.npz.journal``:
+While a capture records, its frames go to a journal beside the file (``FILE.npz.journal``:
 the camera names and image sizes, then one keypoints, world and timestamps array per second or
 so, each as ``.npy`` data one after another), so a capture killed outright keeps what it saw:
-:func:`load_landmarks` reads the journal of a recording that was never finished.
+:func:`load_landmarks` reads the journal of a recording that was never finished. A finished
+recording is written from the journal a chunk at a time, so memory stays bounded however long
+the take.
 """
 
 from __future__ import annotations
 
 import os
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -90,21 +93,41 @@ def journal_path(path: Path) -> Path:
     return path.with_name(path.name + ".journal")
 
 
-def _read_journal(path: Path) -> LandmarkRecording:
-    """The complete chunks of an unfinished recording's journal (a chunk cut short ends it)."""
-    chunks = []
-    with open(journal_path(path), "rb") as file:
-        try:
-            cameras, sizes = np.load(file), np.load(file)
+Chunk = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
+"""Keypoints and world landmarks (cameras, frames, 33, 3) and timestamps (frames,) of some frames."""
+
+
+def _journal_chunks(path: Path) -> tuple[NDArray, NDArray, Iterator[Chunk]]:
+    """A journal's camera names and image sizes, and its complete chunks one by one (a chunk
+    cut short ends them), read as they are needed."""
+    file = open(path, "rb")
+    try:
+        cameras, sizes = np.load(file), np.load(file)
+    except (EOFError, ValueError, OSError):
+        file.close()
+        return np.array([]), np.zeros((0, 2)), iter(())
+
+    def chunks() -> Iterator[Chunk]:
+        with file:
             while True:
-                chunks.append((np.load(file), np.load(file), np.load(file)))
-        except (EOFError, ValueError, OSError):
-            pass
-    if not chunks:
+                try:
+                    chunk = (np.load(file), np.load(file), np.load(file))
+                except (EOFError, ValueError, OSError):
+                    return
+                yield chunk
+
+    return cameras, sizes, chunks()
+
+
+def _read_journal(path: Path) -> LandmarkRecording:
+    """The complete chunks of an unfinished recording's journal."""
+    cameras, sizes, chunks = _journal_chunks(journal_path(path))
+    parts = list(chunks)
+    if not parts:
         raise MocapError(f"landmarks file {path} was never finished and its journal {journal_path(path)} holds no "
                          "complete frames: record again")
     try:
-        keypoints, world, timestamps = (np.concatenate(parts, axis=axis) for parts, axis in zip(zip(*chunks), (1, 1, 0)))
+        keypoints, world, timestamps = (np.concatenate(part, axis=axis) for part, axis in zip(zip(*parts), (1, 1, 0)))
         return LandmarkRecording(keypoints, world, timestamps, tuple(str(name) for name in cameras),
                                  tuple((int(w), int(h)) for w, h in sizes))
     except (ValueError, TypeError) as error:
@@ -170,7 +193,7 @@ def check_landmarks_path(path: Path) -> None:
     require_writable(path, "landmarks file")
 
 
-def _stacked(frames: list[Observations]) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+def _stacked(frames: list[Observations]) -> Chunk:
     """Keypoints and world landmarks (cameras, frames, 33, 3) and timestamps (frames,) of ``frames``."""
     nothing = np.full((NUM_POSE_LANDMARKS, 3), np.nan)
     keypoints = np.array([[obs.keypoints for obs in frame] for frame in frames]).transpose(1, 0, 2, 3)
@@ -180,51 +203,70 @@ def _stacked(frames: list[Observations]) -> tuple[NDArray[np.float64], NDArray[n
     return keypoints, world, np.array([frame[0].timestamp_s for frame in frames])
 
 
-class LandmarkRecorder:
-    """Collects each frame's observations (one per camera) and writes the file when closed.
+def _write_npy(archive: zipfile.ZipFile, name: str, shape: tuple[int, ...], parts: Iterable[NDArray]) -> None:
+    """One float64 array of ``shape`` into ``archive`` as ``name``.npy, from ``parts`` written
+    one after another in C order (so the whole array is never in memory)."""
+    with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+        np.lib.format.write_array_header_1_0(member, {"descr": "<f8", "fortran_order": False, "shape": shape})
+        for part in parts:
+            member.write(np.ascontiguousarray(part, dtype="<f8").tobytes())
 
-    Every ``journal_frames`` frames also go to the journal (see the module doc), flushed to the
-    operating system, so they survive the process being killed (not a power cut); a finished
-    file replaces the journal."""
+
+def _finish_from_journal(path: Path, frames: int) -> None:
+    """Write the recording ``path`` from the ``frames`` frames of its journal, a chunk at a time
+    (the keys of :func:`save_landmarks`, compressed), via a temporary file, then drop the journal."""
+    journal = journal_path(path)
+    cameras, sizes, _ = _journal_chunks(journal)
+    shape = (len(cameras), frames, NUM_POSE_LANDMARKS, 3)
+    partial = path.with_name(path.name + ".partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, column in (("keypoints", 0), ("world", 1)):   # each camera's frames in turn: C order
+            _write_npy(archive, name, shape, (chunk[column][view] for view in range(len(cameras))
+                                              for chunk in _journal_chunks(journal)[2]))
+        _write_npy(archive, "timestamps", (frames,), (chunk[2] for chunk in _journal_chunks(journal)[2]))
+        for name, array in (("joints", np.array(POSE_LANDMARK_NAMES)), ("cameras", cameras),
+                            ("image_size", np.asarray(sizes, dtype=np.int32).reshape(-1, 2))):
+            with archive.open(f"{name}.npy", "w") as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
+    os.replace(partial, path)
+    journal.unlink()
+
+
+class LandmarkRecorder:
+    """Writes each frame's observations (one per camera) to the journal (see the module doc)
+    every ``journal_frames`` frames, flushed to the operating system so they survive the process
+    being killed (not a power cut), and the finished file from the journal when closed. At most
+    ``journal_frames`` frames are held in memory, however long the take."""
 
     def __init__(self, path: Path, cameras: tuple[str, ...], *, journal_frames: int = 30) -> None:
         check_landmarks_path(path)
         self.path = path
         self._cameras = cameras
-        self._frames: list[Observations] = []
+        self._pending: list[Observations] = []   # frames not yet in the journal
         self._journal_frames = journal_frames
         self._journal: BinaryIO | None = None
-        self._journaled = 0   # frames already in the journal
-
-    @property
-    def frames_recorded(self) -> int:
-        return len(self._frames)
-
-    @property
-    def _image_sizes(self) -> tuple[tuple[int, int], ...]:
-        """Each camera's (width, height), pixels, as the first frame had them."""
-        return tuple(obs.image_size for obs in self._frames[0])
+        self.frames_recorded = 0
 
     def add(self, observations: Observations) -> None:
-        self._frames.append(observations)
-        if len(self._frames) - self._journaled >= self._journal_frames:
+        self._pending.append(observations)
+        self.frames_recorded += 1
+        if len(self._pending) >= self._journal_frames:
             self._write_journal()
 
     def _write_journal(self) -> None:
         if self._journal is None:
             self._journal = open(journal_path(self.path), "wb")
             np.save(self._journal, np.array(self._cameras))
-            np.save(self._journal, np.array(self._image_sizes, dtype=np.int32).reshape(-1, 2))
-        for array in _stacked(self._frames[self._journaled:]):
+            np.save(self._journal, np.array([obs.image_size for obs in self._pending[0]], dtype=np.int32).reshape(-1, 2))
+        for array in _stacked(self._pending):
             np.save(self._journal, array)
         self._journal.flush()
-        self._journaled = len(self._frames)
+        self._pending = []
 
     def close(self) -> None:
-        if self._journal is not None:
-            self._journal.close()
-        if not self._frames:
+        if self._pending:
+            self._write_journal()
+        if self._journal is None:
             return
-        keypoints, world, timestamps = _stacked(self._frames)
-        save_landmarks(self.path, LandmarkRecording(keypoints, world, timestamps, self._cameras, self._image_sizes))
-        journal_path(self.path).unlink(missing_ok=True)
+        self._journal.close()
+        _finish_from_journal(self.path, self.frames_recorded)
