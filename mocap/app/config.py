@@ -88,6 +88,9 @@ class SourceSettings(_Section):
         flag="--video", example="take.mp4")
     images: str | None = setting(None, "Folder of images (or a glob pattern), played in file-name order.",
                                  flag="--images", example="frames/")
+    realtime: bool = setting(False, "Videos: deliver each frame at its own time on the wall clock and drop what "
+                             "capture cannot keep up with, as a live camera does (to try the live path on a file).",
+                             flag="--realtime")
     width: int | None = setting(None, "Camera capture width, pixels (default: the camera's own).", low=1, flag="--width",
                                 example=1280)
     height: int | None = setting(None, "Camera capture height, pixels.", low=1, flag="--height", example=720)

@@ -7,9 +7,10 @@ the same filters and solver (:func:`run_replay`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -19,6 +20,7 @@ from mocap.app.config import CaptureConfig
 from mocap.cameras.camera_model import CameraModel
 from mocap.core.errors import MocapError, note, require_writable
 from mocap.core.frames import Frame, Observations, PoseObservation
+from mocap.core.latency import SENT, LatencyLog
 from mocap.core.pipeline import (
     Estimator,
     FrameObserver,
@@ -65,14 +67,23 @@ def open_source(config: CaptureConfig) -> FrameSource | SynchronizedSources:
     chosen = [kind for kind, given in (("camera", cameras), ("video", videos), ("images", settings.images)) if given]
     if len(chosen) != 1:
         raise MocapError("choose one kind of source: --camera INDEX, --video FILE (either may be repeated) or --images FOLDER")
+    if settings.realtime and not videos:
+        raise MocapError("--realtime plays video files as a live camera would: give it with --video")
     sources = open_sources(
         cameras=cameras, videos=[Path(video) for video in videos],
         image_folders=[Path(str(settings.images))] if settings.images is not None else [],
-        width=settings.width, height=settings.height, fps=settings.fps,
+        width=settings.width, height=settings.height, fps=settings.fps, realtime=settings.realtime,
     )
     if len(sources) == 1:
         return sources[0]
     return SynchronizedSources(sources, max_skew_s=config.multiview.max_skew_s)
+
+
+def frames_dropped(source: FrameSource | SynchronizedSources) -> int:
+    """Frames a live source (or several) skipped because capture was still busy."""
+    if isinstance(source, SynchronizedSources):
+        return sum(one.dropped for one in source.sources)
+    return source.dropped
 
 
 def source_count(config: CaptureConfig) -> int:
@@ -134,14 +145,18 @@ def check_outputs(config: CaptureConfig) -> None:
         check_landmarks_path(Path(config.record_landmarks))
 
 
-def open_sinks(config: CaptureConfig, frame_time_s: float | None, retargeter: Retargeter | None) -> OpenedSinks:
+def open_sinks(
+    config: CaptureConfig, frame_time_s: float | None, retargeter: Retargeter | None, latency: LatencyLog | None = None
+) -> OpenedSinks:
     """The VMC sender and BVH writer the config asks for, each on its own thread; with a rig
-    (``retargeter``), BVH is written on the rig's joints and VMC carries the rig's proportions."""
+    (``retargeter``), BVH is written on the rig's joints and VMC carries the rig's proportions.
+    ``latency``: where the VMC sender stamps each pose it sends."""
     vmc = bvh = None
     sinks: list[PoseSink] = []
     if config.vmc.address is not None:
         host, port = parse_address(config.vmc.address)
-        vmc = VmcSender(host, port, max_rate_hz=config.vmc.rate_hz)
+        on_sent = None if latency is None else lambda timestamp_s: latency.mark(timestamp_s, SENT, time.monotonic())
+        vmc = VmcSender(host, port, max_rate_hz=config.vmc.rate_hz, on_sent=on_sent)
         sinks.append(BackgroundSink(vmc if retargeter is None else RigProportionsSink(vmc, retargeter), max_queued=2))
     if config.bvh.path is not None:
         bvh = BvhWriter(
@@ -215,6 +230,7 @@ def build_pipeline(
     sinks: list[PoseSink],
     observers: Sequence[FrameObserver] = (),
     live_filters: bool = True,
+    latency: LatencyLog | None = None,
 ) -> MotionPipeline:
     """The filter and solver stages set up from ``config`` around the given estimator and lifter
     (None for bodies lifted beforehand; ``live_filters=False``: no One Euro filters, for bodies
@@ -234,6 +250,7 @@ def build_pipeline(
         sinks=sinks,
         observers=list(observers),
         min_confidence=filt.min_confidence,
+        latency=latency,
     )
 
 
@@ -265,7 +282,8 @@ def run_capture(config: CaptureConfig, *, progress: bool = True) -> tuple[RunSum
             note("no output chosen (--vmc, --bvh, --record-landmarks or --preview); capturing anyway")
         estimator = make_estimator(config, count)
         stack.callback(estimator.close)
-        opened = open_sinks(config, frame_time_s, retargeter)
+        latency = LatencyLog()
+        opened = open_sinks(config, frame_time_s, retargeter, latency)
         for sink in opened.sinks:
             stack.callback(sink.close)
         observers: list[FrameObserver] = []
@@ -281,14 +299,14 @@ def run_capture(config: CaptureConfig, *, progress: bool = True) -> tuple[RunSum
             if window is not None:
                 stack.callback(window.close)
                 observers.append(_first_view(window.show))
-        pipeline = build_pipeline(
-            config, estimator=estimator, lifter=make_lifter(config, cameras), sinks=opened.sinks, observers=observers
-        )
+        pipeline = build_pipeline(config, estimator=estimator, lifter=make_lifter(config, cameras), sinks=opened.sinks,
+                                  observers=observers, latency=latency)
         bar = stack.enter_context(
             tqdm(total=source.frame_count, unit="frame", disable=not progress, desc=source.description, leave=False)
         )
         summary = pipeline.run(source, on_frame=lambda: bar.update(1))
-    return summary, opened
+    # read once the sinks are closed, so the last poses' datagrams have left
+    return replace(summary, latency=latency.report(), dropped_frames=frames_dropped(source)), opened
 
 
 def _recorded_frames(recording: LandmarkRecording) -> Iterator[tuple[Observations, float]]:

@@ -18,6 +18,7 @@ class Frame:
     image_rgb: NDArray[np.uint8]  # (height, width, 3)
     timestamp_s: float            # seconds since the source started
     index: int                    # 0-based frame number
+    captured_monotonic_s: float | None = None   # time.monotonic() at capture (live sources); None for files
 
     @property
     def size(self) -> tuple[int, int]:

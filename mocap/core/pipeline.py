@@ -22,6 +22,7 @@ import numpy as np
 
 from mocap.core.conventions import HIP_LANDMARKS
 from mocap.core.frames import BodyPose, Observations, SkeletonPose
+from mocap.core.latency import CAPTURED, ESTIMATED, SOLVED, LatencyLog, LatencyReport
 from mocap.core.skeleton import BodyProportions, Skeleton, humanoid_skeleton
 from mocap.filtering.outliers import OutlierGuard
 from mocap.filtering.temporal import BodyFilter, HoldThenRest, RotationFilter
@@ -34,6 +35,9 @@ from mocap.solving.solver import DirectionSolver
 class TimedInput(Protocol):
     @property
     def timestamp_s(self) -> float: ...
+
+    @property
+    def captured_monotonic_s(self) -> float | None: ...
 
 
 class Estimator(Protocol):
@@ -71,6 +75,8 @@ class RunSummary:
     stage_ms: dict[str, float]
     held_landmarks: int = 0      # landmark-frames the outlier guard did not trust (they jumped)
     swaps_undone: int = 0        # left/right swaps the outlier guard undid
+    latency: LatencyReport | None = None
+    dropped_frames: int = 0      # live sources: frames skipped because capture was still busy
 
     @property
     def detection_rate(self) -> float:
@@ -86,9 +92,13 @@ class RunSummary:
             f"{self.frames} frames, person detected in {100 * self.detection_rate:.0f}%, "
             f"{self.fps:.1f} frames/s; per-stage ms: {stages}"
         )
+        if self.dropped_frames:
+            text += f"\nDropped {self.dropped_frames} frames the capture could not keep up with (live source)"
         if self.held_landmarks or self.swaps_undone:
             text += (f"\nOutlier guard: {self.held_landmarks} jumping landmark-frames held, "
                      f"{self.swaps_undone} left/right swaps undone")
+        if self.latency is not None and self.latency.frames:
+            text += "\nLatency:\n" + self.latency.describe()
         return text
 
 
@@ -154,6 +164,7 @@ class MotionPipeline:
         sinks: Iterable[PoseSink] = (),
         observers: Iterable[FrameObserver] = (),
         min_confidence: float = 0.5,
+        latency: LatencyLog | None = None,
     ) -> None:
         self.estimator = estimator
         self.lifter = lifter
@@ -168,6 +179,7 @@ class MotionPipeline:
         self.sinks = list(sinks)
         self.observers = list(observers)
         self.min_confidence = min_confidence
+        self.latency = latency if latency is not None else LatencyLog()
         self.timer = StageTimer()
         self._skeleton_for: tuple[BodyProportions, Skeleton] | None = None
         self._root_m = np.array([0.0, BodyProportions().hip_height_m, 0.0])
@@ -187,9 +199,12 @@ class MotionPipeline:
         the landmark recorder) see both, on this thread."""
         if self.estimator is None:
             raise ValueError("this pipeline replays observations; it has no estimator")
+        captured = frame.captured_monotonic_s
+        self.latency.mark(frame.timestamp_s, CAPTURED, time.monotonic() if captured is None else captured)
         start = time.perf_counter()
         observations = self.estimator.estimate(frame)
         estimated = time.perf_counter()
+        self.latency.mark(frame.timestamp_s, ESTIMATED, time.monotonic())
         for observer in self.observers:
             observer(frame, observations)
         self.timer.total_ms["estimate"] += 1000 * (estimated - start)
@@ -231,6 +246,7 @@ class MotionPipeline:
             skeleton_settled=self.measurer.settled,
         ))
         solved_at = time.perf_counter()
+        self.latency.mark(timestamp_s, SOLVED, time.monotonic())
         for sink in self.sinks:
             sink.write(pose)
         done = time.perf_counter()
@@ -286,4 +302,4 @@ class MotionPipeline:
 
     def _summary(self, frames: int, detected: int, wall_s: float) -> RunSummary:
         return RunSummary(frames, detected, wall_s, self.timer.mean_ms(),
-                          self.outlier_guard.held, self.outlier_guard.swaps)
+                          self.outlier_guard.held, self.outlier_guard.swaps, self.latency.report())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -107,12 +108,14 @@ def pack_bundles(messages: list[bytes], max_bytes: int = MAX_DATAGRAM_BYTES) -> 
 class VmcSender:
     """Sends each pose as VMC bundles over one persistent UDP socket.
 
-    ``max_rate_hz``: the most frames per second to send (0: every frame). A receiver that
+    ``max_rate_hz``: the most frames per second to send (0: every frame). ``on_sent``: called
+    with each sent pose's timestamp once its datagrams have left (for latency). A receiver that
     is not running loses packets, as UDP does; capture goes on. Each bone's quaternion keeps
     the sign side of the one sent before it, so receivers never see q then -q.
     """
 
-    def __init__(self, host: str, port: int, *, max_rate_hz: float = 0.0) -> None:
+    def __init__(self, host: str, port: int, *, max_rate_hz: float = 0.0,
+                 on_sent: Callable[[float], None] | None = None) -> None:
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
         except socket.gaierror:
@@ -125,6 +128,7 @@ class VmcSender:
         self._sent_quats_unity: NDArray[np.float64] | None = None
         self.sent_frames = 0
         self.send_errors = 0
+        self._on_sent = on_sent
 
     def write(self, pose: SkeletonPose) -> None:
         now = time.monotonic()
@@ -139,6 +143,8 @@ class VmcSender:
             except OSError:
                 self.send_errors += 1
         self.sent_frames += 1
+        if self._on_sent is not None:
+            self._on_sent(pose.timestamp_s)
 
     def close(self) -> None:
         self._socket.close()

@@ -11,6 +11,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -33,8 +34,9 @@ class FrameSource(ABC):
     """A stream of timestamped RGB frames."""
 
     description: str
-    frame_count: int | None = None   # known for files, None for live cameras
+    frame_count: int | None = None   # known for files, None for live sources
     nominal_fps: float | None = None
+    dropped: int = 0                 # live sources: frames skipped because capture was still busy
 
     @abstractmethod
     def __iter__(self) -> Iterator[Frame]: ...
@@ -86,6 +88,36 @@ class VideoFileSource(FrameSource):
         self._capture.release()
 
 
+class RealtimeVideoSource(FrameSource):
+    """A video file that behaves like a live camera: each frame is delivered at its own
+    timestamp on the wall clock (counted from the first frame asked for), and a frame whose
+    successor is already due when capture asks for the next one is dropped, as a camera's
+    driver drops what nobody read in time (counted in :attr:`dropped`)."""
+
+    def __init__(self, path: Path) -> None:
+        self._video = VideoFileSource(path)
+        self.description = f"{path} (real time)"
+        self.nominal_fps = self._video.nominal_fps
+
+    def __iter__(self) -> Iterator[Frame]:
+        origin = time.monotonic()
+        frames = iter(self._video)
+        due = next(frames, None)
+        while due is not None:
+            following = next(frames, None)
+            while following is not None and origin + following.timestamp_s <= time.monotonic():
+                due, following = following, next(frames, None)   # capture was busy: this one is stale
+                self.dropped += 1
+            wait_s = origin + due.timestamp_s - time.monotonic()
+            if wait_s > 0:
+                time.sleep(wait_s)
+            yield replace(due, captured_monotonic_s=origin + due.timestamp_s)
+            due = following
+
+    def close(self) -> None:
+        self._video.close()
+
+
 class CameraSource(FrameSource):
     """A live webcam by index; timestamps are seconds of ``time.monotonic()`` since
     ``clock_origin_s`` (default: when the camera opened), so cameras opened with one origin share a clock."""
@@ -113,6 +145,7 @@ class CameraSource(FrameSource):
             self._capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
         if fps:
             self._capture.set(cv2.CAP_PROP_FPS, fps)
+        self._capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)   # hand over the newest frame, not a queue of older ones
         reported_fps = self._capture.get(cv2.CAP_PROP_FPS)
         self.nominal_fps = float(reported_fps) if reported_fps and reported_fps > 0 else None
         self._clock_origin_s = time.monotonic() if clock_origin_s is None else clock_origin_s
@@ -121,10 +154,10 @@ class CameraSource(FrameSource):
         index = 0
         while True:
             ok, image = self._capture.read()
-            captured_s = time.monotonic() - self._clock_origin_s
+            captured = time.monotonic()
             if not ok:
                 return
-            yield Frame(_rgb(image), captured_s, index)
+            yield Frame(_rgb(image), captured - self._clock_origin_s, index, captured)
             index += 1
 
     def close(self) -> None:
@@ -176,17 +209,20 @@ def open_sources(
     width: int | None = None,
     height: int | None = None,
     fps: float | None = None,
+    realtime: bool = False,
 ) -> list[FrameSource]:
     """Open every given source, image folders, then videos, then cameras; cameras share one clock,
     so their frames can be matched by timestamp. If one fails, those already open are closed.
 
-    ``width``, ``height``, ``fps``: requested of cameras; ``fps`` is also image folders' rate (default 30)."""
+    ``width``, ``height``, ``fps``: requested of cameras; ``fps`` is also image folders' rate (default 30).
+    ``realtime``: videos are delivered as live cameras deliver (:class:`RealtimeVideoSource`)."""
     clock_origin_s = time.monotonic()
     with ExitStack() as opened:
         sources: list[FrameSource] = [
             opened.enter_context(ImageFolderSource(folder, fps=fps or 30.0)) for folder in image_folders
         ]
-        sources += [opened.enter_context(VideoFileSource(video)) for video in videos]
+        video_source = RealtimeVideoSource if realtime else VideoFileSource
+        sources += [opened.enter_context(video_source(video)) for video in videos]
         sources += [
             opened.enter_context(CameraSource(index, width=width, height=height, fps=fps, clock_origin_s=clock_origin_s))
             for index in cameras

@@ -2,7 +2,8 @@
 
 Each source is read on its own thread. Drop policy (documented in docs/multi-camera.md):
 
-- Live cameras keep only their newest frames (a queue of two; older frames are dropped), so
+- Live sources (cameras, videos played with ``--realtime``) keep only their newest frames (a
+  queue of two; older frames are dropped and counted in the source's ``dropped``), so
   a slow estimator never builds up latency.
 - Files are read in full, never dropped by the reader.
 - A set is formed when the heads of all queues lie within ``max_skew_s`` of each other; while
@@ -36,6 +37,12 @@ class FrameSet:
     timestamp_s: float   # the latest timestamp in the set, seconds
     index: int           # 0-based set number
 
+    @property
+    def captured_monotonic_s(self) -> float | None:
+        """When the set's earliest frame was captured (``time.monotonic()``; None for files)."""
+        captured = [frame.captured_monotonic_s for frame in self.frames]
+        return None if None in captured else min(c for c in captured if c is not None)
+
 
 def camera_frames(frame: Frame | FrameSet) -> tuple[Frame, ...]:
     """One frame per camera: a frame set's frames, or the one camera's frame."""
@@ -60,6 +67,7 @@ class _Reader:
             if self._live and item is not None and self._queue.full():
                 try:
                     self._queue.get_nowait()  # live: drop the oldest frame, keep the newest
+                    self.source.dropped += 1
                 except queue.Empty:
                     pass
             try:
