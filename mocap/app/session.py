@@ -146,7 +146,8 @@ def check_outputs(config: CaptureConfig) -> None:
 
 
 def open_sinks(
-    config: CaptureConfig, frame_time_s: float | None, retargeter: Retargeter | None, latency: LatencyLog | None = None
+    config: CaptureConfig, frame_time_s: float | None, retargeter: Retargeter | None = None,
+    latency: LatencyLog | None = None,
 ) -> OpenedSinks:
     """The VMC sender and BVH writer the config asks for, each on its own thread; with a rig
     (``retargeter``), BVH is written on the rig's joints and VMC carries the rig's proportions.

@@ -3,7 +3,9 @@
 - Left/right swaps: a monocular detector sometimes labels a limb pair the wrong way round for
   a frame or two. For the arms and for the legs separately, if the swapped labels fit the
   previous frame (body shape around the mid-hips) in under half the distance, they are
-  swapped back.
+  swapped back; for ``max_rejected`` frames in a row at most, after which the detector's
+  labels are believed (a cut in the video, a performer turned round between two frames), so
+  a body is never kept mirrored for the rest of the take.
 - Jumps: a landmark that moves faster than ``max_speed_m_s`` relative to the mid-hips is not
   trusted for that frame (its confidence is set to 0, so the filter holds it); after
   ``max_rejected`` frames in a row it is believed again, so a real fast move is only delayed.
@@ -50,6 +52,7 @@ class OutlierGuard:
         self._previous_shape: NDArray[np.float64] | None = None   # (33, 3) landmarks less the mid-hips, metres
         self._time_s: float | None = None
         self._rejected = np.zeros(len(LANDMARK_INDEX), dtype=int)
+        self._swapped = dict.fromkeys(_PAIRS, 0)   # frames in a row each limb pair was swapped back
         self.swaps = 0     # left/right swaps undone
         self.held = 0      # landmark-frames not trusted because they jumped
 
@@ -60,6 +63,7 @@ class OutlierGuard:
         if self._time_s is not None and body.timestamp_s - self._time_s > NEW_APPEARANCE_AFTER_S:
             self._previous_shape = None
             self._rejected[:] = 0
+            self._swapped = dict.fromkeys(_PAIRS, 0)
         if self._previous_shape is not None and self._time_s is not None:
             shape = self._undo_swaps(joints, confidence)
             dt_s = max(body.timestamp_s - self._time_s, 1e-3)
@@ -77,17 +81,26 @@ class OutlierGuard:
 
     def _undo_swaps(self, joints: NDArray[np.float64], confidence: NDArray[np.float64]) -> NDArray[np.float64]:
         """Swaps ``joints`` and ``confidence`` back in place where a limb pair was swapped;
-        returns the body's shape after that (a swap leaves the mid-hips where they were)."""
+        returns the body's shape after that (a swap leaves the mid-hips where they were). A pair
+        whose labels are believed after ``max_rejected`` swapped frames is compared with itself
+        from then on (its previous shape becomes this one), so it does not read as a jump."""
         assert self._previous_shape is not None
         shape, previous_shape = _shape(joints), self._previous_shape
-        for left, right in _PAIRS.values():
+        for group, (left, right) in _PAIRS.items():
             kept = np.nansum(np.linalg.norm(shape[left] - previous_shape[left], axis=1)
                              + np.linalg.norm(shape[right] - previous_shape[right], axis=1))
             swapped = np.nansum(np.linalg.norm(shape[right] - previous_shape[left], axis=1)
                                 + np.linalg.norm(shape[left] - previous_shape[right], axis=1))
-            if swapped < self.swap_ratio * kept:
+            if swapped >= self.swap_ratio * kept:
+                self._swapped[group] = 0
+            elif self._swapped[group] < self.max_rejected:
                 joints[left], joints[right] = joints[right].copy(), joints[left].copy()
                 confidence[left], confidence[right] = confidence[right].copy(), confidence[left].copy()
                 shape[left], shape[right] = shape[right].copy(), shape[left].copy()
+                self._swapped[group] += 1
                 self.swaps += 1
+            else:
+                self._swapped[group] = 0
+                pair = np.concatenate([left, right])
+                previous_shape[pair] = shape[pair]
         return shape
