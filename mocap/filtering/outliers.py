@@ -3,9 +3,11 @@
 - Left/right swaps: a monocular detector sometimes labels a limb pair the wrong way round for
   a frame or two. For the arms and for the legs separately, if the swapped labels fit the
   previous frame (body shape around the mid-hips) in under half the distance, they are
-  swapped back; for ``max_rejected`` frames in a row at most, after which the detector's
-  labels are believed (a cut in the video, a performer turned round between two frames), so
-  a body is never kept mirrored for the rest of the take.
+  swapped back; for ``max_swapped_s`` at most (MediaPipe mislabels a performer facing the
+  camera with arms out for several frames in a row), after which the detector's labels are
+  believed: nobody turns round between two frames, so labels mirrored for that long come from
+  a cut in the video, a looped clip or the detection moving to another person, and a body is
+  never kept mirrored for the rest of the take.
 - Jumps: a landmark that moves faster than ``max_speed_m_s`` relative to the mid-hips is not
   trusted for that frame (its confidence is set to 0, so the filter holds it); after
   ``max_rejected`` frames in a row it is believed again, so a real fast move is only delayed.
@@ -45,14 +47,17 @@ def _shape(joints: NDArray[np.float64]) -> NDArray[np.float64]:
 class OutlierGuard:
     """Undoes left/right swaps and holds landmarks that jump (see the module docstring)."""
 
-    def __init__(self, *, max_speed_m_s: float = 12.0, max_rejected: int = 2, swap_ratio: float = 0.5) -> None:
+    def __init__(
+        self, *, max_speed_m_s: float = 12.0, max_rejected: int = 2, swap_ratio: float = 0.5, max_swapped_s: float = 0.5
+    ) -> None:
         self.max_speed_m_s = max_speed_m_s
         self.max_rejected = max_rejected
         self.swap_ratio = swap_ratio
+        self.max_swapped_s = max_swapped_s
         self._previous_shape: NDArray[np.float64] | None = None   # (33, 3) landmarks less the mid-hips, metres
         self._time_s: float | None = None
         self._rejected = np.zeros(len(LANDMARK_INDEX), dtype=int)
-        self._swapped = dict.fromkeys(_PAIRS, 0)   # frames in a row each limb pair was swapped back
+        self._swapped_since: dict[str, float | None] = dict.fromkeys(_PAIRS)   # each limb pair's first swapped-back frame in a row
         self.swaps = 0     # left/right swaps undone
         self.held = 0      # landmark-frames not trusted because they jumped
 
@@ -63,9 +68,9 @@ class OutlierGuard:
         if self._time_s is not None and body.timestamp_s - self._time_s > NEW_APPEARANCE_AFTER_S:
             self._previous_shape = None
             self._rejected[:] = 0
-            self._swapped = dict.fromkeys(_PAIRS, 0)
+            self._swapped_since = dict.fromkeys(_PAIRS)
         if self._previous_shape is not None and self._time_s is not None:
-            shape = self._undo_swaps(joints, confidence)
+            shape = self._undo_swaps(joints, confidence, body.timestamp_s)
             dt_s = max(body.timestamp_s - self._time_s, 1e-3)
             speed = np.linalg.norm(shape - self._previous_shape, axis=1) / dt_s
             jumped = (speed > self.max_speed_m_s) & (self._rejected < self.max_rejected)
@@ -79,11 +84,11 @@ class OutlierGuard:
         self._time_s = body.timestamp_s
         return BodyPose(body.timestamp_s, joints, confidence, detected=True)
 
-    def _undo_swaps(self, joints: NDArray[np.float64], confidence: NDArray[np.float64]) -> NDArray[np.float64]:
+    def _undo_swaps(self, joints: NDArray[np.float64], confidence: NDArray[np.float64], time_s: float) -> NDArray[np.float64]:
         """Swaps ``joints`` and ``confidence`` back in place where a limb pair was swapped;
         returns the body's shape after that (a swap leaves the mid-hips where they were). A pair
-        whose labels are believed after ``max_rejected`` swapped frames is compared with itself
-        from then on (its previous shape becomes this one), so it does not read as a jump."""
+        whose labels are believed after ``max_swapped_s`` is compared with itself from then on
+        (its previous shape becomes this one), so it does not read as a jump."""
         assert self._previous_shape is not None
         shape, previous_shape = _shape(joints), self._previous_shape
         for group, (left, right) in _PAIRS.items():
@@ -91,16 +96,17 @@ class OutlierGuard:
                              + np.linalg.norm(shape[right] - previous_shape[right], axis=1))
             swapped = np.nansum(np.linalg.norm(shape[right] - previous_shape[left], axis=1)
                                 + np.linalg.norm(shape[left] - previous_shape[right], axis=1))
+            since = self._swapped_since[group]
             if swapped >= self.swap_ratio * kept:
-                self._swapped[group] = 0
-            elif self._swapped[group] < self.max_rejected:
+                self._swapped_since[group] = None
+            elif since is None or time_s - since < self.max_swapped_s:
                 joints[left], joints[right] = joints[right].copy(), joints[left].copy()
                 confidence[left], confidence[right] = confidence[right].copy(), confidence[left].copy()
                 shape[left], shape[right] = shape[right].copy(), shape[left].copy()
-                self._swapped[group] += 1
+                self._swapped_since[group] = time_s if since is None else since
                 self.swaps += 1
             else:
-                self._swapped[group] = 0
+                self._swapped_since[group] = None
                 pair = np.concatenate([left, right])
                 previous_shape[pair] = shape[pair]
         return shape
