@@ -96,10 +96,11 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: st
 class UdpReceiver:
     """A real UDP socket on loopback collecting every datagram until stopped."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
+        """``port``: 0 for any free one."""
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
-        self.socket.bind(("127.0.0.1", 0))
+        self.socket.bind(("127.0.0.1", port))
         self.socket.settimeout(0.2)
         self.port = self.socket.getsockname()[1]
         self.datagrams: list[bytes] = []

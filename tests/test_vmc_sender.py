@@ -131,6 +131,26 @@ def test_a_send_that_fails_is_counted_and_capture_goes_on() -> None:
     assert sender.send_errors == 2 and sender.sent_frames == 1      # a frame is two bundles
 
 
+def test_sending_goes_on_while_the_receiver_is_absent_and_after_it_restarts() -> None:
+    """No receiver on the port (loopback answers each datagram with ICMP port unreachable, which
+    the sender's unconnected socket never sees as an error): sending goes on; a receiver
+    started on that port then gets every frame from then on."""
+    absent = UdpReceiver()
+    port = absent.port
+    absent.stop()                         # the port is closed now
+    sender = VmcSender("127.0.0.1", port)
+    for frame in range(20):
+        sender.write(seated_pose(timestamp_s=frame / 30.0))
+    receiver = UdpReceiver(port)
+    for frame in range(20, 25):
+        sender.write(seated_pose(timestamp_s=frame / 30.0))
+    sender.close()
+    time.sleep(0.2)
+    received = decode_vmc(receiver.stop())
+    assert sender.sent_frames == 25
+    assert [round(f.time_s * 30.0) for f in received] == list(range(20, 25))
+
+
 def test_an_unknown_host_is_one_clear_error() -> None:
     with pytest.raises(MocapError, match="cannot resolve VMC host 'no-such-host.invalid': use an IP address"):
         VmcSender("no-such-host.invalid", DEFAULT_VMC_PORT)

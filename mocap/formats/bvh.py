@@ -77,6 +77,9 @@ class BvhClip:
         return positions, Rotation.from_matrix(world.reshape(-1, 3, 3), assume_valid=True)   # products of rotations
 
 
+_CHANNEL_NAMES = {f"{axis}{kind}" for axis in "xyz" for kind in ("position", "rotation")}
+
+
 def _joint_name_joined(words: list[str]) -> list[str]:
     """A ``ROOT``/``JOINT`` line's words with a name of several words joined by ``_``, as
     Blender's importer joins them (``JOINT Left Up Leg`` names ``Left_Up_Leg``)."""
@@ -115,6 +118,8 @@ def read_bvh(path: Path) -> BvhClip:
                 pending_name = take()
             elif upper == "END":
                 take()  # "Site"
+                if not stack:
+                    raise MocapError(f"BVH file {path}: an End Site outside any joint")
                 pending_name = f"{joints[stack[-1]].name}_end"
             elif token == "{":
                 if pending_name is None:
@@ -125,23 +130,35 @@ def read_bvh(path: Path) -> BvhClip:
                 if position < len(tokens) and tokens[position].upper() == "CHANNELS":
                     take()
                     channels = tuple(take() for _ in range(int(take())))
+                    unknown = [c for c in channels if c.lower() not in _CHANNEL_NAMES]
+                    if unknown:
+                        raise MocapError(f"BVH file {path}: joint {pending_name} has an unknown channel '{unknown[0]}' "
+                                         "(expected Xposition ... Zrotation)")
                 joints.append(BvhJoint(pending_name, stack[-1] if stack else -1, offset, channels, channel_count))
                 channel_count += len(channels)
                 stack.append(len(joints) - 1)
                 pending_name = None
             elif token == "}":
+                if not stack:
+                    raise MocapError(f"BVH file {path}: a '}}' closes no joint")
                 stack.pop()
             elif upper == "MOTION":
                 break
+        if not joints or stack:
+            raise MocapError(f"BVH file {path}: its hierarchy is empty or not closed before MOTION")
         take()  # Frames:
         frames = int(take())
         take(), take()  # Frame Time:
         frame_time_s = float(take())
-        values = np.array(tokens[position:position + frames * channel_count], dtype=np.float64)
+        values = np.array(tokens[position:position + max(frames, 0) * channel_count], dtype=np.float64)
     except ValueError as error:
         raise MocapError(f"BVH file {path} has a malformed number ({error})") from None
-    if values.size != frames * channel_count:
+    if frames < 0 or values.size != frames * channel_count:
         raise MocapError(f"BVH file {path} declares {frames} frames but holds {values.size // max(channel_count, 1)}")
+    if not (np.isfinite(values).all() and all(np.isfinite(joint.offset).all() for joint in joints)):
+        raise MocapError(f"BVH file {path} holds a value that is not a finite number (nan or inf)")
+    if not (np.isfinite(frame_time_s) and frame_time_s > 0):
+        raise MocapError(f"BVH file {path}: its Frame Time must be a positive number of seconds, not {frame_time_s}")
     return BvhClip(tuple(joints), values.reshape(frames, channel_count), frame_time_s)
 
 

@@ -140,6 +140,17 @@ def _require(condition: bool, path: Path, problem: str) -> None:
         raise MocapError(f"landmarks file {path}: {problem} (the layout is described in docs/formats.md)")
 
 
+def _numbers(contents: dict[str, NDArray], key: str, path: Path) -> NDArray[np.float64]:
+    """``contents[key]`` as float64; raises :class:`MocapError` if it is not numbers or holds infinities."""
+    try:
+        array = np.asarray(contents[key], dtype=np.float64)
+    except (ValueError, TypeError):
+        raise MocapError(f"landmarks file {path}: '{key}' holds {contents[key].dtype} values, not numbers "
+                         "(the layout is described in docs/formats.md)") from None
+    _require(not np.isinf(array).any(), path, f"'{key}' holds infinite values")
+    return array
+
+
 def load_landmarks(path: Path) -> LandmarkRecording:
     """Read and check a landmarks file, or the journal of one never finished; problems raise
     :class:`MocapError` naming the key."""
@@ -154,19 +165,22 @@ def load_landmarks(path: Path) -> LandmarkRecording:
         raise MocapError(f"cannot read landmarks file {path}: {error} (expected a .npz written by numpy)") from None
     missing = [key for key in ("keypoints", "timestamps", "joints", "cameras", "image_size") if key not in contents]
     _require(not missing, path, f"missing key(s) {', '.join(missing)}")
-    keypoints = np.asarray(contents["keypoints"], dtype=np.float64)
+    keypoints = _numbers(contents, "keypoints", path)
     _require(keypoints.ndim == 4 and keypoints.shape[3] == 3, path,
              f"'keypoints' has shape {keypoints.shape}, expected (cameras, frames, joints, 3)")
     cameras, frames, joints, _ = keypoints.shape
-    timestamps = np.asarray(contents["timestamps"], dtype=np.float64).reshape(-1)
+    timestamps = _numbers(contents, "timestamps", path).reshape(-1)
     _require(timestamps.shape == (frames,), path, f"'timestamps' has {timestamps.size} values for {frames} frames")
-    _require(bool(np.all(np.diff(timestamps) > 0)), path, "'timestamps' must increase from frame to frame")
+    _require(bool(np.all(np.diff(timestamps) > 0)) and not np.isnan(timestamps).any(), path,
+             "'timestamps' must be numbers increasing from frame to frame")
     names = [str(name).lower() for name in np.asarray(contents["joints"]).reshape(-1)]
     _require(len(names) == joints, path, f"'joints' names {len(names)} joints but 'keypoints' holds {joints}")
     camera_names = tuple(str(name) for name in np.asarray(contents["cameras"]).reshape(-1))
     _require(len(camera_names) == cameras, path, f"'cameras' names {len(camera_names)} cameras but 'keypoints' holds {cameras}")
-    sizes = np.asarray(contents["image_size"]).reshape(-1, 2) if np.asarray(contents["image_size"]).size else np.zeros((0, 2))
-    _require(sizes.shape == (cameras, 2), path, f"'image_size' must be (cameras, 2) = ({cameras}, 2)")
+    sizes = _numbers(contents, "image_size", path)
+    _require(sizes.size == 2 * cameras and bool(np.all(sizes >= 1)), path,
+             f"'image_size' must be (cameras, 2) = ({cameras}, 2) positive widths and heights")
+    sizes = sizes.reshape(cameras, 2)
     known = [(column, LANDMARK_INDEX[name]) for column, name in enumerate(names) if name in LANDMARK_INDEX]
     _require(set(HIP_LANDMARKS) <= {index for _, index in known}, path,
              "'joints' must include left_hip and right_hip (names as MediaPipe spells them, e.g. left_shoulder)")
@@ -176,7 +190,7 @@ def load_landmarks(path: Path) -> LandmarkRecording:
     full[:, :, target_rows] = keypoints[:, :, source_columns]
     world = None
     if "world" in contents:
-        world_in = np.asarray(contents["world"], dtype=np.float64)
+        world_in = _numbers(contents, "world", path)
         _require(world_in.shape == keypoints.shape, path,
                  f"'world' has shape {world_in.shape}, expected the shape of 'keypoints' {keypoints.shape}")
         world = np.full_like(full, np.nan)

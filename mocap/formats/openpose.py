@@ -49,12 +49,27 @@ def choose_person(people: list[NDArray[np.float64]], previous: NDArray[np.float6
     return min(people, key=distance)
 
 
+def _people(path: Path) -> list[NDArray[np.float64]]:
+    """Each person's (keypoints, 3) x, y, confidence in one OpenPose ``--write_json`` file."""
+    try:
+        people = json.loads(path.read_text(encoding="utf-8"))["people"]
+        return [np.array(person["pose_keypoints_2d"], dtype=np.float64).reshape(-1, 3) for person in people]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+        raise MocapError(f"OpenPose file {path} is not one OpenPose wrote ({type(error).__name__}: {error}); "
+                         "expected {\"people\": [{\"pose_keypoints_2d\": [x, y, c, ...]}]}") from None
+
+
 def read_camera(folder: Path, mapping: dict[int, str]) -> NDArray[np.float64]:
     """(frames, 33, 3) BlazePose-ordered keypoints from one folder of OpenPose JSON files."""
     frames = []
     previous = None
+    needed = max(mapping) + 1   # keypoints a person's list must hold
     for path in sorted(folder.glob("*.json")):
-        people = [np.array(p["pose_keypoints_2d"], dtype=np.float64).reshape(-1, 3) for p in json.loads(path.read_text())["people"]]
+        people = _people(path)
+        short = [len(person) for person in people if len(person) < needed]
+        if short:
+            raise MocapError(f"OpenPose file {path} holds a person with {short[0]} keypoints where the chosen "
+                             f"skeleton needs {needed}: choose the skeleton OpenPose was run with")
         person = choose_person(people, previous)
         keypoints = np.full((NUM_POSE_LANDMARKS, 3), np.nan)
         if person is not None:

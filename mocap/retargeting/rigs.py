@@ -101,13 +101,73 @@ def _gltf_json(path: Path) -> dict:
     return json.loads(data)
 
 
-def _node_matrix(node: dict) -> NDArray[np.float64]:
-    if "matrix" in node:
-        return np.array(node["matrix"], dtype=np.float64).reshape(4, 4).T   # glTF matrices are column-major
-    matrix = np.eye(4)
-    matrix[:3, :3] = Rotation.from_quat(node.get("rotation", [0, 0, 0, 1])).as_matrix() @ np.diag(node.get("scale", [1, 1, 1]))
-    matrix[:3, 3] = node.get("translation", [0, 0, 0])
+_NODE_FIELDS = {"matrix": 16, "rotation": 4, "scale": 3, "translation": 3}   # numbers each field holds
+
+
+def _node_matrix(node: dict, number: int, path: Path) -> NDArray[np.float64]:
+    """The node's local 4x4 transform; a field that is not the right count of finite numbers
+    raises :class:`MocapError`."""
+    values = {}
+    for key, count in _NODE_FIELDS.items():
+        if key in node:
+            try:
+                values[key] = np.asarray(node[key], dtype=np.float64).reshape(count)
+            except (ValueError, TypeError):
+                values[key] = np.full(count, np.nan)
+            if not np.isfinite(values[key]).all() or (key == "rotation" and not np.linalg.norm(values[key]) > 0):
+                raise MocapError(f"rig {path}: node {number} has a malformed '{key}' (expected {count} numbers); "
+                                 "export the file again")
+    if "matrix" in values:
+        matrix = values["matrix"].reshape(4, 4).T   # glTF matrices are column-major
+    else:
+        matrix = np.eye(4)
+        rotation = Rotation.from_quat(values.get("rotation", [0, 0, 0, 1])).as_matrix()
+        matrix[:3, :3] = rotation @ np.diag(values.get("scale", [1, 1, 1]))
+        matrix[:3, 3] = values.get("translation", [0, 0, 0])
+    if not np.linalg.det(matrix[:3, :3]) > 1e-12:
+        raise MocapError(f"rig {path}: node {number} is scaled to nothing or mirrored (a zero or negative scale); "
+                         "apply its scale in the modelling tool and export again")
     return matrix
+
+
+def _node_parents(nodes: list[dict], path: Path) -> list[int]:
+    """Each node's parent (-1 for a root); children lists that are not a forest of valid node
+    indices raise :class:`MocapError`."""
+    parents = [-1] * len(nodes)
+    for number, node in enumerate(nodes):
+        children = node.get("children", [])
+        if not isinstance(children, list):
+            children = [None]
+        for child in children:
+            if not isinstance(child, int) or isinstance(child, bool) or not 0 <= child < len(nodes) \
+                    or child == number or parents[child] >= 0:
+                raise MocapError(f"rig {path}: node {number}'s children are not indices of other nodes, each "
+                                 "with one parent; export the file again")
+            parents[child] = number
+    for number in range(len(nodes)):   # no loops: every chain of parents reaches a root
+        ancestor, steps = parents[number], 0
+        while ancestor >= 0 and steps <= len(nodes):
+            ancestor, steps = parents[ancestor], steps + 1
+        if ancestor >= 0:
+            raise MocapError(f"rig {path}: its nodes' children form a loop; export the file again")
+    return parents
+
+
+def _vrm_humanoid(extensions: dict, node_count: int, path: Path) -> dict[str, int]:
+    """HumanBodyBones name -> node index from a VRM 1.0 or 0.x humanoid extension."""
+    try:
+        if "VRMC_vrm" in extensions:
+            entries = extensions["VRMC_vrm"]["humanoid"]["humanBones"].items()
+            humanoid = {_humanoid_name(bone): entry["node"] for bone, entry in entries}
+        else:
+            humanoid = {_humanoid_name(entry["bone"]): entry["node"] for entry in extensions["VRM"]["humanoid"]["humanBones"]}
+    except (KeyError, TypeError, AttributeError):
+        humanoid = {}
+    if not humanoid or not all(isinstance(bone, str) and isinstance(node, int) and 0 <= node < node_count
+                               for bone, node in humanoid.items()):
+        raise MocapError(f"rig {path}: its VRM humanoid is malformed (each human bone needs a node index); "
+                         "export the file again")
+    return humanoid
 
 
 def load_gltf_rig(path: Path, bone_map: dict[str, str] | None = None) -> Rig:
@@ -116,18 +176,17 @@ def load_gltf_rig(path: Path, bone_map: dict[str, str] | None = None) -> Rig:
         gltf = _gltf_json(path)
     except (OSError, ValueError, struct.error) as error:
         raise MocapError(f"cannot read rig {path}: not a whole glTF/VRM file ({error}); export it again") from None
-    nodes = gltf.get("nodes", [])
-    names = [node.get("name", f"node_{i}") for i, node in enumerate(nodes)]
-    parents = [-1] * len(nodes)
-    for i, node in enumerate(nodes):
-        for child in node.get("children", []):
-            parents[child] = i
+    nodes = gltf.get("nodes", []) if isinstance(gltf, dict) else None
+    if not isinstance(nodes, list) or not all(isinstance(node, dict) for node in nodes):
+        raise MocapError(f"rig {path}: its 'nodes' are not a list of nodes; export the file again")
+    names = [str(node.get("name", f"node_{i}")) for i, node in enumerate(nodes)]
+    parents = _node_parents(nodes, path)
     world: list[NDArray[np.float64]] = [np.eye(4)] * len(nodes)
     done = [False] * len(nodes)
 
     def world_of(i: int) -> NDArray[np.float64]:
         if not done[i]:
-            world[i] = (world_of(parents[i]) if parents[i] >= 0 else np.eye(4)) @ _node_matrix(nodes[i])
+            world[i] = (world_of(parents[i]) if parents[i] >= 0 else np.eye(4)) @ _node_matrix(nodes[i], i, path)
             done[i] = True
         return world[i]
 
@@ -139,10 +198,8 @@ def load_gltf_rig(path: Path, bone_map: dict[str, str] | None = None) -> Rig:
         if missing:
             raise MocapError(f"rig {path}: the bone map names node '{missing[0]}', which the file does not have")
         humanoid = {bone: names.index(node) for bone, node in bone_map.items()}
-    elif "VRMC_vrm" in extensions:
-        humanoid = {_humanoid_name(b): entry["node"] for b, entry in extensions["VRMC_vrm"]["humanoid"]["humanBones"].items()}
-    elif "VRM" in extensions:
-        humanoid = {_humanoid_name(entry["bone"]): entry["node"] for entry in extensions["VRM"]["humanoid"]["humanBones"]}
+    elif isinstance(extensions, dict) and ("VRMC_vrm" in extensions or "VRM" in extensions):
+        humanoid = _vrm_humanoid(extensions, len(nodes), path)
     else:
         raise MocapError(
             f"rig {path} has no VRM humanoid: give a bone map with --rig-map (a TOML file of "
