@@ -44,6 +44,11 @@ class BackgroundSink:
             error, self._error = self._error, None
             raise error
 
+    @property
+    def waiting(self) -> int:
+        """Poses handed over but not yet written."""
+        return self._queue.qsize()
+
     def write(self, pose: SkeletonPose) -> None:
         self._raise_pending()
         while self._max_queued is not None and self._queue.qsize() >= self._max_queued:
