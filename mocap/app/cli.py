@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import signal
 import sys
 import typing
@@ -140,6 +142,76 @@ def solve(landmarks: str, smooth_hz: float | None, **options: Any) -> None:
              f"{recording.frame_count} frames saved in {journal_path(Path(landmarks))}")
     _report(config, lambda: run_replay(config, recording, progress=options["progress"], smooth_hz=smooth_hz))
 
+
+
+# Declared options batch does not take: each take brings its own sources and calibration, and
+# batch chooses the outputs.
+_NOT_FOR_BATCH = {"--camera", "--video", "--images", "--realtime", "--width", "--height", "--fps", "--calib",
+                  "--calib-camera", "--vmc", "--vmc-rate", "--bvh", "--preview", "--record-landmarks"}
+
+
+def _batch_options(function: Any) -> Any:
+    chosen = [_declared_option(*option) for option in declared_options() if option[1].metadata["flag"] not in _NOT_FOR_BATCH]
+    return _options(function, [*chosen, *_COMMON_OPTIONS])
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--out", "out_dir", required=True, help="Folder for each take's BVH, landmarks (.npz) and report (.json).")
+@click.option("--jobs", type=click.IntRange(min=1), help="Takes at a time on this machine. Default: one per core.")
+@click.option("--smooth", "smooth_hz", type=click.FloatRange(min=0.1), default=6.0, show_default=True,
+              help="Zero-phase smoothing cutoff, Hz, as `mocap solve --smooth`.")
+@click.option("--live-filters", is_flag=True, help="Solve with the live filters, as `mocap capture --bvh`, instead.")
+@click.option("--cluster", help="Run the takes as Ray tasks: ray://HOST:PORT, auto (this machine's cluster) or local "
+                                "(a new Ray instance here).")
+@click.option("--force", is_flag=True, help="Redo takes already done with these settings.")
+@_batch_options
+def batch(inputs: tuple[str, ...], out_dir: str, jobs: int | None, smooth_hz: float, live_filters: bool,
+          cluster: str | None, force: bool, **options: Any) -> None:
+    """Turn many takes (videos, folders, globs, manifests) into BVH files, on every core or a Ray cluster."""
+    import os
+
+    from tqdm import tqdm
+
+    from mocap.app.batch import BatchSettings, check_cluster, is_done, run_local, run_ray, write_table
+    from mocap.app.batch_takes import find_takes
+
+    if cluster is not None:
+        check_cluster(cluster)
+    takes = find_takes(list(inputs))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    require_writable(out / "batch_report.csv", "batch output folder")
+    settings = BatchSettings(_config_from_options(options), None if live_filters else smooth_hz)
+    done = [] if force else [take for take in takes if is_done(take, settings, out)]
+    todo = [take for take in takes if take not in done]
+    jobs = jobs or os.cpu_count() or 1
+    if done:
+        note(f"{len(done)} take(s) already done with these settings are skipped (--force redoes them)")
+    reports = {take.name: {**json.loads((out / f"{take.name}.json").read_text()), "status": "skipped"} for take in done}
+    finished = None
+    try:
+        if todo:
+            finished = run_local(todo, settings, out, jobs) if cluster is None else run_ray(todo, settings, out, cluster, jobs)
+            with tqdm(total=len(todo), unit="take", disable=not options["progress"], leave=False) as bar:
+                for report in finished:
+                    reports[report["take"]] = report
+                    bar.update(1)
+    except KeyboardInterrupt as stopped:
+        by = f" by {stopped}" if isinstance(stopped, Stopped) else ""
+        click.echo(f"mocap: stopped{by}; {len(reports) - len(done)} of {len(todo)} takes finished, those in progress "
+                   f"discarded (run the batch again to go on)", err=True)
+        sys.exit(128 + (stopped.signum if isinstance(stopped, Stopped) else signal.SIGINT))
+    finally:
+        if finished is not None:
+            finished.close()   # ends the workers before their partial outputs are removed
+        shutil.rmtree(out / ".partial", ignore_errors=True)
+    ordered = [reports[take.name] for take in takes]
+    write_table(ordered, out / "batch_report.csv", click.echo)
+    failed = sum(report["status"] == "failed" for report in ordered)
+    click.echo(f"{len(ordered) - failed} of {len(ordered)} takes done; report in {out / 'batch_report.csv'}")
+    if failed:
+        sys.exit(1)
 
 
 def _grid(text: str | None, option: str) -> tuple[int, int] | None:
