@@ -29,7 +29,8 @@ def test_frames_arrive_at_their_own_time_and_none_early() -> None:
 def test_a_busy_capture_gets_the_newest_frame_and_the_rest_are_dropped() -> None:
     """Taking 0.12 s per frame of a 20 frames/s video: each frame handed over is the newest one
     due (two or three frames on from the last), the skipped ones are counted, and no frame
-    waits: it was captured less than a frame period before it was handed over."""
+    waits: it was captured within a frame period or so of being handed over (two, for a busy
+    machine; a source that queued frames would fall further behind with every frame)."""
     with RealtimeVideoSource(DEMO_VIDEO) as source:
         received = []
         for frame in source:
@@ -42,7 +43,7 @@ def test_a_busy_capture_gets_the_newest_frame_and_the_rest_are_dropped() -> None
     steps = [b - a for a, b in zip(indexes, indexes[1:])]
     assert all(step >= 2 for step in steps), indexes
     assert dropped == indexes[-1] - len(indexes) + 1
-    assert all(at - frame.captured_monotonic_s < 1.0 / DEMO_FPS for frame, at in received[1:])
+    assert all(at - frame.captured_monotonic_s < 2.0 / DEMO_FPS for frame, at in received[1:])
 
 
 def test_a_capture_in_real_time_reports_its_latency_and_sends_in_order(tmp_path) -> None:
