@@ -15,7 +15,8 @@ from vmc_receiver import VmcFrame, decode_vmc, type_tags
 from mocap.core.errors import MocapError
 from mocap.core.frames import SkeletonPose
 from mocap.core.skeleton import BONE_INDEX, BONE_NAMES, humanoid_skeleton
-from mocap.sinks.vmc import DEFAULT_VMC_PORT, VmcSender, pack_bundles, parse_address
+from mocap.sinks.osc import pack_bundles, parse_address
+from mocap.sinks.vmc import DEFAULT_VMC_PORT, VmcSender
 
 pytestmark = pytest.mark.unit
 
@@ -152,7 +153,7 @@ def test_sending_goes_on_while_the_receiver_is_absent_and_after_it_restarts() ->
 
 
 def test_an_unknown_host_is_one_clear_error() -> None:
-    with pytest.raises(MocapError, match="cannot resolve VMC host 'no-such-host.invalid': use an IP address"):
+    with pytest.raises(MocapError, match="cannot resolve host 'no-such-host.invalid': use an IP address"):
         VmcSender("no-such-host.invalid", DEFAULT_VMC_PORT)
 
 
@@ -164,19 +165,19 @@ def test_an_unknown_host_is_one_clear_error() -> None:
     ("::1:39540", ("::1", 39540)),
 ])
 def test_addresses_are_host_and_port(text: str, expected: tuple[str, int]) -> None:
-    assert parse_address(text) == expected
+    assert parse_address(text, default_port=DEFAULT_VMC_PORT) == expected
 
 
 @pytest.mark.parametrize("text", ["127.0.0.1:port", "127.0.0.1:-5", ":39539", " :39539", "127.0.0.1:"])
 def test_bad_addresses_say_what_is_expected(text: str) -> None:
     with pytest.raises(MocapError, match=f"bad address '{text}': expected HOST:PORT, e.g. 127.0.0.1:39539"):
-        parse_address(text)
+        parse_address(text, default_port=DEFAULT_VMC_PORT)
 
 
 @pytest.mark.parametrize(("text", "port"), [("127.0.0.1:0", 0), ("127.0.0.1:65536", 65536), ("127.0.0.1:99999", 99999)])
 def test_a_port_out_of_range_is_named_with_the_range(text: str, port: int) -> None:
     with pytest.raises(MocapError, match=f"bad address '{text}': port {port} is out of range; use a port from 1 to 65535"):
-        parse_address(text)
+        parse_address(text, default_port=DEFAULT_VMC_PORT)
 
 
 def test_bundles_fill_up_to_the_size_limit_and_keep_the_order() -> None:

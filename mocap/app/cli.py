@@ -101,6 +101,8 @@ def _report(config: CaptureConfig, work: Callable[[], tuple[RunSummary, OpenedSi
         click.echo(f"BVH: {sinks.bvh.frames_written} frames written to {sinks.bvh.path}")
     if sinks.vmc is not None:
         click.echo(f"VMC: {sinks.vmc.sent_frames} frames sent to {config.vmc.address}")
+    if sinks.osc is not None:
+        click.echo(f"OSC ({sinks.osc.engine} axes): {sinks.osc.sent_frames} frames sent to {config.osc.address}")
 
 
 def _run(config: CaptureConfig, progress: bool) -> None:
@@ -134,8 +136,8 @@ def solve(landmarks: str, smooth_hz: float | None, **options: Any) -> None:
     from mocap.formats.landmarks_file import journal_path, load_landmarks
 
     config = replace(_config_from_options(options), record_landmarks=None, preview=False)
-    if config.vmc.address is None and config.bvh.path is None:
-        raise MocapError("choose an output: --bvh FILE and/or --vmc HOST:PORT")
+    if config.vmc.address is None and config.bvh.path is None and config.osc.address is None:
+        raise MocapError("choose an output: --bvh FILE, --vmc HOST:PORT and/or --osc HOST:PORT")
     recording = load_landmarks(Path(landmarks))
     if not Path(landmarks).is_file():
         note(f"{landmarks} was never finished (the capture was killed); using the "
@@ -147,7 +149,8 @@ def solve(landmarks: str, smooth_hz: float | None, **options: Any) -> None:
 # Declared options batch does not take: each take brings its own sources and calibration, and
 # batch chooses the outputs.
 _NOT_FOR_BATCH = {"--camera", "--video", "--images", "--realtime", "--width", "--height", "--fps", "--calib",
-                  "--calib-camera", "--vmc", "--vmc-rate", "--bvh", "--preview", "--record-landmarks"}
+                  "--calib-camera", "--vmc", "--vmc-rate", "--osc", "--osc-axes", "--osc-rate", "--bvh", "--preview",
+                  "--record-landmarks"}
 
 
 def _batch_options(function: Any) -> Any:

@@ -197,6 +197,19 @@ class VmcSettings(_Section):
 
 
 @dataclass(frozen=True)
+class OscSettings(_Section):
+    """[osc]: the plain OSC schema for games (docs/osc.md): joints and bones in world space."""
+
+    SECTION: ClassVar[str] = "osc"
+    address: str | None = setting(None, "Send the plain OSC schema to HOST:PORT (e.g. a game on 127.0.0.1:39540).",
+                                  flag="--osc", shared=True, example="127.0.0.1:39540")
+    axes: str = setting("unity", "The receiving engine's axes for --osc.", choices=("unity", "godot", "unreal"),
+                        flag="--osc-axes", shared=True)
+    rate_hz: float = setting(0.0, "Most frames per second to send over --osc (0: every frame).", low=0.0,
+                             flag="--osc-rate", shared=True)
+
+
+@dataclass(frozen=True)
 class BvhSettings(_Section):
     """[bvh]: BVH recording."""
 
@@ -218,6 +231,7 @@ class CaptureConfig:
     multiview: MultiviewSettings = field(default_factory=MultiviewSettings)
     rig: RigSettings = field(default_factory=RigSettings)
     vmc: VmcSettings = field(default_factory=VmcSettings)
+    osc: OscSettings = field(default_factory=OscSettings)
     bvh: BvhSettings = field(default_factory=BvhSettings)
     preview: bool = setting(False, "Show the camera image with the skeleton (needs a display).", flag="--preview")
     record_landmarks: str | None = setting(

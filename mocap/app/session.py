@@ -42,8 +42,10 @@ from mocap.retargeting.retarget import Retargeter
 from mocap.retargeting.rigs import load_rig
 from mocap.sinks.background import BackgroundSink
 from mocap.sinks.bvh import BvhWriter
+from mocap.sinks.osc import parse_address
+from mocap.sinks.osc_schema import DEFAULT_OSC_PORT, OscSchemaSender
 from mocap.sinks.rig import RetargetedSink, RigProportionsSink
-from mocap.sinks.vmc import VmcSender, parse_address
+from mocap.sinks.vmc import DEFAULT_VMC_PORT, VmcSender
 from mocap.solving.foot_contact import ContactSettings, FootContact
 from mocap.solving.joint_limits import JointLimits
 from mocap.solving.measure import BodyMeasurer
@@ -125,6 +127,7 @@ class OpenedSinks:
     sinks: list[PoseSink]
     bvh: BvhWriter | None
     vmc: VmcSender | None
+    osc: OscSchemaSender | None = None
 
 
 def load_retargeter(config: CaptureConfig) -> Retargeter | None:
@@ -138,7 +141,9 @@ def check_outputs(config: CaptureConfig) -> None:
     """Raise a :class:`MocapError` now for an output that would fail later (an address, a path
     that cannot be written), before anything slow starts and before any file is opened."""
     if config.vmc.address is not None:
-        parse_address(config.vmc.address)
+        parse_address(config.vmc.address, default_port=DEFAULT_VMC_PORT)
+    if config.osc.address is not None:
+        parse_address(config.osc.address, default_port=DEFAULT_OSC_PORT)
     if config.bvh.path is not None:
         require_writable(Path(config.bvh.path), "BVH file")
     if config.record_landmarks is not None:
@@ -149,16 +154,20 @@ def open_sinks(
     config: CaptureConfig, frame_time_s: float | None, retargeter: Retargeter | None = None,
     latency: LatencyLog | None = None,
 ) -> OpenedSinks:
-    """The VMC sender and BVH writer the config asks for, each on its own thread; with a rig
-    (``retargeter``), BVH is written on the rig's joints and VMC carries the rig's proportions.
-    ``latency``: where the VMC sender stamps each pose it sends."""
-    vmc = bvh = None
+    """The VMC sender, plain OSC sender and BVH writer the config asks for, each on its own
+    thread; with a rig (``retargeter``), BVH is written on the rig's joints and VMC carries the
+    rig's proportions. ``latency``: where the VMC sender stamps each pose it sends."""
+    vmc = bvh = osc = None
     sinks: list[PoseSink] = []
     if config.vmc.address is not None:
-        host, port = parse_address(config.vmc.address)
+        host, port = parse_address(config.vmc.address, default_port=DEFAULT_VMC_PORT)
         on_sent = None if latency is None else lambda timestamp_s: latency.mark(timestamp_s, SENT, time.monotonic())
         vmc = VmcSender(host, port, max_rate_hz=config.vmc.rate_hz, on_sent=on_sent)
         sinks.append(BackgroundSink(vmc if retargeter is None else RigProportionsSink(vmc, retargeter), max_queued=2))
+    if config.osc.address is not None:
+        host, port = parse_address(config.osc.address, default_port=DEFAULT_OSC_PORT)
+        osc = OscSchemaSender(host, port, engine=config.osc.axes, max_rate_hz=config.osc.rate_hz)
+        sinks.append(BackgroundSink(osc, max_queued=2))
     if config.bvh.path is not None:
         bvh = BvhWriter(
             Path(config.bvh.path),
@@ -167,7 +176,7 @@ def open_sinks(
             units=config.bvh.units,
         )
         sinks.append(BackgroundSink(bvh if retargeter is None else RetargetedSink(bvh, retargeter)))
-    return OpenedSinks(sinks, bvh, vmc)
+    return OpenedSinks(sinks, bvh, vmc, osc)
 
 
 def make_estimator(config: CaptureConfig, count: int) -> PerCameraEstimator:
@@ -279,8 +288,8 @@ def run_capture(config: CaptureConfig, *, progress: bool = True) -> tuple[RunSum
         count = source_count(config)
         frame_time_s = 1.0 / source.nominal_fps if source.frame_count and source.nominal_fps else None
         cameras = calibrated_cameras(config, count)
-        if config.vmc.address is None and config.bvh.path is None and not config.preview and not config.record_landmarks:
-            note("no output chosen (--vmc, --bvh, --record-landmarks or --preview); capturing anyway")
+        if not (config.vmc.address or config.osc.address or config.bvh.path or config.preview or config.record_landmarks):
+            note("no output chosen (--vmc, --osc, --bvh, --record-landmarks or --preview); capturing anyway")
         estimator = make_estimator(config, count)
         stack.callback(estimator.close)
         latency = LatencyLog()

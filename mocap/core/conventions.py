@@ -88,6 +88,27 @@ def quaternions_to_unity(quaternions_xyzw: NDArray[np.float64]) -> NDArray[np.fl
     return unity
 
 
+# The axes of each engine a plain-OSC receiver runs in, as the matrix taking internal vectors to
+# the engine's (engine = M @ internal): Unity is left-handed, Y up, facing +Z (X mirrored, as
+# for VMC); Godot is right-handed, Y up, and faces a glTF model +Z, as the internal frame does;
+# Unreal is left-handed, Z up, X forward, Y to the right.
+ENGINE_AXES: dict[str, NDArray[np.float64]] = {
+    "unity": np.diag([-1.0, 1.0, 1.0]),
+    "godot": np.eye(3),
+    "unreal": np.array([[0.0, 0.0, 1.0], [-1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]),
+}
+
+
+def to_engine_axes(
+    positions_m: NDArray[np.float64], rotations: Rotation, engine: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Internal positions (..., 3) and rotations -> the ``engine``'s (see :data:`ENGINE_AXES`):
+    positions M p, and rotations M R M^T as (x, y, z, w) quaternions in the engine's own axes."""
+    axes = ENGINE_AXES[engine]
+    matrices = axes @ rotations.as_matrix() @ axes.T
+    return np.asarray(positions_m) @ axes.T, Rotation.from_matrix(matrices, assume_valid=True).as_quat()
+
+
 def continuous_quaternions(quaternions: NDArray[np.float64], previous: NDArray[np.float64] | None) -> NDArray[np.float64]:
     """Quaternions (n, 4), each negated where needed to lie on the same side as its ``previous``
     one (q . q_previous >= 0): the same rotations, without the sign flips that upset receivers
