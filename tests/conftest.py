@@ -116,8 +116,15 @@ class UdpReceiver:
                 continue
 
     def stop(self) -> list[bytes]:
+        """Every datagram received, including those still queued in the socket when stopped."""
         self._stop.set()
         self._thread.join()
+        self.socket.setblocking(False)
+        while True:
+            try:
+                self.datagrams.append(self.socket.recv(65536))
+            except BlockingIOError:
+                break
         self.socket.close()
         return self.datagrams
 

@@ -72,6 +72,7 @@ def _take_config(take: Take, settings: BatchSettings, partial: Path) -> CaptureC
         optics=replace(config.optics, calib=take.calib, calib_camera=list(take.calib_cameras) or None),
         vmc=replace(config.vmc, address=None),
         osc=replace(config.osc, address=None),
+        vrchat=replace(config.vrchat, address=None),
         bvh=replace(config.bvh, path=str(partial / f"{take.name}.bvh") if settings.smooth_hz is None else None),
         record_landmarks=str(partial / f"{take.name}.npz"),
         preview=False,

@@ -103,6 +103,8 @@ def _report(config: CaptureConfig, work: Callable[[], tuple[RunSummary, OpenedSi
         click.echo(f"VMC: {sinks.vmc.sent_frames} frames sent to {config.vmc.address}")
     if sinks.osc is not None:
         click.echo(f"OSC ({sinks.osc.engine} axes): {sinks.osc.sent_frames} frames sent to {config.osc.address}")
+    if sinks.vrchat is not None:
+        click.echo(f"VRChat trackers: {sinks.vrchat.sent_frames} frames sent to {config.vrchat.address}")
 
 
 def _run(config: CaptureConfig, progress: bool) -> None:
@@ -136,8 +138,8 @@ def solve(landmarks: str, smooth_hz: float | None, **options: Any) -> None:
     from mocap.formats.landmarks_file import journal_path, load_landmarks
 
     config = replace(_config_from_options(options), record_landmarks=None, preview=False)
-    if config.vmc.address is None and config.bvh.path is None and config.osc.address is None:
-        raise MocapError("choose an output: --bvh FILE, --vmc HOST:PORT and/or --osc HOST:PORT")
+    if not (config.vmc.address or config.bvh.path or config.osc.address or config.vrchat.address):
+        raise MocapError("choose an output: --bvh FILE, --vmc HOST:PORT, --osc HOST:PORT and/or --vrchat HOST")
     recording = load_landmarks(Path(landmarks))
     if not Path(landmarks).is_file():
         note(f"{landmarks} was never finished (the capture was killed); using the "
@@ -149,7 +151,8 @@ def solve(landmarks: str, smooth_hz: float | None, **options: Any) -> None:
 # Declared options batch does not take: each take brings its own sources and calibration, and
 # batch chooses the outputs.
 _NOT_FOR_BATCH = {"--camera", "--video", "--images", "--realtime", "--width", "--height", "--fps", "--calib",
-                  "--calib-camera", "--vmc", "--vmc-rate", "--osc", "--osc-axes", "--osc-rate", "--bvh", "--preview",
+                  "--calib-camera", "--vmc", "--vmc-rate", "--osc", "--osc-axes", "--osc-rate", "--vrchat", "--vrchat-rate",
+                  "--bvh", "--preview",
                   "--record-landmarks"}
 
 
@@ -409,6 +412,10 @@ def _stop_on_signals() -> None:
 def run() -> None:
     """Console-script entry point: user errors become one line and exit code 2."""
     _stop_on_signals()
+    if hasattr(signal, "SIGUSR1"):   # `kill -USR1 PID` re-centres the VRChat trackers
+        from mocap.sinks.vrchat import RECENTER
+
+        signal.signal(signal.SIGUSR1, lambda signum, frame: RECENTER.set())
     try:
         main.main(standalone_mode=False)
     except MocapError as error:

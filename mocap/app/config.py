@@ -210,6 +210,17 @@ class OscSettings(_Section):
 
 
 @dataclass(frozen=True)
+class VrchatSettings(_Section):
+    """[vrchat]: VRChat OSC trackers (docs/vrchat.md): hip, chest, feet, knees, elbows and the head reference."""
+
+    SECTION: ClassVar[str] = "vrchat"
+    address: str | None = setting(None, "Send VRChat OSC trackers to HOST[:PORT] (VRChat listens on 127.0.0.1:9000).",
+                                  flag="--vrchat", shared=True, example="127.0.0.1:9000")
+    rate_hz: float = setting(0.0, "Most frames per second to send to VRChat (0: every frame).", low=0.0,
+                             flag="--vrchat-rate", shared=True)
+
+
+@dataclass(frozen=True)
 class BvhSettings(_Section):
     """[bvh]: BVH recording."""
 
@@ -232,6 +243,7 @@ class CaptureConfig:
     rig: RigSettings = field(default_factory=RigSettings)
     vmc: VmcSettings = field(default_factory=VmcSettings)
     osc: OscSettings = field(default_factory=OscSettings)
+    vrchat: VrchatSettings = field(default_factory=VrchatSettings)
     bvh: BvhSettings = field(default_factory=BvhSettings)
     preview: bool = setting(False, "Show the camera image with the skeleton (needs a display).", flag="--preview")
     record_landmarks: str | None = setting(

@@ -46,6 +46,7 @@ from mocap.sinks.osc import parse_address
 from mocap.sinks.osc_schema import DEFAULT_OSC_PORT, OscSchemaSender
 from mocap.sinks.rig import RetargetedSink, RigProportionsSink
 from mocap.sinks.vmc import DEFAULT_VMC_PORT, VmcSender
+from mocap.sinks.vrchat import DEFAULT_VRCHAT_PORT, VrchatTrackerSender
 from mocap.solving.foot_contact import ContactSettings, FootContact
 from mocap.solving.joint_limits import JointLimits
 from mocap.solving.measure import BodyMeasurer
@@ -128,6 +129,7 @@ class OpenedSinks:
     bvh: BvhWriter | None
     vmc: VmcSender | None
     osc: OscSchemaSender | None = None
+    vrchat: VrchatTrackerSender | None = None
 
 
 def load_retargeter(config: CaptureConfig) -> Retargeter | None:
@@ -144,6 +146,8 @@ def check_outputs(config: CaptureConfig) -> None:
         parse_address(config.vmc.address, default_port=DEFAULT_VMC_PORT)
     if config.osc.address is not None:
         parse_address(config.osc.address, default_port=DEFAULT_OSC_PORT)
+    if config.vrchat.address is not None:
+        parse_address(config.vrchat.address, default_port=DEFAULT_VRCHAT_PORT)
     if config.bvh.path is not None:
         require_writable(Path(config.bvh.path), "BVH file")
     if config.record_landmarks is not None:
@@ -157,7 +161,7 @@ def open_sinks(
     """The VMC sender, plain OSC sender and BVH writer the config asks for, each on its own
     thread; with a rig (``retargeter``), BVH is written on the rig's joints and VMC carries the
     rig's proportions. ``latency``: where the VMC sender stamps each pose it sends."""
-    vmc = bvh = osc = None
+    vmc = bvh = osc = vrchat = None
     sinks: list[PoseSink] = []
     if config.vmc.address is not None:
         host, port = parse_address(config.vmc.address, default_port=DEFAULT_VMC_PORT)
@@ -168,6 +172,10 @@ def open_sinks(
         host, port = parse_address(config.osc.address, default_port=DEFAULT_OSC_PORT)
         osc = OscSchemaSender(host, port, engine=config.osc.axes, max_rate_hz=config.osc.rate_hz)
         sinks.append(BackgroundSink(osc, max_queued=2))
+    if config.vrchat.address is not None:
+        host, port = parse_address(config.vrchat.address, default_port=DEFAULT_VRCHAT_PORT)
+        vrchat = VrchatTrackerSender(host, port, max_rate_hz=config.vrchat.rate_hz)
+        sinks.append(BackgroundSink(vrchat, max_queued=2))
     if config.bvh.path is not None:
         bvh = BvhWriter(
             Path(config.bvh.path),
@@ -176,7 +184,7 @@ def open_sinks(
             units=config.bvh.units,
         )
         sinks.append(BackgroundSink(bvh if retargeter is None else RetargetedSink(bvh, retargeter)))
-    return OpenedSinks(sinks, bvh, vmc, osc)
+    return OpenedSinks(sinks, bvh, vmc, osc, vrchat)
 
 
 def make_estimator(config: CaptureConfig, count: int) -> PerCameraEstimator:
@@ -288,8 +296,9 @@ def run_capture(config: CaptureConfig, *, progress: bool = True) -> tuple[RunSum
         count = source_count(config)
         frame_time_s = 1.0 / source.nominal_fps if source.frame_count and source.nominal_fps else None
         cameras = calibrated_cameras(config, count)
-        if not (config.vmc.address or config.osc.address or config.bvh.path or config.preview or config.record_landmarks):
-            note("no output chosen (--vmc, --osc, --bvh, --record-landmarks or --preview); capturing anyway")
+        if not (config.vmc.address or config.osc.address or config.vrchat.address or config.bvh.path or config.preview
+                or config.record_landmarks):
+            note("no output chosen (--vmc, --osc, --vrchat, --bvh, --record-landmarks or --preview); capturing anyway")
         estimator = make_estimator(config, count)
         stack.callback(estimator.close)
         latency = LatencyLog()
