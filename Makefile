@@ -6,7 +6,7 @@ VENV := .venv
 # importer, has wheels for it alone); `make demo` also runs on 3.10 and 3.12.
 PYTHON := command -v python3.11 || command -v python3
 SYSTEM_PACKAGES := libgl1 libglib2.0-0 libegl1 libxrender1 libxxf86vm1 libxfixes3 libxi6 libxkbcommon0 libsm6 libx11-6 libxext6
-TEST_SYSTEM_PACKAGES := xvfb xdotool  # a virtual screen and key presses for the preview-window test
+TEST_SYSTEM_PACKAGES := xvfb xdotool mono-mcs mono-runtime  # a virtual screen and key presses for the preview test; Mono for the Unity plugin's core
 
 .PHONY: demo test test-fast mutation python3.11 benchmark benchmark-multiview benchmark-retarget benchmark-filters benchmark-latency benchmark-batch system-packages test-system-packages clean
 
