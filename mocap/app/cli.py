@@ -99,12 +99,12 @@ def _report(config: CaptureConfig, work: Callable[[], tuple[RunSummary, OpenedSi
         click.echo(f"Landmarks: written to {config.record_landmarks}")
     if sinks.bvh is not None:
         click.echo(f"BVH: {sinks.bvh.frames_written} frames written to {sinks.bvh.path}")
-    if sinks.vmc is not None:
-        click.echo(f"VMC: {sinks.vmc.sent_frames} frames sent to {config.vmc.address}")
-    if sinks.osc is not None:
-        click.echo(f"OSC ({sinks.osc.engine} axes): {sinks.osc.sent_frames} frames sent to {config.osc.address}")
-    if sinks.vrchat is not None:
-        click.echo(f"VRChat trackers: {sinks.vrchat.sent_frames} frames sent to {config.vrchat.address}")
+    for label, sender, address in (("VMC", sinks.vmc, config.vmc.address),
+                                   (f"OSC ({config.osc.axes} axes)", sinks.osc, config.osc.address),
+                                   ("VRChat trackers", sinks.vrchat, config.vrchat.address)):
+        if sender is not None:
+            per_frame = sender.sent_bytes // max(sender.sent_frames, 1)
+            click.echo(f"{label}: {sender.sent_frames} frames sent to {address} ({per_frame} bytes a frame)")
 
 
 def _run(config: CaptureConfig, progress: bool) -> None:
