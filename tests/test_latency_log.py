@@ -26,10 +26,10 @@ def test_spans_are_measured_between_a_frames_own_events() -> None:
     report = log.report()
     assert report.frames == {"inference": 100, "after inference to pose": 100, "after inference to VMC sent": 100,
                              "capture to VMC sent": 100}
-    assert report.percentiles_ms["inference"] == pytest.approx((24.95, 29.405, 29.801), abs=1e-6)
-    assert report.percentiles_ms["after inference to pose"] == pytest.approx((3.0, 3.0, 3.0), abs=1e-6)
-    assert report.percentiles_ms["after inference to VMC sent"] == pytest.approx((4.0, 4.0, 4.0), abs=1e-6)
-    assert report.percentiles_ms["capture to VMC sent"][0] == pytest.approx(28.95, abs=1e-6)
+    assert report.percentiles_ms["inference"] == pytest.approx((24.95, 29.45, 29.85), abs=0.1)
+    assert report.percentiles_ms["after inference to pose"] == pytest.approx((3.0, 3.0, 3.0), abs=0.1)
+    assert report.percentiles_ms["after inference to VMC sent"] == pytest.approx((4.0, 4.0, 4.0), abs=0.1)
+    assert report.percentiles_ms["capture to VMC sent"][0] == pytest.approx(28.95, abs=0.1)
     assert "  after inference to VMC sent: 4.0/4.0/4.0 ms (p50/p95/p99, 100 frames)" in report.describe().splitlines()
 
 
@@ -44,7 +44,7 @@ def test_a_frame_never_sent_counts_only_where_it_got_to() -> None:
         log.mark(t, SOLVED, t + 0.025)
     report = log.report()
     assert set(report.frames) == {"inference", "after inference to pose"}
-    assert report.percentiles_ms["after inference to pose"] == pytest.approx((5.0, 5.0, 5.0), abs=1e-6)
+    assert report.percentiles_ms["after inference to pose"] == pytest.approx((5.0, 5.0, 5.0), abs=0.1)
     assert len(log._open) <= 256
 
 
@@ -68,3 +68,16 @@ def test_reports_can_be_taken_while_another_thread_marks_frames() -> None:
     sender.join()
     assert not errors
     assert log.report().frames["after inference to VMC sent"] == 20000
+
+
+def test_a_long_take_keeps_the_same_memory_and_counts_the_slowest_spans() -> None:
+    """Percentiles come from fixed bins: a million frames take no more memory than one, and a
+    span longer than the bins reach counts as the longest."""
+    log = LatencyLog()
+    sizes = {name: counts.nbytes for name, counts in log._counts.items()}
+    for frame in range(20000):
+        log.mark(frame, ESTIMATED, 0.0)
+        log.mark(frame, SENT, 5.0 if frame % 2 else 0.001)   # half the frames 5 s late
+    assert {name: counts.nbytes for name, counts in log._counts.items()} == sizes
+    p50, p95, p99 = log.report().percentiles_ms["after inference to VMC sent"]
+    assert p50 == pytest.approx(1.0, abs=0.1) and p95 == p99 == pytest.approx(2000.0, abs=0.1)

@@ -10,7 +10,6 @@ when it was captured. See docs/accuracy-and-performance.md for what each span me
 from __future__ import annotations
 
 import threading
-from array import array
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -27,6 +26,8 @@ SPANS: tuple[tuple[str, str, str], ...] = (
 )
 PERCENTILES = (50, 95, 99)
 _OPEN_FRAMES = 256   # frames awaiting their last event; older ones (a pose the sender skipped) are let go
+BIN_MS = 0.05        # spans are counted in bins this wide, so memory stays fixed however long the take
+MAX_MS = 2000.0      # longer spans count in the last bin
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class LatencyLog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._open: OrderedDict[float, dict[str, float]] = OrderedDict()
-        self._spans_s = {name: array("d") for name, _, _ in SPANS}
+        self._counts = {name: np.zeros(int(MAX_MS / BIN_MS) + 1, dtype=np.int64) for name, _, _ in SPANS}
 
     def mark(self, timestamp_s: float, event: str, at_s: float) -> None:
         """Frame ``timestamp_s`` reached ``event`` at ``at_s`` (``time.monotonic()`` seconds)."""
@@ -60,16 +61,20 @@ class LatencyLog:
             events[event] = at_s
             for name, start, end in SPANS:
                 if end == event and start in events:
-                    self._spans_s[name].append(at_s - events[start])
+                    span_ms = 1000.0 * (at_s - events[start])
+                    self._counts[name][min(max(int(span_ms / BIN_MS), 0), len(self._counts[name]) - 1)] += 1
             if event == SENT:
                 del self._open[timestamp_s]
             while len(self._open) > _OPEN_FRAMES:
                 self._open.popitem(last=False)
 
     def report(self) -> LatencyReport:
+        """Each span's percentiles, to within a bin (:data:`BIN_MS`)."""
         with self._lock:
-            spans = {name: np.array(values) for name, values in self._spans_s.items() if len(values)}   # copies: the arrays grow on
-        return LatencyReport(
-            {name: tuple(float(v) for v in np.percentile(1000.0 * values, PERCENTILES)) for name, values in spans.items()},
-            {name: len(values) for name, values in spans.items()},
-        )
+            counts = {name: values.copy() for name, values in self._counts.items() if values.any()}
+        percentiles = {}
+        for name, values in counts.items():
+            cumulative = np.cumsum(values)
+            bins = np.searchsorted(cumulative, np.array(PERCENTILES) / 100.0 * cumulative[-1])
+            percentiles[name] = tuple(float((b + 0.5) * BIN_MS) for b in bins)   # each bin's middle
+        return LatencyReport(percentiles, {name: int(values.sum()) for name, values in counts.items()})
