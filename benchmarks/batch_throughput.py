@@ -5,7 +5,8 @@ a loop running `mocap capture --record-landmarks` then `mocap solve --smooth 6` 
 `mocap batch` does for a take, one process after another), `mocap batch` with its process pool
 (one worker per core), and `mocap batch --cluster local` (a local Ray instance, as many CPUs).
 Prints each one's takes per minute, the batch's speed-up over the loop, Ray's overhead against
-the pool, and each run's peak resident memory (the largest of its processes: a worker).
+the pool, and each run's peak resident memory (the largest of its processes: a worker; with Ray,
+the driver alone, since Ray's workers are not its children).
 
     .venv/bin/python benchmarks/batch_throughput.py [--takes 6]
 """
@@ -52,7 +53,8 @@ def main() -> None:
     print(f"  loop of capture + solve:        {per_minute['loop']:5.1f}  ({loop_mb:.0f} MB)")
     print(f"  mocap batch (process pool):     {per_minute['pool']:5.1f}  ({pool_mb:.0f} MB): "
           f"{per_minute['pool'] / per_minute['loop']:.2f}x the loop")
-    print(f"  mocap batch --cluster local:    {per_minute['ray']:5.1f}  ({ray_mb:.0f} MB): "
+    print(f"  mocap batch --cluster local:    {per_minute['ray']:5.1f}  ({ray_mb:.0f} MB, the driver alone: Ray starts "
+          "its own workers): "
           f"{ray_s - pool_s:+.1f} s against the pool (Ray's start-up and scheduling)")
 
 
