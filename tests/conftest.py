@@ -84,10 +84,10 @@ def run_mocap(*args: str, timeout_s: float = 300) -> subprocess.CompletedProcess
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
-    """Exit code 2 and one line on stderr, a 'mocap: error:' line containing every needle (no
-    traceback, no native library's log lines)."""
+    """Exit code 2 and one line on stderr besides a progress bar, a 'mocap: error:' line
+    containing every needle (no traceback, no native library's log lines)."""
     assert result.returncode == 2, result.stderr
-    errors = result.stderr.splitlines()
+    errors = [line for line in result.stderr.splitlines() if line.strip() and "%|" not in line]
     assert len(errors) == 1 and errors[0].startswith("mocap: error:"), result.stderr
     for needle in needles:
         assert needle in errors[0], errors[0]

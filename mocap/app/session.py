@@ -156,26 +156,29 @@ def check_outputs(config: CaptureConfig) -> None:
 
 def open_sinks(
     config: CaptureConfig, frame_time_s: float | None, retargeter: Retargeter | None = None,
-    latency: LatencyLog | None = None,
+    latency: LatencyLog | None = None, *, live: bool = True,
 ) -> OpenedSinks:
     """The VMC sender, plain OSC sender and BVH writer the config asks for, each on its own
     thread; with a rig (``retargeter``), BVH is written on the rig's joints and VMC carries the
-    rig's proportions. ``latency``: where the VMC sender stamps each pose it sends."""
+    rig's proportions. ``latency``: where the VMC sender stamps each pose it sends. ``live``:
+    network outputs keep only the newest poses when they fall behind (a capture); otherwise
+    they send every pose (a recording replayed)."""
     vmc = bvh = osc = vrchat = None
     sinks: list[PoseSink] = []
+    newest = 2 if live else None   # poses a network output may have waiting
     if config.vmc.address is not None:
         host, port = parse_address(config.vmc.address, default_port=DEFAULT_VMC_PORT)
         on_sent = None if latency is None else lambda timestamp_s: latency.mark(timestamp_s, SENT, time.monotonic())
         vmc = VmcSender(host, port, max_rate_hz=config.vmc.rate_hz, on_sent=on_sent)
-        sinks.append(BackgroundSink(vmc if retargeter is None else RigProportionsSink(vmc, retargeter), max_queued=2))
+        sinks.append(BackgroundSink(vmc if retargeter is None else RigProportionsSink(vmc, retargeter), max_queued=newest))
     if config.osc.address is not None:
         host, port = parse_address(config.osc.address, default_port=DEFAULT_OSC_PORT)
         osc = OscSchemaSender(host, port, engine=config.osc.axes, max_rate_hz=config.osc.rate_hz)
-        sinks.append(BackgroundSink(osc, max_queued=2))
+        sinks.append(BackgroundSink(osc, max_queued=newest))
     if config.vrchat.address is not None:
         host, port = parse_address(config.vrchat.address, default_port=DEFAULT_VRCHAT_PORT)
         vrchat = VrchatTrackerSender(host, port, max_rate_hz=config.vrchat.rate_hz)
-        sinks.append(BackgroundSink(vrchat, max_queued=2))
+        sinks.append(BackgroundSink(vrchat, max_queued=newest))
     if config.bvh.path is not None:
         bvh = BvhWriter(
             Path(config.bvh.path),
@@ -355,7 +358,7 @@ def run_replay(
     steps = np.diff(recording.timestamps_s)
     frame_time_s = float(np.median(steps)) if steps.size else None
     with ExitStack() as stack:
-        opened = open_sinks(config, frame_time_s, retargeter)
+        opened = open_sinks(config, frame_time_s, retargeter, live=False)
         for sink in opened.sinks:
             stack.callback(sink.close)
         lifter = make_lifter(config, cameras)

@@ -24,7 +24,9 @@ the take.
 from __future__ import annotations
 
 import os
+import tokenize
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +95,10 @@ def journal_path(path: Path) -> Path:
     return path.with_name(path.name + ".journal")
 
 
+# What numpy raises reading a damaged .npy: a short read, a bad magic string, or a header whose
+# Python literal is cut or corrupted (numpy parses it with the tokenizer).
+_DAMAGED = (EOFError, ValueError, OSError, SyntaxError, tokenize.TokenError)
+
 Chunk = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
 """Keypoints and world landmarks (cameras, frames, 33, 3) and timestamps (frames,) of some frames."""
 
@@ -103,7 +109,7 @@ def _journal_chunks(path: Path) -> tuple[NDArray, NDArray, Iterator[Chunk]]:
     file = open(path, "rb")
     try:
         cameras, sizes = np.load(file), np.load(file)
-    except (EOFError, ValueError, OSError):
+    except _DAMAGED:
         file.close()
         return np.array([]), np.zeros((0, 2)), iter(())
 
@@ -112,7 +118,7 @@ def _journal_chunks(path: Path) -> tuple[NDArray, NDArray, Iterator[Chunk]]:
             while True:
                 try:
                     chunk = (np.load(file), np.load(file), np.load(file))
-                except (EOFError, ValueError, OSError):
+                except _DAMAGED:
                     return
                 yield chunk
 
@@ -161,7 +167,7 @@ def load_landmarks(path: Path) -> LandmarkRecording:
     try:
         with np.load(path, allow_pickle=False) as data:
             contents = {key: data[key] for key in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
+    except (*_DAMAGED, zipfile.BadZipFile, zlib.error) as error:
         raise MocapError(f"cannot read landmarks file {path}: {error} (expected a .npz written by numpy)") from None
     missing = [key for key in ("keypoints", "timestamps", "joints", "cameras", "image_size") if key not in contents]
     _require(not missing, path, f"missing key(s) {', '.join(missing)}")
