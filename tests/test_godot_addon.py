@@ -135,3 +135,15 @@ def test_the_gdscript_reproduces_the_golden_vectors_in_godot() -> None:
     result = subprocess.run([godot, "--headless", "--path", str(GODOT), "-s", "test/test_math.gd"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "golden vectors: all" in result.stdout, result.stdout + result.stderr
+
+
+def test_the_demo_scene_follows_bones_mocap_sends() -> None:
+    """The demo's spheres are children of the joints node, each named after a bone the plain
+    schema sends, and its scripts exist."""
+    scene = (GODOT / "demo" / "demo.tscn").read_text()
+    for path in re.findall(r'path="res://([^"]+)"', scene):
+        assert (GODOT / path).is_file(), path
+    followers = re.findall(r'\[node name="(\w+)" type="MeshInstance3D" parent="Performer"\]', scene)
+    assert followers and set(followers) <= set(BONE_NAMES)
+    assert re.search(r'\[node name="Performer" type="Node3D" parent="\."\]\nscript = ExtResource\("1"\)', scene)
+    assert 'path="res://addons/mocap_receiver/mocap_osc_joints.gd" id="1"' in scene

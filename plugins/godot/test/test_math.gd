@@ -5,6 +5,7 @@ extends SceneTree
 ## tests/test_godot_addon.py computed from a real rig and a real capture.
 
 const Golden := preload("golden_vectors.gd")
+const Humanoid := preload("res://addons/mocap_receiver/mocap_humanoid.gd")
 
 
 func _q(values: Array) -> Quaternion:
@@ -14,8 +15,8 @@ func _q(values: Array) -> Quaternion:
 func _init() -> void:
 	var failures := 0
 	for row in Golden.VECTORS:
-		var normalised := MocapHumanoid.rotation_from_unity(_q(row[3]))
-		var pose := MocapHumanoid.local_pose(_q(row[1]), _q(row[2]), normalised)
+		var normalised := Humanoid.rotation_from_unity(_q(row[3]))
+		var pose := Humanoid.local_pose(_q(row[1]), _q(row[2]), normalised)
 		var expected := _q(row[4])
 		if absf(pose.dot(expected)) < 1.0 - 1e-6:  # the same rotation, whatever its sign
 			print("%s: %s, expected %s" % [row[0], pose, expected])
