@@ -104,3 +104,26 @@ def test_broken_datagrams_never_stop_the_receive_loop(receiver_test: Path, tmp_p
     fuzzed = subprocess.run(["mono", str(receiver_test), "fuzz", str(samples), "7", "20000"], capture_output=True, text=True, timeout=120)
     assert fuzzed.returncode == 0, fuzzed.stdout + fuzzed.stderr
     assert "fuzzed 20000 datagrams: errors 0" in fuzzed.stdout
+
+
+def test_the_behaviours_and_sample_compile_against_unityengines_signatures(receiver_test: Path, tmp_path: Path) -> None:
+    """UnityEngine cannot exist here: the MonoBehaviours and the sample are compiled against a
+    stub with the signatures of the UnityEngine types they use (tests/unity_stub), warnings as
+    errors, so a misspelt member or a type mismatch fails here and not in a user's editor."""
+    sources = [*sorted(str(p) for p in (UNITY / "Runtime").rglob("*.cs")), str(UNITY / "Samples~" / "Demo" / "MocapDemo.cs"),
+               str(REPO / "tests" / "unity_stub" / "UnityEngine.cs")]
+    compiled = subprocess.run(["mcs", "-langversion:7", "-warnaserror", "-target:library", f"-out:{tmp_path / 'scripts.dll'}",
+                               *sources], capture_output=True, text=True)
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+
+
+def test_the_sample_scene_runs_the_sample_script() -> None:
+    """The package lists its sample, and the sample scene's one component is the sample script
+    (by the GUID of its .meta file, which Unity matches)."""
+    import json
+    import re
+
+    package = json.loads((UNITY / "package.json").read_text())
+    sample = UNITY / package["samples"][0]["path"]
+    guid = re.search(r"guid: (\w+)", (sample / "MocapDemo.cs.meta").read_text()).group(1)
+    assert f"m_Script: {{fileID: 11500000, guid: {guid}, type: 3}}" in (sample / "Demo.unity").read_text()

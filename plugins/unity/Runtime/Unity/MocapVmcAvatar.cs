@@ -14,7 +14,6 @@ namespace Mocap.Receiver
         public bool applyRootPosition = true;
 
         MocapReceiver receiver;
-        HumanPoseHandler poseHandler;
         Quaternion[] restWorld;        // each bone's world rotation in the avatar's T-pose
 
         void OnEnable()
