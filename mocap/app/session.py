@@ -158,8 +158,8 @@ def open_sinks(
     config: CaptureConfig, frame_time_s: float | None, retargeter: Retargeter | None = None,
     latency: LatencyLog | None = None, *, live: bool = True,
 ) -> OpenedSinks:
-    """The VMC sender, plain OSC sender and BVH writer the config asks for, each on its own
-    thread; with a rig (``retargeter``), BVH is written on the rig's joints and VMC carries the
+    """The VMC, plain OSC and VRChat senders and the BVH writer the config asks for, each on its
+    own thread; with a rig (``retargeter``), BVH is written on the rig's joints and VMC carries the
     rig's proportions. ``latency``: where the VMC sender stamps each pose it sends. ``live``:
     network outputs keep only the newest poses when they fall behind (a capture); otherwise
     they send every pose (a recording replayed)."""
