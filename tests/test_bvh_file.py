@@ -3,6 +3,7 @@ that cross +-180 degrees; the reader against hand-computed answers."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -248,12 +249,31 @@ def test_a_joint_name_of_several_words_is_joined_as_blender_joins_it(tmp_path: P
     (TWO_JOINTS.format(order="Zrotation Xrotation Yrotation").replace("1 2 3 90 90 0", "1 2 3 90"), "declares 1 frames but holds 0"),
     (TWO_JOINTS.format(order="Zrotation Xrotation Yrotation").replace("90 90 0", "90 ninety 0"), "malformed number"),
     (TWO_JOINTS.format(order="Zrotation Xrotation Yrotation")[:60], "ends early"),
+    (TWO_JOINTS.format(order="Zrotation Xrotation Yrotation").replace("MOTION", "}\nMOTION"), "a '}' closes no joint"),
+    (TWO_JOINTS.format(order="Zrotation Xrotation Yrotation").replace("}\nMOTION", "MOTION"), "not closed before MOTION"),
+    ("HIERARCHY\nMOTION\nFrames: 0\nFrame Time: 0.04\n", "its hierarchy is empty"),
+    ("HIERARCHY\nEnd Site\n{\n}\n", "an End Site outside any joint"),
+    (TWO_JOINTS.format(order="Zrotation Xrotation Wrotation"), "joint Base has an unknown channel 'Wrotation'"),
+    (TWO_JOINTS.format(order="Zrotation Xrotation Yrotation").replace("90 90 0", "90 nan 0"), "not a finite number"),
+    (TWO_JOINTS.format(order="Zrotation Xrotation Yrotation").replace("OFFSET 0 1 0\n    End", "OFFSET 0 inf 0\n    End"),
+     "not a finite number"),
+    (TWO_JOINTS.format(order="Zrotation Xrotation Yrotation").replace("0.04", "0"), "Frame Time must be a positive number of seconds, not 0.0"),
+    (TWO_JOINTS.format(order="Zrotation Xrotation Yrotation").replace("Frames: 1", "Frames: -1"), "declares -1 frames but holds 0"),
 ])
 def test_reader_names_what_is_wrong(tmp_path: Path, text: str, needle: str) -> None:
     path = tmp_path / "bad.bvh"
     path.write_text(text)
-    with pytest.raises(MocapError, match=needle):
+    with pytest.raises(MocapError, match=re.escape(needle)):
         read_bvh(path)
+
+
+def test_reader_reads_a_file_in_utf8_with_lower_case_channels(tmp_path: Path) -> None:
+    """A joint named in UTF-8 (é) and channels written in lower case, as some exporters do."""
+    path = tmp_path / "accents.bvh"
+    path.write_text(TWO_JOINTS.format(order="zrotation xrotation yrotation").replace("JOINT Tip", "JOINT Tête"),
+                    encoding="utf-8")
+    clip = read_bvh(path)
+    assert clip.names == ["Base", "Tête", "Tête_end"] and clip.motion.shape == (1, 6)
 
 
 def test_writer_refuses_bad_options(tmp_path: Path) -> None:
