@@ -15,6 +15,7 @@ from mocap.core.conventions import (
     mirrored_landmark_order,
     positions_to_unity,
     quaternions_to_unity,
+    to_engine_axes,
 )
 
 pytestmark = pytest.mark.unit
@@ -64,3 +65,26 @@ def test_quaternions_keep_the_side_of_the_previous_ones() -> None:
     assert np.all(np.sum(kept * previous, axis=1) > 0.0)
     np.testing.assert_allclose(np.abs(kept), np.abs(now))
     assert continuous_quaternions(now, None) is now
+
+
+# Each engine's own directions for the performer's left, up and facing (docs/osc.md).
+ENGINE_DIRECTIONS = {
+    "unity": ((-1, 0, 0), (0, 1, 0), (0, 0, 1)),
+    "godot": ((1, 0, 0), (0, 1, 0), (0, 0, 1)),
+    "unreal": ((0, -1, 0), (0, 0, 1), (1, 0, 0)),
+}
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINE_DIRECTIONS))
+def test_engine_axes_put_left_up_and_facing_where_each_engine_has_them(engine: str) -> None:
+    """Points on the performer's left, above and in front land on the engine's own left, up and
+    forward; a quarter turn to the performer's left (facing -> left) turns the engine's forward
+    to the engine's left, whatever the engine's handedness."""
+    left, up, forward = (np.array(v, dtype=float) for v in ENGINE_DIRECTIONS[engine])
+    internal = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])   # left, up, facing
+    turn_left = Rotation.align_vectors([[1.0, 0.0, 0.0]], [[0.0, 0.0, 1.0]])[0]   # facing -> left, about up
+    positions, quats = to_engine_axes(2.0 * internal, Rotation.concatenate([turn_left, Rotation.identity()]), engine)
+    np.testing.assert_allclose(positions, 2.0 * np.stack([left, up, forward]), atol=1e-12)
+    np.testing.assert_allclose(Rotation.from_quat(quats[0]).apply(forward), left, atol=1e-12)
+    np.testing.assert_allclose(Rotation.from_quat(quats[0]).apply(up), up, atol=1e-12)
+    np.testing.assert_allclose(np.abs(quats[1]), [0.0, 0.0, 0.0, 1.0], atol=1e-12)
