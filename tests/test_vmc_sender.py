@@ -125,6 +125,21 @@ def test_a_rate_limit_sends_at_most_that_many_frames_a_second() -> None:
     assert limited.sent_frames == 1 and len(decode_vmc(receiver.stop())) == 1
 
 
+def test_bytes_sent_and_the_sent_callback_are_what_left_the_socket() -> None:
+    """The bytes counted are the datagrams' bytes received; the callback gets each sent pose's
+    capture time, once."""
+    receiver = UdpReceiver()
+    sent_times: list[float] = []
+    sender = VmcSender("127.0.0.1", receiver.port, on_sent=sent_times.append)
+    for frame in range(3):
+        sender.write(seated_pose(timestamp_s=0.5 + frame / 30.0))
+    sender.close()
+    time.sleep(0.2)
+    datagrams = receiver.stop()
+    assert sender.sent_bytes == sum(len(d) for d in datagrams) and sender.sent_frames == 3
+    assert sent_times == pytest.approx([0.5, 0.5 + 1 / 30.0, 0.5 + 2 / 30.0])
+
+
 def test_a_send_that_fails_is_counted_and_capture_goes_on() -> None:
     sender = VmcSender("127.0.0.1", DEFAULT_VMC_PORT)
     sender.close()
