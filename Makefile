@@ -53,12 +53,12 @@ test: test-system-packages python3.11
 	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest
 
-# The unit tests alone (about 10 s): known answers for each convention and mechanism.
+# The unit tests alone (about 20 s): known answers for each convention and mechanism.
 test-fast: $(VENV)/.installed-test
 	$(VENV)/bin/python -m pytest -m unit
 
 # Mutation testing of the core modules against their fast tests (docs/testing.md): the score and
-# every surviving mutant. Not part of `make test`; about six minutes on two cores.
+# every surviving mutant. Not part of `make test`; about ten minutes on two cores.
 mutation: system-packages $(VENV)/.installed-test
 	$(VENV)/bin/python -m pip install -q "mutmut==3.8.1"
 	rm -rf mutants
