@@ -148,6 +148,13 @@ def test_through_a_local_ray_instance_with_a_worker_killed(batch: Batch, tmp_pat
     assert (out / "demo.npz").read_bytes() == (batch.out / "demo.npz").read_bytes()
 
 
+def test_an_output_folder_that_cannot_be_made_is_one_line(tmp_path: Path) -> None:
+    blocked = tmp_path / "a_file"
+    blocked.write_text("")
+    result = run_mocap("batch", str(DEMO_VIDEO), "--out", str(blocked / "out"))
+    assert_one_line_error(result, "cannot make the batch output folder", "choose another --out")
+
+
 def test_a_cluster_that_does_not_answer_is_one_line() -> None:
     import_or_unavailable("ray", "Ray (pip install '.[cluster]')")
     result = run_mocap("batch", str(DEMO_VIDEO), "--out", "/tmp/never", "--cluster", "ray://127.0.0.1:9")   # progress bar on

@@ -186,7 +186,10 @@ def batch(inputs: tuple[str, ...], out_dir: str, jobs: int | None, smooth_hz: fl
         check_cluster(cluster)
     takes = find_takes(list(inputs))
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise MocapError(f"cannot make the batch output folder {out}: {error.strerror}; choose another --out") from None
     require_writable(out / "batch_report.csv", "batch output folder")
     settings = BatchSettings(_config_from_options(options), None if live_filters else smooth_hz)
     done = [] if force else [take for take in takes if is_done(take, settings, out)]
