@@ -52,12 +52,13 @@ def _paths(out: Path, name: str) -> dict[str, Path]:
 
 def is_done(take: Take, settings: BatchSettings, out: Path) -> bool:
     """True when the take's report says it succeeded with these settings and every output is
-    newer than every input."""
+    newer than every input (its videos and calibration, and the rig and its bone map)."""
     paths = _paths(out, take.name)
+    rig = [Path(p) for p in (settings.config.rig.path, settings.config.rig.map) if p]
     try:
         report = json.loads(paths["json"].read_text())
         oldest_output = min(path.stat().st_mtime for path in paths.values())
-        newest_input = max(path.stat().st_mtime for path in take.inputs)
+        newest_input = max(path.stat().st_mtime for path in (*take.inputs, *rig))
     except (OSError, ValueError):
         return False
     return report.get("status") == "ok" and report.get("settings") == settings.fingerprint() and oldest_output >= newest_input
