@@ -7,6 +7,14 @@ extends RefCounted
 const MAX_DEPTH := 8
 
 
+## Every message of every packet waiting at ``peer``, as [address, args], in arrival order.
+static func receive(peer: PacketPeerUDP) -> Array:
+	var messages: Array = []
+	while peer.get_available_packet_count() > 0:
+		messages.append_array(parse(peer.get_packet()))
+	return messages
+
+
 ## Every message in a packet as [address, args], nested bundles included.
 static func parse(packet: PackedByteArray) -> Array:
 	var messages: Array = []

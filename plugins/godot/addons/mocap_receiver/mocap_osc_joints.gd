@@ -25,9 +25,8 @@ func _exit_tree() -> void:
 
 
 func _process(_delta: float) -> void:
-	while _peer.get_available_packet_count() > 0:
-		for message in MocapOsc.parse(_peer.get_packet()):
-			_apply_message(message[0], message[1])
+	for message in MocapOsc.receive(_peer):
+		_apply_message(message[0], message[1])
 
 
 func _apply_message(address: String, args: Array) -> void:

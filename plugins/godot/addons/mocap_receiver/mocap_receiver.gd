@@ -1,7 +1,7 @@
 @tool
 class_name MocapReceiver
 extends SkeletonModifier3D
-## Receives mocap's VMC stream (or its plain OSC schema's hips) and poses the parent Skeleton3D,
+## Receives mocap's VMC stream and poses the parent Skeleton3D,
 ## a humanoid whose bones are named as SkeletonProfileHumanoid names them (retarget a VRM or
 ## other avatar to that profile on import). As a SkeletonModifier3D it applies after the
 ## AnimationPlayer, so animation does not overwrite the performer.
@@ -26,9 +26,8 @@ func _exit_tree() -> void:
 
 
 func _process(_delta: float) -> void:
-	while _peer.get_available_packet_count() > 0:
-		for message in MocapOsc.parse(_peer.get_packet()):
-			_apply_message(message[0], message[1])
+	for message in MocapOsc.receive(_peer):
+		_apply_message(message[0], message[1])
 
 
 func _apply_message(address: String, args: Array) -> void:
