@@ -14,16 +14,27 @@ namespace Mocap.Receiver
         public bool applyRootPosition = true;
 
         MocapReceiver receiver;
+        Transform[] bones;             // the avatar's bone for each of Humanoid.Bones (null if it has none)
+        int[] parents;                 // each bone's parent in Humanoid.Bones, -1 for the hips
         Quaternion[] restWorld;        // each bone's world rotation in the avatar's T-pose
+        Quaternion[] world;            // this frame's world rotations, from the T-pose
+        bool[] posed;                  // which bones this frame carried
 
         void OnEnable()
         {
             receiver = new MocapReceiver(port);
-            restWorld = new Quaternion[Humanoid.Bones.Length];
-            for (int i = 0; i < Humanoid.Bones.Length; i++)
+            int count = Humanoid.Bones.Length;
+            bones = new Transform[count];
+            parents = new int[count];
+            restWorld = new Quaternion[count];
+            world = new Quaternion[count];
+            posed = new bool[count];
+            for (int i = 0; i < count; i++)
             {
-                Transform bone = avatar.GetBoneTransform((HumanBodyBones)System.Enum.Parse(typeof(HumanBodyBones), Humanoid.Bones[i]));
-                restWorld[i] = bone != null ? bone.rotation : Quaternion.identity;
+                bones[i] = avatar.GetBoneTransform((HumanBodyBones)System.Enum.Parse(typeof(HumanBodyBones), Humanoid.Bones[i]));
+                string parent = Humanoid.Parent[Humanoid.Bones[i]];
+                parents[i] = parent == null ? -1 : System.Array.IndexOf(Humanoid.Bones, parent);
+                restWorld[i] = bones[i] != null ? bones[i].rotation : Quaternion.identity;
             }
         }
 
@@ -40,19 +51,16 @@ namespace Mocap.Receiver
             if (frame == null) return;
             // mocap's rotations are from the T-pose on the normalised humanoid: a bone's world
             // rotation is the product of its chain's rotations times its own T-pose world rotation.
-            var chain = new System.Collections.Generic.Dictionary<string, Quaternion>();
-            for (int i = 0; i < Humanoid.Bones.Length; i++)
+            for (int i = 0; i < Humanoid.Bones.Length; i++)   // parents first
             {
-                string name = Humanoid.Bones[i];
                 Quat local;
-                if (!frame.Rotations.TryGetValue(name, out local)) continue;
-                string parent = Humanoid.Parent[name];
-                Quaternion world = (parent != null && chain.ContainsKey(parent) ? chain[parent] : transform.rotation) * ToUnity(local);
-                chain[name] = world;
-                Transform bone = avatar.GetBoneTransform((HumanBodyBones)System.Enum.Parse(typeof(HumanBodyBones), name));
-                if (bone != null) bone.rotation = world * restWorld[i];
+                posed[i] = frame.Rotations.TryGetValue(Humanoid.Bones[i], out local);
+                if (!posed[i]) continue;
+                int parent = parents[i];
+                world[i] = (parent >= 0 && posed[parent] ? world[parent] : transform.rotation) * ToUnity(local);
+                if (bones[i] != null) bones[i].rotation = world[i] * restWorld[i];
             }
-            Transform hips = avatar.GetBoneTransform(HumanBodyBones.Hips);
+            Transform hips = bones[0];   // Humanoid.Bones starts with the hips
             Vec3 offset;
             if (applyRootPosition && hips != null && frame.Offsets.TryGetValue("Hips", out offset))
                 hips.position = transform.TransformPoint(new Vector3(frame.RootPosition.X, frame.RootPosition.Y + offset.Y, frame.RootPosition.Z));
