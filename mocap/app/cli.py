@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import numpy as np
 
-from mocap.app.config import CaptureConfig, declared_options, load_config
+from mocap.app.config import OFFLINE_CUTOFF_HZ, CaptureConfig, declared_options, load_config
 from mocap.app.console import quiet_native_logs
 from mocap.core.errors import MocapError, note, require_writable
 
@@ -130,10 +130,12 @@ def capture(**options: Any) -> None:
 
 @main.command()
 @click.argument("landmarks", type=str)
-@click.option("--smooth", "smooth_hz", type=click.FloatRange(min=0.1), help="Zero-phase smoothing at this cutoff, Hz (e.g. 6), instead of the live filters.")
+@click.option("--smooth", "smooth_hz", type=click.FloatRange(min=0.1),
+              help=f"Zero-phase smoothing cutoff, Hz (default {OFFLINE_CUTOFF_HZ:g}).")
 @_output_options
 def solve(landmarks: str, smooth_hz: float | None, **options: Any) -> None:
-    """Re-run lifting or triangulation, filtering and solving on a landmarks file (.npz)."""
+    """Re-run lifting or triangulation, filtering and solving on a landmarks file (.npz): offline
+    (the whole take smoothed with no delay) unless --live."""
     from mocap.app.session import run_replay
     from mocap.formats.landmarks_file import journal_path, load_landmarks
 
@@ -144,7 +146,15 @@ def solve(landmarks: str, smooth_hz: float | None, **options: Any) -> None:
     if not Path(landmarks).is_file():
         note(f"{landmarks} was never finished (the capture was killed); using the "
              f"{recording.frame_count} frames saved in {journal_path(Path(landmarks))}")
-    _report(config, lambda: run_replay(config, recording, progress=options["progress"], smooth_hz=smooth_hz))
+    offline_hz = offline_cutoff(config, smooth_hz)
+    _report(config, lambda: run_replay(config, recording, progress=options["progress"], smooth_hz=offline_hz))
+
+
+def offline_cutoff(config: CaptureConfig, smooth_hz: float | None) -> float | None:
+    """The zero-phase smoothing cutoff offline work uses (Hz), or None with --live."""
+    if config.live and smooth_hz is not None:
+        raise MocapError("--smooth and --live contradict each other: --live solves with the live filters, no smoothing")
+    return None if config.live else smooth_hz or OFFLINE_CUTOFF_HZ
 
 
 
@@ -165,14 +175,13 @@ def _batch_options(function: Any) -> Any:
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--out", "out_dir", required=True, help="Folder for each take's BVH, landmarks (.npz) and report (.json).")
 @click.option("--jobs", type=click.IntRange(min=1), help="Takes at a time on this machine. Default: one per core.")
-@click.option("--smooth", "smooth_hz", type=click.FloatRange(min=0.1), default=6.0, show_default=True,
-              help="Zero-phase smoothing cutoff, Hz, as `mocap solve --smooth`.")
-@click.option("--live-filters", is_flag=True, help="Solve with the live filters, as `mocap capture --bvh`, instead.")
+@click.option("--smooth", "smooth_hz", type=click.FloatRange(min=0.1),
+              help=f"Zero-phase smoothing cutoff, Hz (default {OFFLINE_CUTOFF_HZ:g}), as `mocap solve --smooth`.")
 @click.option("--cluster", help="Run the takes as Ray tasks: ray://HOST:PORT, auto (this machine's cluster) or local "
                                 "(a new Ray instance here).")
 @click.option("--force", is_flag=True, help="Redo takes already done with these settings.")
 @_batch_options
-def batch(inputs: tuple[str, ...], out_dir: str, jobs: int | None, smooth_hz: float, live_filters: bool,
+def batch(inputs: tuple[str, ...], out_dir: str, jobs: int | None, smooth_hz: float | None,
           cluster: str | None, force: bool, **options: Any) -> None:
     """Turn many takes (videos, folders, globs, manifests) into BVH files, on every core or a Ray cluster."""
     import os
@@ -191,7 +200,8 @@ def batch(inputs: tuple[str, ...], out_dir: str, jobs: int | None, smooth_hz: fl
     except OSError as error:
         raise MocapError(f"cannot make the batch output folder {out}: {error.strerror}; choose another --out") from None
     require_writable(out / "batch_report.csv", "batch output folder")
-    settings = BatchSettings(_config_from_options(options), None if live_filters else smooth_hz)
+    config = _config_from_options(options)
+    settings = BatchSettings(config, offline_cutoff(config, smooth_hz))
     done = [] if force else [take for take in takes if is_done(take, settings, out)]
     todo = [take for take in takes if take not in done]
     jobs = jobs or os.cpu_count() or 1

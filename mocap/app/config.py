@@ -42,6 +42,8 @@ def setting(
     return field(default=default, metadata=metadata)
 
 
+OFFLINE_CUTOFF_HZ = 6.0   # offline work's zero-phase smoothing cutoff unless --smooth says otherwise (docs/filtering.md)
+
 @dataclass(frozen=True)
 class _Section:
     """A [section] of the config file; its values are checked against their declarations."""
@@ -168,6 +170,8 @@ class MultiviewSettings(_Section):
         0.02, "A view missing a joint by more than this fraction of the image height is dropped for it.",
         low=0.0, above_low=True)
     swap_check: bool = setting(True, "Undo a view whose left/right labels are mirrored.")
+    body_fit: bool = setting(
+        True, "Fit the whole body to every view at once with each camera's body shape (off: triangulate each joint alone).")
     root_min_cutoff_hz: float = setting(
         3.0, "The hips' path filter with several cameras, Hz (triangulated hips shake far less than one camera's depth).",
         low=0.0, above_low=True)
@@ -246,6 +250,9 @@ class CaptureConfig:
     vrchat: VrchatSettings = field(default_factory=VrchatSettings)
     bvh: BvhSettings = field(default_factory=BvhSettings)
     preview: bool = setting(False, "Show the camera image with the skeleton (needs a display).", flag="--preview")
+    live: bool = setting(
+        False, "Solve files with the live filters, as a live capture would, instead of the offline smoothing "
+        "used when nothing live is asked for.", flag="--live", shared=True)
     record_landmarks: str | None = setting(
         None, "Record every camera's landmarks to FILE.npz (re-solve later with `mocap solve`).",
         flag="--record-landmarks", example="take.npz")

@@ -7,6 +7,8 @@ the same filters and solver (:func:`run_replay`).
 
 from __future__ import annotations
 
+import re
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
@@ -16,7 +18,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from mocap.app.config import CaptureConfig
+from mocap.app.config import OFFLINE_CUTOFF_HZ, CaptureConfig
 from mocap.cameras.camera_model import CameraModel
 from mocap.core.errors import MocapError, note, require_writable
 from mocap.core.frames import Frame, Observations, PoseObservation
@@ -35,7 +37,8 @@ from mocap.filtering.outliers import OutlierGuard
 from mocap.filtering.smoothing import smooth_bodies
 from mocap.filtering.temporal import BodyFilter, HoldThenRest, OneEuroSettings, RotationFilter
 from mocap.formats.calibration_file import load_calibration
-from mocap.formats.landmarks_file import LandmarkRecorder, LandmarkRecording, check_landmarks_path
+from mocap.formats.landmarks_file import LandmarkRecorder, LandmarkRecording, check_landmarks_path, load_landmarks
+from mocap.lifting.body_fit import DEFAULT_FIT
 from mocap.lifting.monocular import MonocularLifter
 from mocap.lifting.multiview import MultiViewLifter
 from mocap.retargeting.retarget import Retargeter
@@ -93,11 +96,36 @@ def source_count(config: CaptureConfig) -> int:
     return max(len(as_list(config.source.camera)) + len(as_list(config.source.video)), 1)
 
 
+def _name_key(name: str) -> str:
+    """A camera name compared loosely: lower case, letters and numbers only, numbers without
+    leading zeros (``cam_02``, ``Cam02`` and ``cam2`` are one camera)."""
+    return re.sub(r"\d+", lambda digits: str(int(digits.group())), re.sub(r"[^a-z0-9]", "", name.lower()))
+
+
+def cameras_named_in(file_names: Sequence[str], calibration_names: Sequence[str]) -> list[str] | None:
+    """The calibration camera each file name says it shows (``cam02.mp4`` or
+    ``trial1_cam02.mp4`` -> ``cam_02``), one per file; None unless every file names exactly one
+    calibration camera and no two name the same."""
+    by_key = {_name_key(name): name for name in calibration_names}
+    chosen = []
+    for file_name in file_names:
+        stem = Path(file_name).stem
+        keys = {_name_key(stem)} | {_name_key(part) for part in re.findall(r"[A-Za-z]+[_-]?\d+", stem)}
+        matches = {by_key[key] for key in keys if key in by_key}
+        if len(matches) != 1:
+            return None
+        chosen.append(matches.pop())
+    return chosen if len(set(chosen)) == len(chosen) else None
+
+
 def calibrated_cameras(config: CaptureConfig, count: int, names_hint: tuple[str, ...] = ()) -> list[CameraModel] | None:
     """The calibration's camera for each of ``count`` sources, in source order (None: no calibration).
 
     Cameras are chosen by ``calib_camera`` names, else by ``names_hint`` (a recording's camera
-    names) when the calibration has them all, else in file order."""
+    names) when the calibration has them all, else by what the video files' names say
+    (``cam02.mp4`` -> ``cam_02``), else in file order when there are as many sources as
+    calibration cameras. Fewer sources than cameras with nothing naming them is an error:
+    pairing them by position would silently put a view in the wrong place."""
     optics = config.optics
     if optics.calib is None:
         if count > 1:
@@ -111,6 +139,9 @@ def calibrated_cameras(config: CaptureConfig, count: int, names_hint: tuple[str,
     names = as_list(optics.calib_camera)
     if not names and names_hint and all(name in by_name for name in names_hint):
         names = list(names_hint)
+    videos = [str(video) for video in as_list(config.source.video)]
+    if not names and len(videos) == count:
+        names = cameras_named_in(videos, list(by_name)) or []
     if names:
         unknown = [name for name in names if name not in by_name]
         if unknown:
@@ -120,7 +151,12 @@ def calibrated_cameras(config: CaptureConfig, count: int, names_hint: tuple[str,
         return [by_name[name] for name in names]
     if len(cameras) < count:
         raise MocapError(f"{path} holds {len(cameras)} camera(s) but {count} sources were given")
-    return cameras[:count]
+    if len(cameras) > count:
+        raise MocapError(
+            f"{path} holds {len(cameras)} cameras ({', '.join(by_name)}) for {count} source(s): say which view each "
+            "source is with --calib-camera NAME, once per source in source order"
+        )
+    return cameras
 
 
 @dataclass
@@ -206,7 +242,7 @@ def make_estimator(config: CaptureConfig, count: int) -> PerCameraEstimator:
 
 
 def make_lifter(config: CaptureConfig, cameras: list[CameraModel] | None) -> Lifter:
-    """Monocular lifting for one camera, triangulation for two or more (which need ``cameras``)."""
+    """Monocular lifting for one camera, triangulation and the body fit for two or more (which need ``cameras``)."""
     optics, filt, multiview = config.optics, config.filter, config.multiview
     if cameras is not None and len(cameras) > 1:
         return MultiViewLifter(
@@ -214,6 +250,7 @@ def make_lifter(config: CaptureConfig, cameras: list[CameraModel] | None) -> Lif
             min_confidence=filt.min_confidence,
             max_reprojection_error=multiview.max_reprojection_error,
             swap_check=multiview.swap_check,
+            fit=DEFAULT_FIT if multiview.body_fit else None,
         )
     return MonocularLifter(
         cameras[0] if cameras else None,
@@ -282,7 +319,38 @@ def _first_view(show: Callable[[Frame, PoseObservation], None]) -> FrameObserver
     return observe
 
 
+def solves_offline(config: CaptureConfig) -> bool:
+    """Whether a capture is offline work: a BVH from files (no camera, no --realtime) with no
+    live output (VMC, OSC, VRChat, preview) and no --live."""
+    source = config.source
+    live_output = config.vmc.address or config.osc.address or config.vrchat.address or config.preview
+    return (config.bvh.path is not None and not as_list(source.camera) and not source.realtime
+            and not live_output and not config.live)
+
+
 def run_capture(config: CaptureConfig, *, progress: bool = True) -> tuple[RunSummary, OpenedSinks]:
+    """Capture until a source ends (or Ctrl-C); offline work (:func:`solves_offline`) records the
+    landmarks first and then solves the whole take as ``mocap solve`` does."""
+    if not solves_offline(config):
+        return _capture_live(config, progress=progress)
+    check_outputs(config)
+    with tempfile.TemporaryDirectory(prefix="mocap-") as folder:
+        landmarks = Path(config.record_landmarks or Path(folder) / "take.npz")
+        stopped: KeyboardInterrupt | None = None
+        try:
+            summary, _ = _capture_live(replace(config, record_landmarks=str(landmarks), bvh=replace(config.bvh, path=None)),
+                                       progress=progress)
+        except KeyboardInterrupt as error:   # solve what was captured, then stop as asked
+            stopped, summary = error, None
+        recording = load_landmarks(landmarks)
+        solved, opened = run_replay(replace(config, record_landmarks=None), recording, progress=progress,
+                                    smooth_hz=OFFLINE_CUTOFF_HZ)
+    if stopped is not None or summary is None:
+        raise stopped or KeyboardInterrupt
+    return replace(summary, offline_smoothing_hz=solved.offline_smoothing_hz), opened
+
+
+def _capture_live(config: CaptureConfig, *, progress: bool = True) -> tuple[RunSummary, OpenedSinks]:
     """Open the sources and sinks, capture until a source ends (or Ctrl-C), close everything.
 
     Outputs, the rig, sources and calibration are checked before MediaPipe starts, and
@@ -371,5 +439,5 @@ def run_replay(
         else:
             bodies = smooth_bodies([lifter.lift(observations) for observations, _ in _recorded_frames(recording)], smooth_hz)
             pipeline = build_pipeline(config, estimator=None, lifter=None, sinks=opened.sinks, live_filters=False)
-            summary = pipeline.replay_bodies(bodies, on_frame=lambda: bar.update(1))
+            summary = replace(pipeline.replay_bodies(bodies, on_frame=lambda: bar.update(1)), offline_smoothing_hz=smooth_hz)
     return summary, opened

@@ -77,6 +77,7 @@ class RunSummary:
     swaps_undone: int = 0        # left/right swaps the outlier guard undid
     latency: LatencyReport | None = None
     dropped_frames: int = 0      # live sources: frames skipped because capture was still busy
+    offline_smoothing_hz: float | None = None   # the take was solved offline, smoothed at this cutoff
 
     @property
     def detection_rate(self) -> float:
@@ -92,6 +93,9 @@ class RunSummary:
             f"{self.frames} frames, person detected in {100 * self.detection_rate:.0f}%, "
             f"{self.fps:.1f} frames/s; per-stage ms: {stages}"
         )
+        if self.offline_smoothing_hz is not None:
+            text += (f"\nSolved offline: the whole take smoothed at {self.offline_smoothing_hz:g} Hz with no delay "
+                     "(--live: the live filters instead)")
         if self.dropped_frames:
             text += f"\nDropped {self.dropped_frames} frames the capture could not keep up with (live source)"
         if self.held_landmarks or self.swaps_undone:

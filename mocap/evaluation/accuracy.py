@@ -282,7 +282,7 @@ class ClipAccuracy:
         return self.body_jitter_unfiltered / self.body_jitter
 
 
-def _jitter(positions: NDArray[np.float64], frame_time_s: float) -> float:
+def jitter(positions: NDArray[np.float64], frame_time_s: float) -> float:
     acceleration = np.diff(positions, n=2, axis=0) / frame_time_s**2
     return float(np.mean(np.linalg.norm(acceleration, axis=-1)))
 
@@ -302,6 +302,27 @@ def evaluate(motion: ClipMotion, *, noise_m: float = 0.0, seed: int = 0, setting
     reference = solve_onto_rig(clean, motion.frame_time_s, retargeter, SolveSettings(mode="raw")).positions_m
     rig = motion.rig
     truth = motion.positions_m[:, [motion.names.index(name) for name in rig.skeleton.names]]
+    errors = {bone: float(np.mean(per_frame)) for bone, per_frame in bone_errors_deg(solved, truth, rig).items()}
+    hips = rig.humanoid["Hips"]
+
+    def shape(positions: NDArray[np.float64]) -> NDArray[np.float64]:
+        return positions - positions[:, hips:hips + 1]
+
+    dt = motion.frame_time_s
+    placed = _on_the_references_floor(solved, reference, hips)
+    return ClipAccuracy(
+        errors, jitter(solved, dt), jitter(raw, dt), jitter(reference, dt), jitter(shape(solved), dt), jitter(shape(raw), dt),
+        lag_frames(shape(solved), shape(reference)),
+        lag_frames(placed, reference),
+        _hips_error_mm(placed[:, hips], reference[:, hips]),
+        lag_frames(solved[:, hips], reference[:, hips]),
+        foot_skate_mm(solved, truth, rig), result.ms_per_frame, raw_result.ms_per_frame,
+    )
+
+
+def bone_errors_deg(solved: NDArray[np.float64], truth: NDArray[np.float64], rig: Rig) -> dict[str, NDArray[np.float64]]:
+    """Per evaluated bone, the angle (degrees) between its solved and true direction in every
+    frame; ``solved`` and ``truth`` are (frames, rig joints, 3) in the rig's frame."""
     errors = {}
     for bone in EVALUATED_BONES:
         end = DIRECTION_CHILD[bone]
@@ -311,22 +332,8 @@ def evaluate(motion: ClipMotion, *, noise_m: float = 0.0, seed: int = 0, setting
         if np.linalg.norm(rig.skeleton.rest_offsets_m[b]) < 0.01 and rig.skeleton.parents[b] == a:
             continue  # a bone of no length (CMU's Spine1 -> Neck) has no direction
         cosine = np.sum(_unit(solved[:, b] - solved[:, a]) * _unit(truth[:, b] - truth[:, a]), axis=1)
-        errors[bone] = float(np.degrees(np.mean(np.arccos(np.clip(cosine, -1.0, 1.0)))))
-    hips = rig.humanoid["Hips"]
-
-    def shape(positions: NDArray[np.float64]) -> NDArray[np.float64]:
-        return positions - positions[:, hips:hips + 1]
-
-    dt = motion.frame_time_s
-    placed = _on_the_references_floor(solved, reference, hips)
-    return ClipAccuracy(
-        errors, _jitter(solved, dt), _jitter(raw, dt), _jitter(reference, dt), _jitter(shape(solved), dt), _jitter(shape(raw), dt),
-        _lag_frames(shape(solved), shape(reference)),
-        _lag_frames(placed, reference),
-        _hips_error_mm(placed[:, hips], reference[:, hips]),
-        _lag_frames(solved[:, hips], reference[:, hips]),
-        _foot_skate_mm(solved, truth, rig), result.ms_per_frame, raw_result.ms_per_frame,
-    )
+        errors[bone] = np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
+    return errors
 
 
 def _on_the_references_floor(solved: NDArray[np.float64], reference: NDArray[np.float64], hips: int) -> NDArray[np.float64]:
@@ -342,12 +349,12 @@ def _hips_error_mm(solved: NDArray[np.float64], reference: NDArray[np.float64]) 
     return 1000.0 * float(np.mean(np.linalg.norm(solved - reference, axis=1)))
 
 
-def _lag_frames(solved: NDArray[np.float64], reference: NDArray[np.float64]) -> int:
+def lag_frames(solved: NDArray[np.float64], reference: NDArray[np.float64]) -> int:
     """The delay (0-5 frames) at which ``solved`` best matches ``reference`` (frames first)."""
     return min(range(6), key=lambda k: float(np.mean((solved[k:] - reference[: len(reference) - k]) ** 2)))
 
 
-def _foot_skate_mm(solved: NDArray[np.float64], truth: NDArray[np.float64], rig: Rig) -> float:
+def foot_skate_mm(solved: NDArray[np.float64], truth: NDArray[np.float64], rig: Rig) -> float:
     """Mean horizontal movement per frame (mm) of the solved ankles while the clip's are planted:
     within ``CONTACT_HEIGHT_M`` of their lowest and slower than ``CONTACT_SPEED_M_S``."""
     moves = []

@@ -1,7 +1,8 @@
 """Offline zero-phase smoothing of a whole recording's lifted joints.
 
 A Butterworth low-pass run forward and backward (``scipy.signal.filtfilt``): no lag at all,
-which a live filter cannot offer, for re-solving recordings (``mocap solve --smooth HZ``).
+which a live filter cannot offer, for offline work: ``mocap solve``, ``mocap batch`` and
+``mocap capture`` from files with no live output (``--smooth HZ`` chooses the cutoff).
 Gaps (frames where a joint was not seen) are bridged by linear interpolation for the filter
 and left as gaps in the result.
 """

@@ -30,6 +30,7 @@ from mocap.core.conventions import (
     mirrored_landmark_order,
 )
 from mocap.core.frames import BodyPose, Observations
+from mocap.lifting.dropouts import DropoutBridge
 
 FOOT_LANDMARKS = [LANDMARK_INDEX[name] for name in (
     "left_heel", "right_heel", "left_foot_index", "right_foot_index", "left_ankle", "right_ankle")]
@@ -161,6 +162,7 @@ class MonocularLifter:
         self._stage = StagePlacement(
             min_confidence=min_confidence, floor_window_s=floor_window_s, floor_percentile=floor_percentile
         )
+        self._bridge = DropoutBridge(min_confidence=min_confidence)
 
     def camera_for(self, image_size: tuple[int, int]) -> CameraModel:
         if self._camera is None:
@@ -190,5 +192,6 @@ class MonocularLifter:
             joints[:, 0] *= -1.0
             order = mirrored_landmark_order()
             joints, confidence = joints[order], confidence[order]
+        confidence = self._bridge(joints, confidence, observation.timestamp_s)
         joints = self._stage.place(joints, confidence, observation.timestamp_s)
         return BodyPose(observation.timestamp_s, joints, confidence, detected=True)

@@ -18,6 +18,8 @@ from scipy.spatial.transform import Rotation
 from mocap.cameras.camera_model import CameraModel
 from mocap.core.conventions import HIP_LANDMARKS
 from mocap.core.frames import BodyPose, Observations
+from mocap.lifting.body_fit import DEFAULT_FIT, BodyFit, FitSettings
+from mocap.lifting.dropouts import DropoutBridge
 from mocap.lifting.monocular import StagePlacement, nobody
 from mocap.lifting.triangulation import Triangulator
 
@@ -51,7 +53,9 @@ def world_alignment(cameras: list[CameraModel]) -> Rotation:
 
 
 class MultiViewLifter:
-    """Lifts one frame's observations (one per calibrated camera, same order) to a :class:`BodyPose`."""
+    """Lifts one frame's observations (one per calibrated camera, same order) to a :class:`BodyPose`:
+    triangulated, then fitted to every view at once (:mod:`mocap.lifting.body_fit`; ``fit`` None:
+    the triangulation alone)."""
 
     def __init__(
         self,
@@ -61,14 +65,18 @@ class MultiViewLifter:
         max_reprojection_error: float = 0.02,
         swap_check: bool = True,
         floor_window_s: float = 10.0,
+        fit: FitSettings | None = DEFAULT_FIT,
     ) -> None:
         self._cameras = cameras
         self._min_view_confidence = min(min_confidence, 0.3)
         self._max_reprojection_error = max_reprojection_error
         self._swap_check = swap_check
         self._triangulator: Triangulator | None = None
+        self._fit_settings = fit
+        self._fit: BodyFit | None = None
         self._to_world = world_alignment(cameras)
         self._stage = StagePlacement(min_confidence=min_confidence, floor_window_s=floor_window_s)
+        self._bridge = DropoutBridge(min_confidence=min_confidence)
 
     def lift(self, observations: Observations) -> BodyPose:
         timestamp_s = max(o.timestamp_s for o in observations)
@@ -82,10 +90,24 @@ class MultiViewLifter:
                 scaled, min_confidence=self._min_view_confidence,
                 max_reprojection_error=self._max_reprojection_error, swap_check=self._swap_check,
             )
+            if self._fit_settings is not None:
+                triangulator = self._triangulator
+                self._fit = BodyFit(triangulator.rotations, triangulator.projections[:, :, 3], triangulator.focal_px,
+                                    np.array([float(c.image_size[1]) for c in scaled]), triangulator.max_error_px,
+                                    self._fit_settings)
         result = self._triangulator.triangulate(keypoints, world)
         if not np.isfinite(result.points_m[list(HIP_LANDMARKS)]).all():
             return nobody(timestamp_s)
-        joints: NDArray[np.float64] = self._to_world.apply(np.nan_to_num(result.points_m))
-        joints[~np.isfinite(result.points_m).all(axis=1)] = np.nan
-        joints = self._stage.place(joints, result.confidence, timestamp_s)
-        return BodyPose(timestamp_s, joints, result.confidence, detected=True)
+        points, confidence = result.points_m, result.confidence
+        if self._fit is not None:
+            points, confidence = self._fit.fit(
+                result.view_points, result.view_weights, self._triangulator.unswapped_world(world, result.swapped),
+                points, timestamp_s,
+            )
+            if not np.isfinite(points[list(HIP_LANDMARKS)]).all():
+                return nobody(timestamp_s)
+        joints: NDArray[np.float64] = self._to_world.apply(np.nan_to_num(points))
+        joints[~np.isfinite(points).all(axis=1)] = np.nan
+        confidence = self._bridge(joints, confidence, timestamp_s)
+        joints = self._stage.place(joints, confidence, timestamp_s)
+        return BodyPose(timestamp_s, joints, confidence, detected=True)

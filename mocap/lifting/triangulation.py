@@ -47,6 +47,8 @@ class Triangulation:
     reprojection_px: NDArray[np.float64]   # (joints,) mean reprojection error of the views used, pixels
     confidence: NDArray[np.float64]        # (joints,) mean confidence of the views used (fallback: that view's); 0 if missing
     swapped: NDArray[np.bool_]             # (cameras,) views whose left/right labels were swapped
+    view_points: NDArray[np.float64]       # (cameras, joints, 2) undistorted normalised keypoints, swaps undone
+    view_weights: NDArray[np.float64]      # (cameras, joints) their confidences before gating; 0 = unusable
 
 
 def _rotation_matrices(cameras: list[CameraModel]) -> NDArray[np.float64]:
@@ -171,6 +173,7 @@ class Triangulator:
         else:
             swapped = np.zeros(len(self.cameras), dtype=bool)
             points = self._solve(normalised, weights)
+        ungated = weights.copy()
         for _ in range(len(self.cameras) - 1):
             errors = self.reprojection_px(points, normalised)
             # a view that disagrees with a triangulated point; a joint too few views see has no
@@ -195,7 +198,13 @@ class Triangulator:
                 points, confidence = self._from_one_view(normalised, seen, world_m)
             else:
                 points, confidence = self._fill_from_monocular(points, confidence, views, weights, world_m, swapped)
-        return Triangulation(points, views, mean_error, confidence, swapped)
+        return Triangulation(points, views, mean_error, confidence, swapped, normalised, ungated)
+
+    def unswapped_world(self, world_m: NDArray[np.float64], swapped: NDArray[np.bool_]) -> NDArray[np.float64]:
+        """Each view's world landmarks (C, J, 3) with the views whose labels were swapped mirrored back."""
+        world = world_m.copy()
+        world[swapped] = world_m[swapped][:, self._mirror]
+        return world
 
     def _monocular_body(self, view: int, world_m: NDArray[np.float64], swapped: bool = False) -> NDArray[np.float64]:
         """One view's monocular world landmarks (J, 3) turned into the calibration's world axes."""
