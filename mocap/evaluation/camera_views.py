@@ -13,7 +13,8 @@ hip height, so the output's facing is the clip's):
 - ``one``: camera 0 alone;
 - ``desk``: camera 0 and a second camera 1.2 m to its side, toed in to the performer (two
   webcams on a desk);
-- ``apart60``: camera 0 and a second camera 60 degrees round the performer.
+- ``apart60``: camera 0 and a second camera 60 degrees round the performer;
+- ``four``: cameras at 0, 60, 180 and -60 degrees round the performer (for timings).
 1280x720 pixels, 70 degrees horizontal field of view (a Logitech C920).
 """
 
@@ -27,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
-from mocap.app.config import CaptureConfig
+from mocap.app.config import OFFLINE_CUTOFF_HZ, CaptureConfig
 from mocap.app.session import run_replay
 from mocap.cameras.camera_model import CameraModel
 from mocap.core.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDMARKS
@@ -41,7 +42,7 @@ IMAGE_SIZE = (1280, 720)
 FIELD_OF_VIEW_DEG = 70.0
 DISTANCE_M = 4.0
 CAMERA_HEIGHT_M = 1.0
-SETUPS = ("one", "desk", "apart60")
+SETUPS = ("one", "desk", "apart60", "four")
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,11 @@ def camera_setup(setup: str) -> list[CameraModel]:
     cameras = [looking_at("cam_0", first, centre)]
     if setup == "desk":
         cameras.append(looking_at("cam_1", first + np.array([1.2, 0.0, 0.0]), centre))
+    elif setup == "four":
+        for number, degrees in enumerate((60.0, 180.0, -60.0), start=1):
+            angle = np.radians(degrees)
+            position = np.array([DISTANCE_M * np.sin(angle), CAMERA_HEIGHT_M, DISTANCE_M * np.cos(angle)])
+            cameras.append(looking_at(f"cam_{number}", position, centre))
     elif setup == "apart60":
         angle = np.radians(60.0)
         cameras.append(looking_at("cam_1", np.array([DISTANCE_M * np.sin(angle), CAMERA_HEIGHT_M, DISTANCE_M * np.cos(angle)]), centre))
@@ -145,6 +151,7 @@ class ViewsAccuracy:
     jitter_ratio: float         # mean |acceleration| of the joints relative to the hips, against the clip's own
     lag_frames: int             # frame shift best matching the body's shape to the clip's
     foot_skate_mm: float        # horizontal movement per frame of the ankles the clip has planted
+    ms_per_frame: float         # everything after estimation: lifting, filters, solving, retargeting, the BVH
 
 
 def solve_views(
@@ -163,7 +170,7 @@ def solve_views(
             "optics": {"calib": str(calibration)},
             "rig": {"path": str(clip_path)}, "bvh": {"path": str(bvh), "units": "m"},
         })
-        run_replay(settings, recording, progress=False, smooth_hz=6.0 if offline else None)
+        summary, _ = run_replay(settings, recording, progress=False, smooth_hz=OFFLINE_CUTOFF_HZ if offline else None)
         clip = read_bvh(bvh)
         positions, _ = clip.forward_kinematics()
     rig = motion.rig
@@ -181,5 +188,5 @@ def solve_views(
     return ViewsAccuracy(
         float(np.mean(errors)), float(np.percentile(errors, 95)),
         jitter(shape(solved), dt) / jitter(shape(truth), dt), lag_frames(shape(solved), shape(truth)),
-        foot_skate_mm(solved, truth, rig),
+        foot_skate_mm(solved, truth, rig), sum(summary.stage_ms.values()),
     )

@@ -38,6 +38,7 @@ class FitSettings:
     speed_m_s: float = 4.0          # a joint's fast speed: the motion term's standard deviation per second
     max_gap_s: float = 0.25         # no motion term after a gap this long
     iterations: int = 3
+    start_disagreement_m: float = 0.15   # a triangulated joint this far from the body shape's starts from the shape
 
 
 DEFAULT_FIT = FitSettings()
@@ -90,13 +91,7 @@ class BodyFit:
         count = normalised.shape[1]
         shape_targets, shape_weights = self._shape_prior(world_m, weights)
         motion_target, motion_weight = self._motion_prior(timestamp_s)
-        points = start_m.copy()
-        unknown = ~np.isfinite(points).all(axis=1)
-        if motion_target is not None:
-            points[unknown] = motion_target[unknown]
-        unknown = ~np.isfinite(points).all(axis=1)
-        if unknown.any() and shape_weights.sum() > 0 and not unknown[list(HIP_LANDMARKS)].any():
-            points[unknown] = points[list(HIP_LANDMARKS)].mean(axis=0) + np.nan_to_num(shape_targets[unknown])
+        points = self._start(start_m, shape_targets, shape_weights, motion_target)
         known = np.isfinite(points).all(axis=1)
         if not known[list(HIP_LANDMARKS)].all():
             return np.full((count, 3), np.nan), np.zeros(count)
@@ -114,6 +109,27 @@ class BodyFit:
         confidence = self._confidence(points, xy, view_weights)
         self._previous = (timestamp_s, points.copy())
         return points, confidence
+
+    def _start(
+        self, start_m: NDArray[np.float64], shape_targets: NDArray[np.float64], shape_weights: NDArray[np.float64],
+        motion_target: NDArray[np.float64] | None,
+    ) -> NDArray[np.float64]:
+        """Where the iterations start: the triangulated joints, except where the cameras' body
+        shape (placed at the triangulated mid-hips) puts a joint over ``start_disagreement_m``
+        away (two nearly parallel views turn one view's outlier into a depth error that both
+        views agree with, which no reprojection loss can see) or where nothing was triangulated;
+        then the previous fit."""
+        points = start_m.copy()
+        hips = points[list(HIP_LANDMARKS)].mean(axis=0)
+        if np.isfinite(hips).all():
+            predicted = hips + shape_targets
+            far = np.linalg.norm(points - predicted, axis=1) > self.settings.start_disagreement_m
+            replace = (shape_weights > 0) & (far | ~np.isfinite(points).all(axis=1))
+            points[replace] = predicted[replace]
+        if motion_target is not None:
+            unknown = ~np.isfinite(points).all(axis=1)
+            points[unknown] = motion_target[unknown]
+        return points
 
     def _shape_prior(
         self, world_m: NDArray[np.float64] | None, weights: NDArray[np.float64]

@@ -1,0 +1,125 @@
+"""The multi-camera body fit against known bodies seen by two desk webcams: exact data comes
+back exactly, pixel noise stays out of depth, an outlier keypoint pulls little, a joint no
+view sees is placed from the cameras' body shape; and the dropout bridge's time limit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import standing_body
+from scipy.spatial.transform import Rotation
+
+from mocap.cameras.camera_model import CameraModel
+from mocap.core.conventions import LANDMARK_INDEX
+from mocap.evaluation.camera_views import camera_setup
+from mocap.lifting.body_fit import BodyFit
+from mocap.lifting.dropouts import DropoutBridge
+from mocap.lifting.triangulation import Triangulator
+
+pytestmark = pytest.mark.unit
+
+DESK = camera_setup("desk")       # 1.2 m apart, 4 m from the performer, 1280x720
+WRIST = LANDMARK_INDEX["left_wrist"]
+
+
+def body_at(step: int) -> np.ndarray:
+    """The standing body (arms out) with its left arm swinging forward 3 degrees more each frame."""
+    body = standing_body()
+    shoulder = body[LANDMARK_INDEX["left_shoulder"]]
+    arm = [LANDMARK_INDEX[f"left_{name}"] for name in ("elbow", "wrist", "index", "pinky", "thumb")]
+    body[arm] = shoulder + Rotation.from_euler("y", -3.0 * step, degrees=True).apply(body[arm] - shoulder)
+    return body
+
+
+def observe(cameras: list[CameraModel], body_m: np.ndarray, pixel_sd: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Keypoints (C, J, 3) with Gaussian pixel noise, and exact world landmarks (C, J, 3)."""
+    hips = body_m[[LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]]].mean(axis=0)
+    keypoints = np.stack([np.column_stack([c.project(body_m) + rng.normal(0.0, pixel_sd, (len(body_m), 2)),
+                                           np.ones(len(body_m))]) for c in cameras])
+    world = np.stack([c.rotation.apply(body_m - hips) for c in cameras])
+    return keypoints, world
+
+
+class Fitted:
+    """Triangulation then the fit, frame after frame, as the multi-camera lifter runs them."""
+
+    def __init__(self, cameras: list[CameraModel]) -> None:
+        self.triangulator = Triangulator(cameras, swap_check=False)
+        t = self.triangulator
+        self.fit = BodyFit(t.rotations, t.projections[:, :, 3], t.focal_px,
+                           np.array([c.image_size[1] for c in cameras], dtype=float), t.max_error_px)
+
+    def __call__(self, keypoints: np.ndarray, world: np.ndarray, time_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(DLT points, fitted points, fitted confidence)."""
+        result = self.triangulator.triangulate(keypoints, world)
+        points, confidence = self.fit.fit(result.view_points, result.view_weights, world, result.points_m, time_s)
+        return result.points_m, points, confidence
+
+
+def test_exact_views_give_the_body_back() -> None:
+    fitted = Fitted(DESK)
+    rng = np.random.default_rng(0)
+    for step in range(5):
+        body = body_at(step)
+        _, points, confidence = fitted(*observe(DESK, body, 0.0, rng), step / 30.0)
+        np.testing.assert_allclose(points, body, atol=3e-3)   # the motion term lags the swinging arm by 2 mm
+    assert confidence.min() == 1.0
+
+
+def test_pixel_noise_stays_out_of_depth() -> None:
+    """2 px of noise in each desk camera: per-joint triangulation puts about 4 cm into depth;
+    the fit, which takes the body's shape from the cameras' world landmarks, several times less."""
+    fitted = Fitted(DESK)
+    rng = np.random.default_rng(1)
+    dlt_errors, fit_errors = [], []
+    for step in range(40):
+        body = body_at(step % 20)
+        dlt, points, _ = fitted(*observe(DESK, body, 2.0, rng), step / 30.0)
+        dlt_errors.append(np.linalg.norm(dlt - body, axis=1).mean())
+        fit_errors.append(np.linalg.norm(points - body, axis=1).mean())
+    assert np.mean(dlt_errors) > 0.02                       # measured 0.036 m
+    assert np.mean(fit_errors) < 0.3 * np.mean(dlt_errors)  # measured 0.16x
+
+
+def test_an_outlier_keypoint_pulls_little() -> None:
+    fitted = Fitted(DESK)
+    rng = np.random.default_rng(2)
+    body = body_at(0)
+    keypoints, world = observe(DESK, body, 0.0, rng)
+    fitted(keypoints, world, 0.0)
+    keypoints[1, WRIST, :2] += [60.0, 0.0]               # one view's wrist 60 px off, still confident
+    keypoints[1, WRIST, 2] = 0.9
+    dlt, points, confidence = fitted(keypoints, world, 1 / 30.0)
+    assert np.linalg.norm(points[WRIST] - body[WRIST]) < 0.02
+    assert np.linalg.norm(points[WRIST] - body[WRIST]) < 0.2 * np.linalg.norm(dlt[WRIST] - body[WRIST])
+    assert confidence[WRIST] == pytest.approx(1.0)       # the view that agrees still vouches for it
+
+
+def test_a_joint_no_view_sees_is_placed_from_the_body_shape() -> None:
+    fitted = Fitted(DESK)
+    rng = np.random.default_rng(3)
+    for step in range(10):
+        fitted(*observe(DESK, body_at(step), 0.0, rng), step / 30.0)
+    body = body_at(10)
+    keypoints, world = observe(DESK, body, 0.0, rng)
+    keypoints[:, WRIST, 2] = 0.0
+    keypoints[:, WRIST, :2] = np.nan
+    _, points, confidence = fitted(keypoints, world, 10 / 30.0)
+    assert np.linalg.norm(points[WRIST] - body[WRIST]) < 0.005   # held where it was: 27 mm off
+    assert confidence[WRIST] == 0.0                       # placed, not seen: the dropout bridge decides
+
+
+def test_the_dropout_bridge_trusts_a_prediction_for_a_moment_only() -> None:
+    bridge = DropoutBridge(min_confidence=0.5, max_gap_s=0.3)
+    joints = np.zeros((33, 3))
+    seen = np.ones(33)
+    lost = seen.copy()
+    lost[WRIST] = 0.1
+    assert bridge(joints, seen, 0.0)[WRIST] == 1.0
+    assert bridge(joints, lost, 0.2)[WRIST] == 0.5        # lost 0.2 s: predicted and trusted
+    assert bridge(joints, lost, 0.3)[WRIST] == 0.5
+    assert bridge(joints, lost, 0.4)[WRIST] == 0.1        # lost too long: unknown
+    unplaced = joints.copy()
+    unplaced[WRIST] = np.nan
+    assert bridge(unplaced, seen, 1.0)[WRIST] == 1.0
+    assert bridge(unplaced, lost, 1.1)[WRIST] == 0.1      # nothing predicted it
