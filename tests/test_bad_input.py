@@ -119,7 +119,7 @@ def test_a_stopped_capture_keeps_its_recordings(tmp_path: Path, launcher: list[s
     bvh, landmarks = tmp_path / "take.bvh", tmp_path / "take.npz"
     process = subprocess.Popen(
         [*launcher, sys.executable, "-m", "mocap", "capture", "--video", str(DEMO_VIDEO), "--bvh", str(bvh),
-         "--record-landmarks", str(landmarks), "--no-progress"],
+         "--record-landmarks", str(landmarks), "--live", "--no-progress"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     deadline = time.monotonic() + 120
@@ -142,6 +142,31 @@ def test_a_stopped_capture_keeps_its_recordings(tmp_path: Path, launcher: list[s
     assert all(len(row.split()) == channels for row in rows)
     assert not journal_path(landmarks).exists()
     assert declared <= load_landmarks(landmarks).frame_count < 187
+
+
+def test_an_offline_capture_stopped_solves_what_it_captured(tmp_path: Path) -> None:
+    """Offline work (a BVH from a file, nothing live) records first and solves after; stopped
+    while recording, it still solves and writes every frame it recorded."""
+    from mocap.formats.bvh import read_bvh
+    from mocap.formats.landmarks_file import journal_path, load_landmarks
+
+    bvh, landmarks = tmp_path / "take.bvh", tmp_path / "take.npz"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mocap", "capture", "--video", str(DEMO_VIDEO), "--bvh", str(bvh),
+         "--record-landmarks", str(landmarks), "--no-progress"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not journal_path(landmarks).exists():
+        time.sleep(0.1)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM, stdout + stderr
+    assert stderr.splitlines() == [f"mocap: stopped by SIGTERM; BVH saved to {bvh}; landmarks saved to {landmarks}"]
+    recorded = load_landmarks(landmarks).frame_count
+    assert 0 < recorded < 187
+    assert len(read_bvh(bvh).motion) == recorded
 
 
 def test_unwritable_landmarks_and_calibration_paths(tmp_path: Path) -> None:

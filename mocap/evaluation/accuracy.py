@@ -45,6 +45,7 @@ from mocap.core.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDM
 from mocap.core.frames import BodyPose, SkeletonPose
 from mocap.core.pipeline import MotionPipeline
 from mocap.core.skeleton import humanoid_skeleton
+from mocap.core.vectors import unit
 from mocap.filtering.smoothing import smooth_trajectories
 from mocap.filtering.temporal import BodyFilter, OneEuroSettings, RotationFilter
 from mocap.formats.bvh import BvhClip, read_bvh
@@ -114,10 +115,6 @@ def load_motion(path: Path, fps: float) -> ClipMotion:
                       positions[start::step] * metres_per_unit, quats[start::step], clip.frame_time_s * step)
 
 
-def _unit(v: NDArray[np.float64]) -> NDArray[np.float64]:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
-
-
 def _rest_heel_offset(motion: ClipMotion, ankle: int, rest_up: NDArray[np.float64]) -> NDArray[np.float64]:
     """Heel relative to the ankle in the rest pose: level with the toe tip (a flat foot), a
     quarter of the foot's length behind the ankle."""
@@ -131,9 +128,9 @@ def _rest_heel_offset(motion: ClipMotion, ankle: int, rest_up: NDArray[np.float6
 def _foot_frames(knee: NDArray[np.float64], ankle: NDArray[np.float64], toe: NDArray[np.float64]) -> NDArray[np.float64]:
     """(frames, 3, 3) frames of the shin-foot plane: columns along the foot (ankle -> toe joint),
     toward the knee within the plane, and the plane's normal."""
-    along = _unit(toe - ankle)
+    along = unit(toe - ankle)
     shin_up = knee - ankle
-    toward_knee = _unit(shin_up - np.sum(shin_up * along, axis=-1, keepdims=True) * along)
+    toward_knee = unit(shin_up - np.sum(shin_up * along, axis=-1, keepdims=True) * along)
     return np.stack([along, toward_knee, np.cross(along, toward_knee)], axis=-1)
 
 
@@ -161,7 +158,7 @@ def synthesize_landmarks(motion: ClipMotion) -> NDArray[np.float64]:
         wrist = position[:, motion.joint(s + "Hand")]
         hand = position[:, motion.end_of(motion.joint(s + "Hand"))] - wrist
         short = np.linalg.norm(hand, axis=1) < 0.03
-        hand[short] = 0.08 * _unit(wrist - position[:, motion.joint(s + "LowerArm")])[short]
+        hand[short] = 0.08 * unit(wrist - position[:, motion.joint(s + "LowerArm")])[short]
         size = np.linalg.norm(hand, axis=1, keepdims=True)
         thumb_side = Rotation.from_quat(motion.rotations[:, motion.joint(s + "Hand")]).apply(rest_forward)
         landmarks[:, L[f"{side}_index"]] = wrist + hand + 0.25 * size * thumb_side
@@ -331,7 +328,7 @@ def bone_errors_deg(solved: NDArray[np.float64], truth: NDArray[np.float64], rig
         a, b = rig.humanoid[bone], rig.humanoid[end]
         if np.linalg.norm(rig.skeleton.rest_offsets_m[b]) < 0.01 and rig.skeleton.parents[b] == a:
             continue  # a bone of no length (CMU's Spine1 -> Neck) has no direction
-        cosine = np.sum(_unit(solved[:, b] - solved[:, a]) * _unit(truth[:, b] - truth[:, a]), axis=1)
+        cosine = np.sum(unit(solved[:, b] - solved[:, a]) * unit(truth[:, b] - truth[:, a]), axis=1)
         errors[bone] = np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
     return errors
 

@@ -34,6 +34,7 @@ from scipy.spatial.transform import Rotation
 from mocap.core.conventions import LANDMARK_INDEX, NUM_POSE_LANDMARKS
 from mocap.core.frames import BodyPose
 from mocap.core.skeleton import BONE_NAMES, humanoid_skeleton
+from mocap.core.vectors import cross, norm, unit
 
 HINGE_BLEND_BEND_DEG = 30.0  # below this bend a hinge axis leans on the hand/foot fallback
 
@@ -105,29 +106,11 @@ def _aims() -> list[BoneAim]:
 BONE_AIMS: tuple[BoneAim, ...] = tuple(_aims())
 
 
-def _norm(v: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Lengths of the vectors in the last axis (kept as a length-1 axis)."""
-    return np.sqrt(np.add.reduce(v * v, axis=-1, keepdims=True))   # np.sum's wrapper costs more than the sum
-
-
-def _unit(v: NDArray[np.float64]) -> NDArray[np.float64]:
-    return v / np.maximum(_norm(v), 1e-12)
-
-
-def _cross(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Cross products of (..., 3) arrays; np.cross's axis handling costs more than the sum itself."""
-    return np.stack([
-        a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1],
-        a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2],
-        a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0],
-    ], axis=-1)
-
-
 def _blended_hinges(upper: NDArray[np.float64], lower: NDArray[np.float64], fallback: NDArray[np.float64]) -> NDArray[np.float64]:
     """Hinge axes (k, 3): the bend plane's normal, weighted by how bent each limb is, else the fallback."""
-    bend_axis = _cross(_unit(upper), _unit(lower))
-    weight = np.minimum(_norm(bend_axis) / np.sin(np.radians(HINGE_BLEND_BEND_DEG)), 1.0)
-    return weight * _unit(bend_axis) + (1.0 - weight) * _unit(fallback)
+    bend_axis = cross(unit(upper), unit(lower))
+    weight = np.minimum(norm(bend_axis) / np.sin(np.radians(HINGE_BLEND_BEND_DEG)), 1.0)
+    return weight * unit(bend_axis) + (1.0 - weight) * unit(fallback)
 
 
 def _points(joints: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -144,22 +127,22 @@ def _secondary_vectors(p: NDArray[np.float64]) -> NDArray[np.float64]:
     shoulder_line = p[i["left_shoulder"]] - p[i["right_shoulder"]]
     thumb_sides = p[sides("index")] - p[sides("pinky")]
     upper_arms = p[sides("elbow")] - p[sides("shoulder")]
-    elbow_hinges = _blended_hinges(upper_arms, p[sides("wrist")] - p[sides("elbow")], _cross(_unit(upper_arms), _unit(thumb_sides)))
+    elbow_hinges = _blended_hinges(upper_arms, p[sides("wrist")] - p[sides("elbow")], cross(unit(upper_arms), unit(thumb_sides)))
     thighs = p[sides("knee")] - p[sides("hip")]
     toes = p[sides("foot_index")] - p[sides("heel")]
     foot_ups = p[sides("ankle")] - p[sides("heel")]
-    knee_hinges = _blended_hinges(thighs, p[sides("ankle")] - p[sides("knee")], _cross(_unit(foot_ups), _unit(toes)))
+    knee_hinges = _blended_hinges(thighs, p[sides("ankle")] - p[sides("knee")], cross(unit(foot_ups), unit(toes)))
     # A knee bends one way: its hinge points to the body's left, give or take a turned-out leg.
     # One that points clearly right (over 120 degrees from the hip line) is a knee seen bent
     # backward; flipping the axis lets the joint limits straighten it instead of twisting the
     # whole leg round.
-    facing_right = _unit(knee_hinges) @ _unit(hip_line) < -0.5
+    facing_right = unit(knee_hinges) @ unit(hip_line) < -0.5
     knee_hinges *= np.where(facing_right, -1.0, 1.0)[:, None]
     return np.stack([
         hip_line,
         shoulder_line,
         p[i["mid_shoulders"]] - p[i["mid_hips"]],
-        _unit(hip_line) + _unit(shoulder_line),
+        unit(hip_line) + unit(shoulder_line),
         p[i["mid_eyes"]] - p[i["mid_mouth"]],
         thumb_sides[0], thumb_sides[1],
         elbow_hinges[0], elbow_hinges[1],
@@ -170,12 +153,12 @@ def _secondary_vectors(p: NDArray[np.float64]) -> NDArray[np.float64]:
 
 def _frames(primary: NDArray[np.float64], secondary: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """Orthonormal frames (n, 3, 3), columns = primary, secondary made orthogonal, their cross."""
-    x = _unit(primary)
+    x = unit(primary)
     y = secondary - np.sum(secondary * x, axis=1, keepdims=True) * x
-    y_norm = _norm(y)[:, 0]
-    valid = (_norm(primary)[:, 0] > 1e-6) & (y_norm > 1e-3)
-    y = _unit(y)
-    return np.stack([x, y, _cross(x, y)], axis=2), valid
+    y_norm = norm(y)[:, 0]
+    valid = (norm(primary)[:, 0] > 1e-6) & (y_norm > 1e-3)
+    y = unit(y)
+    return np.stack([x, y, cross(x, y)], axis=2), valid
 
 
 _AIM_START = np.array([POINT_INDEX[a.start] for a in BONE_AIMS])
