@@ -8,7 +8,7 @@ PYTHON := command -v python3.11 || command -v python3
 SYSTEM_PACKAGES := libgl1 libglib2.0-0 libegl1 libxrender1 libxxf86vm1 libxfixes3 libxi6 libxkbcommon0 libsm6 libx11-6 libxext6
 TEST_SYSTEM_PACKAGES := xvfb xdotool mono-mcs mono-runtime  # a virtual screen and key presses for the preview test; Mono for the Unity plugin's core
 
-.PHONY: demo test test-fast mutation python3.11 benchmark benchmark-multiview benchmark-retarget benchmark-filters benchmark-latency benchmark-batch system-packages test-system-packages clean
+.PHONY: demo test test-fast mutation python3.11 benchmark benchmark-multiview benchmark-camera-noise benchmark-retarget benchmark-filters benchmark-latency benchmark-batch system-packages test-system-packages clean
 
 # Installs the Debian packages in $(1) that are missing (as root), or says which to install.
 define install_packages
@@ -72,6 +72,9 @@ benchmark: system-packages $(VENV)/.installed
 benchmark-multiview: system-packages $(VENV)/.installed
 	$(VENV)/bin/mocap models --no-progress  # the heavy model, measured beside the full one
 	$(VENV)/bin/python benchmarks/multiview.py
+
+benchmark-camera-noise: system-packages $(VENV)/.installed
+	$(VENV)/bin/python benchmarks/camera_noise.py
 
 benchmark-retarget: system-packages $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/retarget_accuracy.py

@@ -39,6 +39,7 @@ from mocap.app.session import (
 )
 from mocap.core.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDMARKS
 from mocap.core.frames import BodyPose, PoseObservation
+from mocap.core.skeleton import BONE_NAMES
 from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator, PerCameraEstimator
 from mocap.filtering.smoothing import smooth_trajectories
 from mocap.formats.calibration_file import load_calibration
@@ -221,12 +222,58 @@ def monocular(observations: list[PoseObservation], camera, reference, offset: in
     frame; video frame k + ``offset`` against the reference's frame k."""
     lifter = MonocularLifter(camera)
     points = paired(np.stack([lifter.lift((o,)).joints_m for o in observations]), offset)
+    expected = expected_points(points, reference)
+    per_frame = np.stack([rigid_align(p, e) for p, e in zip(points, expected)])
+    return aligned_limbs_mm(points, reference), summary(per_frame, reference)["limbs"]
+
+
+def expected_points(points: NDArray[np.float64], reference) -> NDArray[np.float64]:
+    """The reference's limbs, hips and shoulders in calibration axes, shaped as ``points``
+    (frames, 33, 3); NaN elsewhere."""
     expected = np.full_like(points, np.nan)
     for landmark in (f"{side}_{joint}" for side in ("left", "right") for joint in LIMBS + ("hip", "shoulder")):
         expected[:, LANDMARK_INDEX[landmark]] = reference_points(reference, landmark)
-    whole = rigid_align(points.reshape(-1, 3), expected.reshape(-1, 3)).reshape(points.shape)
-    per_frame = np.stack([rigid_align(p, e) for p, e in zip(points, expected)])
-    return summary(whole, reference)["limbs"], summary(per_frame, reference)["limbs"]
+    return expected
+
+
+def aligned_limbs_mm(points: NDArray[np.float64], reference) -> float:
+    """Limb error (mm) of ``points`` (frames, 33, 3; any frame of axes) after the one rigid
+    alignment of the whole take that best fits them to the reference."""
+    whole = rigid_align(points.reshape(-1, 3), expected_points(points, reference).reshape(-1, 3)).reshape(points.shape)
+    return summary(whole, reference)["limbs"]
+
+
+# The solved skeleton's joint at each landmark: a bone's joint is where it starts.
+LANDMARK_BONES = {"hip": "UpperLeg", "knee": "LowerLeg", "ankle": "Foot", "shoulder": "UpperArm",
+                  "elbow": "LowerArm", "wrist": "Hand"}
+
+
+def body_fit_and_solve(observations: list[list[PoseObservation]], cameras: list, reference, offset: int) -> None:
+    """Limb error (mm, one rigid alignment for the take) of the lifted joints and of the solved
+    skeleton's joints (what the BVH holds), live, with the body fit and with each joint
+    triangulated alone; all 4 views and views 2+3."""
+    print("\nlifted and solved (the BVH's joints), live, one rigid alignment for the take (limbs, mm):")
+    for views in ((0, 1, 2, 3), (1, 2)):
+        for fit in (True, False):
+            config = CaptureConfig().with_overrides({"multiview": {"body_fit": fit}})
+            chosen = [cameras[v] for v in views]
+            lifted = make_lifter(config, chosen)
+            pipeline = build_pipeline(config, estimator=None, lifter=make_lifter(config, chosen), sinks=[])
+            frames = list(zip(*(observations[v] for v in views)))
+            lifted_points, solved_points = [], []
+            for frame in frames:
+                lifted_points.append(lifted.lift(frame).joints_m)
+                pose = pipeline.process_observations(frame, frame[0].timestamp_s)
+                joints = pose.skeleton.forward_kinematics(pose.local_rotations, pose.root_position_m)[1]
+                solved = np.full((NUM_POSE_LANDMARKS, 3), np.nan)
+                for landmark, bone in LANDMARK_BONES.items():
+                    for side in ("left", "right"):
+                        solved[LANDMARK_INDEX[f"{side}_{landmark}"]] = joints[BONE_NAMES.index(side.capitalize() + bone)]
+                solved_points.append(solved)
+            label = "+".join(str(v + 1) for v in views)
+            print(f"  views {label:<8} {'body fit' if fit else 'triangulated alone':<20}"
+                  f" lifted {aligned_limbs_mm(paired(np.stack(lifted_points), offset), reference):6.1f}"
+                  f"   solved {aligned_limbs_mm(paired(np.stack(solved_points), offset), reference):6.1f}")
 
 
 def openpose_keypoints(count: int) -> NDArray[np.float64]:
@@ -335,6 +382,7 @@ def main() -> None:
             print(f"  {name:<6}camera {c + 1}: limbs {whole:.1f} mm with one alignment for the take, "
                   f"{per_frame:.1f} mm aligned per frame")
     one_camera_alone(keypoints, world, cameras)
+    body_fit_and_solve(estimated["full"][2], cameras, reference, offsets["full"])
 
 
 if __name__ == "__main__":

@@ -95,17 +95,24 @@ def test_a_second_run_skips_what_is_done_and_retries_what_failed(batch: Batch) -
 
 def test_other_settings_redo_the_takes(batch: Batch, tmp_path: Path) -> None:
     """The demo take done with offline smoothing is redone when asked for the live filters, and
-    its BVH is then what `mocap capture --bvh` writes, not the smoothed one."""
+    its BVH is then what `mocap capture --live --bvh` writes, not the smoothed one; without
+    --live, `mocap capture --bvh` from a file is offline work and writes the smoothed one."""
     out = tmp_path / "out"
     shutil.copytree(batch.out, out)
     smoothed = (out / "demo.bvh").read_text()
-    result = run_mocap("batch", str(batch.folder / "clips" / "demo.mp4"), "--out", str(out), "--live-filters", "--no-progress")
+    result = run_mocap("batch", str(batch.folder / "clips" / "demo.mp4"), "--out", str(out), "--live", "--no-progress")
     assert result.returncode == 0, result.stderr
     assert "skipped" not in result.stderr and json.loads((out / "demo.json").read_text())["status"] == "ok"
     live = batch.folder / "live.bvh"
-    captured = run_mocap("capture", "--video", str(batch.folder / "clips" / "demo.mp4"), "--bvh", str(live), "--no-progress")
+    captured = run_mocap("capture", "--video", str(batch.folder / "clips" / "demo.mp4"), "--bvh", str(live), "--live",
+                         "--no-progress")
     assert captured.returncode == 0, captured.stderr
     assert (out / "demo.bvh").read_text() == live.read_text() != smoothed
+    offline = batch.folder / "offline.bvh"
+    captured = run_mocap("capture", "--video", str(batch.folder / "clips" / "demo.mp4"), "--bvh", str(offline), "--no-progress")
+    assert captured.returncode == 0, captured.stderr
+    assert "Solved offline: the whole take smoothed at 6 Hz" in captured.stdout
+    assert offline.read_text() == smoothed
 
 
 def test_a_stopped_batch_leaves_no_partial_output_under_a_final_name(tmp_path: Path) -> None:

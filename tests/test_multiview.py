@@ -229,7 +229,8 @@ def test_live_hips_follow_triangulated_hips_closely(two_view_capture: tuple[subp
     offline (no lag). With the one-camera setting (1 Hz) they trail it further."""
     _, folder = two_view_capture
     (folder / "one_camera_root.toml").write_text("[multiview]\nroot_min_cutoff_hz = 1.0\n")
-    runs = {"smoothed": ("--smooth", "6"), "live": (), "one_camera_root": ("--config", str(folder / "one_camera_root.toml"))}
+    runs = {"smoothed": ("--smooth", "6"), "live": ("--live",),
+            "one_camera_root": ("--live", "--config", str(folder / "one_camera_root.toml"))}
     hips = {}
     for name, options in runs.items():
         result = run_mocap("solve", str(folder / "take.npz"), "--calib", str(shared(CALIB)), *options,
