@@ -7,18 +7,22 @@ joints together (X, (joints, 3) metres, calibration world frame) minimising
 - reprojection: each view's distance in pixels between the joint's projection and its
   keypoint, weighted by confidence, under a Cauchy loss (scale ``robust_px``) so an outlier
   keypoint pulls little;
-- shape: each camera's metric world landmarks (MediaPipe's, origin mid-hips) turned into the
-  world, against the joints relative to the fitted mid-hips (``shape_sd_m``; also robust), so
-  the body's shape comes from every view's model of the body and only its place from the rays;
+- bone lengths: each bone of :data:`BONES` against the performer's own length, the median of
+  its first ``bone_samples`` confidently triangulated lengths (``bone_sd_m``): a joint whose
+  depth the views cannot tell apart is held at its bone's length from its neighbour;
+- shape: each camera's metric world landmarks (MediaPipe's, origin mid-hips), turned onto the
+  body, against the joints relative to the fitted mid-hips (``shape_sd_m``, loose: on
+  Pose2Sim's take MediaPipe's world landmarks lie a median 6-12 cm from the triangulated body
+  even once turned onto it; also robust), which places joints no view sees;
 - motion: each joint against where it was in the previous fit (``speed_m_s`` times the frame
   time as the standard deviation; dropped after a gap of ``max_gap_s``).
 
-All three are linear in X once each view's depth is fixed, so each iteration is one weighted
-linear least-squares solve of 3 x joints unknowns, with the depths and robust weights updated
-between iterations (iteratively reweighted least squares), starting from the DLT triangulation.
-A joint no view sees confidently is still placed by the shape and motion terms, from the rest
-of the body; its confidence stays the views' (:mod:`mocap.lifting.dropouts` decides whether that
-prediction is trusted).
+All are linear in X once each view's depth and each bone's direction are fixed, so each
+iteration is one weighted linear least-squares solve of 3 x joints unknowns, with the depths,
+directions and robust weights updated between iterations (iteratively reweighted least
+squares), starting from the DLT triangulation. A joint no view sees confidently is still placed
+by the other terms, from the rest of the body; its confidence stays the views'
+(:mod:`mocap.lifting.dropouts` decides whether that prediction is trusted).
 """
 
 from __future__ import annotations
@@ -27,31 +31,40 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.spatial.transform import Rotation
 
-from mocap.core.conventions import HIP_LANDMARKS, NUM_POSE_LANDMARKS
-from mocap.core.vectors import cross
+from mocap.core.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDMARKS
+from mocap.core.vectors import unit
 
 
 @dataclass(frozen=True)
 class FitSettings:
-    robust_px: float = 0.008        # Cauchy scale of the reprojection loss, as a fraction of the image height (6 px at 720p)
-    shape_sd_m: float = 0.03        # how far a camera's world landmarks may stray from the body's shape, metres
+    pixel_sd: float = 0.005         # a keypoint's expected error, as a fraction of the image height (5 px at 1080p)
+    robust_px: float = 0.015        # Cauchy scale of the reprojection loss, as a fraction of the image height (16 px at 1080p)
+    bone_sd_m: float = 0.015        # how far a bone's length strays from the performer's measured length, metres
+    bone_samples: int = 30          # confidently triangulated frames that measure each bone before its length is used
+    max_break_m: float = 0.1        # a triangulated joint this far off every bone's length starts from the previous fit
+    shape_sd_m: float = 0.12        # how far a camera's world landmarks stray from the body's shape once turned onto it
     speed_m_s: float = 4.0          # a joint's fast speed: the motion term's standard deviation per second
     max_gap_s: float = 0.25         # no motion term after a gap this long
     iterations: int = 3
-    start_disagreement_m: float = 0.15   # a triangulated joint this far from the body shape's starts from the shape
 
 
 DEFAULT_FIT = FitSettings()
 
-
-def _inverse_3x3(matrices: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Inverses of (n, 3, 3) matrices by their adjugates: columns r1 x r2, r2 x r0, r0 x r1 over
-    the determinant (np.linalg.inv's per-call LAPACK cost is a millisecond for 31 of them here)."""
-    r0, r1, r2 = matrices[:, 0], matrices[:, 1], matrices[:, 2]
-    adjugate = np.stack([cross(r1, r2), cross(r2, r0), cross(r0, r1)], axis=2)
-    determinant = np.einsum("ni,ni->n", r0, adjugate[:, :, 0])
-    return adjugate / determinant[:, None, None]
+# Bones whose length is measured and kept (BlazePose landmark pairs).
+BONES: tuple[tuple[int, int], ...] = tuple(
+    (LANDMARK_INDEX[f"{side}_{a}"], LANDMARK_INDEX[f"{side}_{b}"])
+    for side in ("left", "right")
+    for a, b in (("shoulder", "elbow"), ("elbow", "wrist"), ("wrist", "index"), ("wrist", "pinky"), ("wrist", "thumb"),
+                 ("hip", "knee"), ("knee", "ankle"), ("ankle", "heel"), ("heel", "foot_index"), ("ankle", "foot_index"),
+                 ("shoulder", "hip"))
+) + ((LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]),
+     (LANDMARK_INDEX["left_shoulder"], LANDMARK_INDEX["right_shoulder"])) + ((LANDMARK_INDEX["left_ear"], LANDMARK_INDEX["right_ear"]),) + tuple(
+    (LANDMARK_INDEX[ear], LANDMARK_INDEX[face])     # the head is rigid: each face point at its distance from both ears
+    for ear in ("left_ear", "right_ear")
+    for face in ("nose", "left_eye", "right_eye", "mouth_left", "mouth_right")
+)
 
 
 def _cauchy(residual: NDArray[np.float64], scale: float | NDArray[np.float64]) -> NDArray[np.float64]:
@@ -78,6 +91,7 @@ class BodyFit:
         self.rotations = rotations
         self.translations = translations
         self.focal_px = focal_px
+        self.pixel_sd_px = settings.pixel_sd * image_height_px
         self.robust_px = settings.robust_px * image_height_px
         self.agree_px = agree_px
         self.settings = settings
@@ -85,8 +99,10 @@ class BodyFit:
         hips = np.zeros((joints, joints))
         hips[:, list(HIP_LANDMARKS)] = 0.5
         self._relative = np.eye(joints) - hips          # (J, J): row j gives X_j - mid-hips
-        self._hips = np.array(HIP_LANDMARKS)
-        self._others = np.array([j for j in range(joints) if j not in HIP_LANDMARKS])
+        self._bone_starts = np.array([a for a, _ in BONES])
+        self._bone_ends = np.array([b for _, b in BONES])
+        self._bone_samples: list[list[float]] = [[] for _ in BONES]
+        self.bone_lengths_m = np.full(len(BONES), np.nan)   # the performer's, once measured
         self._previous: tuple[float, NDArray[np.float64]] | None = None
 
     def fit(
@@ -101,14 +117,21 @@ class BodyFit:
         (C, J, 2), their confidences (C, J; 0 = unusable), each view's world landmarks (C, J, 3,
         camera axes; NaN or None where absent) and a start (J, 3; NaN where unknown)."""
         count = normalised.shape[1]
-        shape_targets, shape_weights = self._shape_prior(world_m, weights)
-        motion_target, motion_weight = self._motion_prior(timestamp_s)
-        points = self._start(start_m, shape_targets, shape_weights, motion_target)
-        known = np.isfinite(points).all(axis=1)
-        if not known[list(HIP_LANDMARKS)].all():
-            return np.full((count, 3), np.nan), np.zeros(count)
-        points = np.nan_to_num(points)
         view_weights = np.where(np.isfinite(normalised).all(axis=2), weights, 0.0)
+        self._measure_bones(start_m, view_weights)
+        motion_target, motion_weight = self._motion_prior(timestamp_s)
+        points = start_m.copy()
+        if motion_target is not None:
+            restart = ~np.isfinite(points).all(axis=1) | self._breaks_its_bones(points)
+            points[restart] = motion_target[restart]
+        hips = points[list(HIP_LANDMARKS)].mean(axis=0)
+        if not np.isfinite(hips).all():
+            return np.full((count, 3), np.nan), np.zeros(count)
+        shape_targets, shape_weights = self._shape_prior(world_m, weights, points)
+        unknown = ~np.isfinite(points).all(axis=1) & (shape_weights > 0)
+        points[unknown] = hips + shape_targets[unknown]
+        known = np.isfinite(points).all(axis=1)
+        points = np.nan_to_num(points)
         xy = np.nan_to_num(normalised)
         for _ in range(self.settings.iterations):
             rows, offsets, row_weights = self._reprojection_rows(points, xy, view_weights)
@@ -122,40 +145,56 @@ class BodyFit:
         self._previous = (timestamp_s, points.copy())
         return points, confidence
 
-    def _start(
-        self, start_m: NDArray[np.float64], shape_targets: NDArray[np.float64], shape_weights: NDArray[np.float64],
-        motion_target: NDArray[np.float64] | None,
-    ) -> NDArray[np.float64]:
-        """Where the iterations start: the triangulated joints, except where the cameras' body
-        shape (placed at the triangulated mid-hips) puts a joint over ``start_disagreement_m``
-        away (two nearly parallel views turn one view's outlier into a depth error that both
-        views agree with, which no reprojection loss can see) or where nothing was triangulated;
-        then the previous fit."""
-        points = start_m.copy()
-        hips = points[list(HIP_LANDMARKS)].mean(axis=0)
-        if np.isfinite(hips).all():
-            predicted = hips + shape_targets
-            far = np.linalg.norm(points - predicted, axis=1) > self.settings.start_disagreement_m
-            replace = (shape_weights > 0) & (far | ~np.isfinite(points).all(axis=1))
-            points[replace] = predicted[replace]
-        if motion_target is not None:
-            unknown = ~np.isfinite(points).all(axis=1)
-            points[unknown] = motion_target[unknown]
-        return points
+    def _measure_bones(self, start_m: NDArray[np.float64], view_weights: NDArray[np.float64]) -> None:
+        """Adds this frame's triangulated bone lengths where both ends are seen confidently by
+        two views or more; a bone's length is the median of its first ``bone_samples``."""
+        if np.isfinite(self.bone_lengths_m).all():
+            return
+        confident = (view_weights >= 0.5).sum(axis=0) >= 2
+        lengths = np.linalg.norm(start_m[self._bone_starts] - start_m[self._bone_ends], axis=1)
+        usable = confident[self._bone_starts] & confident[self._bone_ends] & np.isfinite(lengths)
+        for bone in np.flatnonzero(usable & ~np.isfinite(self.bone_lengths_m)):
+            samples = self._bone_samples[bone]
+            samples.append(float(lengths[bone]))
+            if len(samples) == self.settings.bone_samples:
+                self.bone_lengths_m[bone] = float(np.median(samples))
+
+    def _breaks_its_bones(self, points: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """Joints (J,) every measured bone of which is ``max_break_m`` or more off its length:
+        two nearly parallel views turn one view's outlier into a depth error both views agree
+        with, which no reprojection loss can see, so such a joint starts where it was."""
+        measured = np.isfinite(self.bone_lengths_m)
+        starts, ends = self._bone_starts[measured], self._bone_ends[measured]
+        broken = np.abs(np.linalg.norm(points[starts] - points[ends], axis=1) - self.bone_lengths_m[measured]) \
+            >= self.settings.max_break_m
+        count = len(points)
+        bones_at = np.bincount(starts, minlength=count) + np.bincount(ends, minlength=count)
+        broken_at = np.bincount(starts, weights=broken, minlength=count) + np.bincount(ends, weights=broken, minlength=count)
+        return (bones_at > 0) & (broken_at == bones_at)
 
     def _shape_prior(
-        self, world_m: NDArray[np.float64] | None, weights: NDArray[np.float64]
+        self, world_m: NDArray[np.float64] | None, weights: NDArray[np.float64], points: NDArray[np.float64]
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Each joint's offset from mid-hips in world axes (J, 3), averaged over the views that
-        give world landmarks, and its weight (J,), 1/m^2."""
+        give world landmarks, and its weight (J,), 1/m^2. Each view's world body is first turned
+        (about the mid-hips) onto ``points`` where both are known: MediaPipe's world landmarks
+        lean 5-30 degrees away from the camera's axes."""
         count = weights.shape[1]
         if world_m is None:
             return np.zeros((count, 3)), np.zeros(count)
-        usable = np.isfinite(world_m).all(axis=2)                                   # (C, J)
+        hips = list(HIP_LANDMARKS)
+        usable = np.isfinite(world_m).all(axis=2) & np.isfinite(world_m[:, hips]).all(axis=(1, 2))[:, None]   # (C, J)
         body = np.einsum("cji,cik->cjk", np.nan_to_num(world_m), self.rotations)   # R^T m per view: camera -> world axes
-        body -= body[:, list(HIP_LANDMARKS)].mean(axis=1, keepdims=True)
-        per_view = np.where(usable & usable[:, list(HIP_LANDMARKS)].all(axis=1, keepdims=True),
-                            np.clip(weights, 0.2, 1.0), 0.0) / self.settings.shape_sd_m**2
+        body -= body[:, hips].mean(axis=1, keepdims=True)
+        relative = points - points[hips].mean(axis=0)
+        known = np.isfinite(relative).all(axis=1)
+        for view in range(len(body)):
+            both = usable[view] & known
+            if both.sum() >= 4:
+                turn, _ = Rotation.align_vectors(relative[both], body[view, both],
+                                                 weights=np.clip(weights[view, both], 0.1, 1.0))
+                body[view] = turn.apply(body[view])
+        per_view = np.where(usable, np.clip(weights, 0.2, 1.0), 0.0) / self.settings.shape_sd_m**2
         total = per_view.sum(axis=0)
         targets = np.einsum("cj,cji->ji", per_view, body) / np.maximum(total, 1e-12)[:, None]
         return targets, total
@@ -180,8 +219,8 @@ class BodyFit:
         rows = self.rotations[:, None, :2, :] - xy[:, :, :, None] * self.rotations[:, None, 2:3, :]
         offsets = self.translations[:, None, :2] - xy * self.translations[:, None, 2:3]
         error_px = np.linalg.norm(camera[:, :, :2] / depth[:, :, None] - xy, axis=2) * self.focal_px[:, None]
-        scale = self.robust_px[:, None]
-        row_weights = view_weights * _cauchy(error_px, scale) * (self.focal_px[:, None] / (depth * scale)) ** 2
+        robust = _cauchy(error_px, self.robust_px[:, None])
+        row_weights = view_weights * robust * (self.focal_px[:, None] / (depth * self.pixel_sd_px[:, None])) ** 2
         return rows, offsets, row_weights
 
     def _solve(
@@ -208,34 +247,26 @@ class BodyFit:
         relative = self._relative
         shape = relative.T @ (shape_weights[:, None] * relative)                # (J, J)
         rhs += relative.T @ (shape_weights[:, None] * shape_targets)
-        return self._solve_arrowhead(shape, blocks, rhs)
+        system = np.einsum("jk,ab->jakb", shape, np.eye(3))                     # (J, 3, J, 3): shape kron I3
+        joint = np.arange(count)
+        system[joint, :, joint, :] += blocks
+        self._add_bones(system, rhs, points)
+        return np.linalg.solve(system.reshape(3 * count, 3 * count), rhs.reshape(-1)).reshape(count, 3)
 
-    def _solve_arrowhead(
-        self, shape: NDArray[np.float64], blocks: NDArray[np.float64], rhs: NDArray[np.float64]
-    ) -> NDArray[np.float64]:
-        """Solves (shape kron I3 + blockdiag(blocks)) X = rhs for X (J, 3).
-
-        The shape term ties each joint only to the two hips, so the other joints' equations are
-        independent 3x3 systems once the hips are known: eliminating them (Schur complement)
-        leaves a 6x6 system for the hips. Much faster than the dense 99x99 solve, whose LAPACK
-        call alone costs about a millisecond here."""
-        hips, others = self._hips, self._others
-        coupling = shape[np.ix_(others, hips)]                                     # (O, 2) scalars times I3
-        own = blocks[others] + shape[others, others][:, None, None] * np.eye(3)   # (O, 3, 3)
-        own_inverse = _inverse_3x3(own)
-        hip_system = np.zeros((2, 3, 2, 3))
-        for a in range(2):
-            hip_system[a, :, a, :] = blocks[hips[a]]
-            for b in range(2):
-                hip_system[a, :, b, :] += shape[hips[a], hips[b]] * np.eye(3)
-        hip_system -= np.einsum("oa,ob,oxy->axby", coupling, coupling, own_inverse)
-        solved_others = np.einsum("oxy,oy->ox", own_inverse, rhs[others])       # K^-1 g
-        hip_rhs = rhs[hips] - np.einsum("oa,ox->ax", coupling, solved_others)
-        hip_points = np.linalg.solve(hip_system.reshape(6, 6), hip_rhs.reshape(6)).reshape(2, 3)
-        points = np.empty_like(rhs)
-        points[hips] = hip_points
-        points[others] = solved_others - np.einsum("oxy,oa,ay->ox", own_inverse, coupling, hip_points)
-        return points
+    def _add_bones(self, system: NDArray[np.float64], rhs: NDArray[np.float64], points: NDArray[np.float64]) -> None:
+        """Adds each measured bone's length term, u.(X_a - X_b) = length with u the bone's
+        current direction, to the normal equations (``system`` (J, 3, J, 3), ``rhs`` (J, 3))."""
+        measured = np.isfinite(self.bone_lengths_m)
+        if not measured.any():
+            return
+        starts, ends, lengths = self._bone_starts[measured], self._bone_ends[measured], self.bone_lengths_m[measured]
+        direction = unit(points[starts] - points[ends])                          # (K, 3)
+        outer = np.einsum("ka,kb->kab", direction, direction) / self.settings.bone_sd_m**2
+        for first, second, sign in ((starts, starts, 1.0), (ends, ends, 1.0), (starts, ends, -1.0), (ends, starts, -1.0)):
+            np.add.at(system, (first, slice(None), second), sign * outer)  # type: ignore[arg-type]
+        pull = direction * (lengths / self.settings.bone_sd_m**2)[:, None]
+        np.add.at(rhs, starts, pull)
+        np.add.at(rhs, ends, -pull)
 
     def _confidence(
         self, points: NDArray[np.float64], xy: NDArray[np.float64], view_weights: NDArray[np.float64]
