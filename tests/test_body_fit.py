@@ -121,8 +121,9 @@ def test_a_joint_no_view_sees_is_placed_from_the_body() -> None:
     keypoints, world = observe(DESK, body, 0.0, rng)
     keypoints[:, WRIST, 2] = 0.0
     keypoints[:, WRIST, :2] = np.nan
+    world = Rotation.from_euler("x", 20.0, degrees=True).apply(world.reshape(-1, 3)).reshape(world.shape)  # MediaPipe's lean
     _, points, confidence = fitted(keypoints, world, 50 / 30.0)
-    assert np.linalg.norm(points[WRIST] - body[WRIST]) < 0.01   # held where it was: 27 mm off
+    assert np.linalg.norm(points[WRIST] - body[WRIST]) < 0.02   # measured 16 mm; held where it was: 27; lean kept: 39
     assert confidence[WRIST] == 0.0                       # placed, not seen: the dropout bridge decides
 
 

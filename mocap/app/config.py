@@ -175,6 +175,11 @@ class MultiviewSettings(_Section):
     root_min_cutoff_hz: float = setting(
         3.0, "The hips' path filter with several cameras, Hz (triangulated hips shake far less than one camera's depth).",
         low=0.0, above_low=True)
+    body_min_cutoff_hz: float = setting(
+        3.0, "Body landmarks around the hips with several cameras, Hz (the fitted body shakes less than one camera's).",
+        low=0.0, above_low=True)
+    rotation_min_cutoff_hz: float = setting(
+        2.0, "Each bone's rotation in the world with several cameras, Hz.", low=0.0, above_low=True)
 
 
 @dataclass(frozen=True)

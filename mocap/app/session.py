@@ -271,13 +271,22 @@ def hips_filter_settings(config: CaptureConfig, *, multi_camera: bool) -> OneEur
 
 
 def live_body_filter(config: CaptureConfig, *, multi_camera: bool) -> BodyFilter:
-    """The live filter of the lifted body and the hips' path, as ``config`` sets it."""
+    """The live filter of the lifted body and the hips' path, as ``config`` sets it (lighter
+    behind several cameras: ``[multiview]``)."""
     filt = config.filter
+    cutoff_hz = config.multiview.body_min_cutoff_hz if multi_camera else filt.body_min_cutoff_hz
     return BodyFilter(
-        body=OneEuroSettings(filt.body_min_cutoff_hz, filt.body_beta),
+        body=OneEuroSettings(cutoff_hz, filt.body_beta),
         root=hips_filter_settings(config, multi_camera=multi_camera),
         min_confidence=filt.min_confidence,
     )
+
+
+def live_rotation_filter(config: CaptureConfig, *, multi_camera: bool) -> RotationFilter:
+    """The live filter of each bone's rotation in the world (lighter behind several cameras)."""
+    filt = config.filter
+    cutoff_hz = config.multiview.rotation_min_cutoff_hz if multi_camera else filt.rotation_min_cutoff_hz
+    return RotationFilter(OneEuroSettings(cutoff_hz, filt.rotation_beta))
 
 
 def build_pipeline(
@@ -294,13 +303,14 @@ def build_pipeline(
     (None for bodies lifted beforehand; ``live_filters=False``: no One Euro filters, for bodies
     smoothed offline)."""
     filt = config.filter
+    multi_camera = isinstance(lifter, MultiViewLifter)
     return MotionPipeline(
         estimator=estimator,
         lifter=lifter,
         outlier_guard=OutlierGuard(),
-        body_filter=live_body_filter(config, multi_camera=isinstance(lifter, MultiViewLifter)) if live_filters else None,
+        body_filter=live_body_filter(config, multi_camera=multi_camera) if live_filters else None,
         foot_contact=FootContact(ContactSettings(lock_feet=filt.foot_locking)),
-        rotation_filter=RotationFilter(OneEuroSettings(filt.rotation_min_cutoff_hz, filt.rotation_beta)) if live_filters else None,
+        rotation_filter=live_rotation_filter(config, multi_camera=multi_camera) if live_filters else None,
         hold_then_rest=HoldThenRest(len(BONE_NAMES), hold_s=filt.hold_s, ease_s=filt.ease_to_rest_s),
         measurer=BodyMeasurer(),
         solver=DirectionSolver(min_confidence=filt.min_confidence),

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial.transform import Rotation
 
 from mocap.core.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDMARKS
 from mocap.core.vectors import unit
@@ -187,13 +186,15 @@ class BodyFit:
         body = np.einsum("cji,cik->cjk", np.nan_to_num(world_m), self.rotations)   # R^T m per view: camera -> world axes
         body -= body[:, hips].mean(axis=1, keepdims=True)
         relative = points - points[hips].mean(axis=0)
-        known = np.isfinite(relative).all(axis=1)
-        for view in range(len(body)):
-            both = usable[view] & known
-            if both.sum() >= 4:
-                turn, _ = Rotation.align_vectors(relative[both], body[view, both],
-                                                 weights=np.clip(weights[view, both], 0.1, 1.0))
-                body[view] = turn.apply(body[view])
+        both = usable & np.isfinite(relative).all(axis=1)                              # (C, J)
+        pair_weights = np.where(both, np.clip(weights, 0.1, 1.0), 0.0)
+        covariance = np.einsum("cj,cja,jb->cab", pair_weights, body, np.nan_to_num(relative))
+        u, _, vt = np.linalg.svd(covariance)                                           # Kabsch, every view at once
+        flip = np.sign(np.linalg.det(u @ vt))
+        u[:, :, 2] *= flip[:, None]
+        turns = np.swapaxes(u @ vt, 1, 2)                                              # body -> relative
+        turned = both.sum(axis=1) >= 4
+        body[turned] = np.einsum("cab,cjb->cja", turns[turned], body[turned])
         per_view = np.where(usable, np.clip(weights, 0.2, 1.0), 0.0) / self.settings.shape_sd_m**2
         total = per_view.sum(axis=0)
         targets = np.einsum("cj,cji->ji", per_view, body) / np.maximum(total, 1e-12)[:, None]
