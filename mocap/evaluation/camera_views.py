@@ -56,9 +56,14 @@ class DetectorNoise:
     dropout_rate: float = 0.02                            # landmark-frames lost: half NaN at confidence 0,
     dropout_confidence: tuple[float, float] = (0.0, 0.45)  # half guessed 10-30 px off at this confidence
     world_sd_m: float = 0.01                              # Gaussian on the world landmarks, each coordinate
+    world_lean_deg: float = 0.0                           # each camera's world body turned this far (random axis)
+    world_shape_sd_m: float = 0.0                         # slow shape error of each world landmark (1 s correlation)
 
 
 NO_NOISE = DetectorNoise(0.0, 0.0, (0.0, 0.0), (1.0, 1.0), 0.0, (0.0, 0.0), 0.0)
+# World landmarks as MediaPipe's are on Pose2Sim's take (benchmarks/multiview.py): turned 2-30
+# degrees from the camera's axes, and a median 6-12 cm off the triangulated body once turned onto it.
+MEDIAPIPE_WORLD = DetectorNoise(world_lean_deg=15.0, world_shape_sd_m=0.06)
 
 
 def looking_at(name: str, position_m: NDArray[np.float64], target_m: NDArray[np.float64]) -> CameraModel:
@@ -129,12 +134,24 @@ def observe(
         pixels[lost] = np.nan
         keypoints.append(np.concatenate([pixels, confidence[..., None]], axis=2))
         body = landmarks_m - landmarks_m[:, list(HIP_LANDMARKS)].mean(axis=1, keepdims=True)
-        in_camera = camera.rotation.apply(body.reshape(-1, 3)).reshape(body.shape)
+        body = body + _slow_noise(rng, body.shape, noise.world_shape_sd_m, int(round(1.0 / frame_time_s)))
+        lean_axis = np.append(_random_offsets(rng, 1, (1.0, 1.0))[0], 0.0)       # in the image plane
+        lean = Rotation.from_rotvec(np.radians(noise.world_lean_deg) * lean_axis)
+        in_camera = (lean * camera.rotation).apply(body.reshape(-1, 3)).reshape(body.shape)
         world.append(in_camera + (rng.normal(0.0, noise.world_sd_m, in_camera.shape) if noise.world_sd_m > 0 else 0.0))
     return LandmarkRecording(
         np.stack(keypoints), np.stack(world), np.arange(frames) * frame_time_s,
         tuple(c.name for c in cameras), tuple(c.image_size for c in cameras),
     )
+
+
+def _slow_noise(rng: np.random.Generator, shape: tuple[int, ...], sd: float, frames: int) -> NDArray[np.float64]:
+    """Gaussian noise of standard deviation ``sd`` along the first axis, averaged over ``frames``."""
+    if sd <= 0:
+        return np.zeros(shape)
+    white = rng.normal(0.0, 1.0, (shape[0] + frames, *shape[1:]))
+    kernel = np.ones(frames) / np.sqrt(frames)
+    return sd * np.apply_along_axis(lambda column: np.convolve(column, kernel, mode="valid")[:shape[0]], 0, white)
 
 
 def _random_offsets(rng: np.random.Generator, count: int, span_px: tuple[float, float]) -> NDArray[np.float64]:
