@@ -49,9 +49,7 @@ class Fitted:
 
     def __init__(self, cameras: list[CameraModel]) -> None:
         self.triangulator = Triangulator(cameras, swap_check=False)
-        t = self.triangulator
-        self.fit = BodyFit(t.rotations, t.projections[:, :, 3], t.focal_px,
-                           np.array([c.image_size[1] for c in cameras], dtype=float), t.max_error_px)
+        self.fit = BodyFit(self.triangulator)
 
     def __call__(self, keypoints: np.ndarray, world: np.ndarray, time_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(DLT points, fitted points, fitted confidence)."""

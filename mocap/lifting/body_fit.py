@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 
 from mocap.core.conventions import HIP_LANDMARKS, LANDMARK_INDEX, NUM_POSE_LANDMARKS
 from mocap.core.vectors import unit
+from mocap.lifting.triangulation import Triangulator
 
 
 @dataclass(frozen=True)
@@ -51,19 +52,17 @@ class FitSettings:
 
 DEFAULT_FIT = FitSettings()
 
-# Bones whose length is measured and kept (BlazePose landmark pairs).
-BONES: tuple[tuple[int, int], ...] = tuple(
-    (LANDMARK_INDEX[f"{side}_{a}"], LANDMARK_INDEX[f"{side}_{b}"])
-    for side in ("left", "right")
-    for a, b in (("shoulder", "elbow"), ("elbow", "wrist"), ("wrist", "index"), ("wrist", "pinky"), ("wrist", "thumb"),
-                 ("hip", "knee"), ("knee", "ankle"), ("ankle", "heel"), ("heel", "foot_index"), ("ankle", "foot_index"),
-                 ("shoulder", "hip"))
-) + ((LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]),
-     (LANDMARK_INDEX["left_shoulder"], LANDMARK_INDEX["right_shoulder"])) + ((LANDMARK_INDEX["left_ear"], LANDMARK_INDEX["right_ear"]),) + tuple(
-    (LANDMARK_INDEX[ear], LANDMARK_INDEX[face])     # the head is rigid: each face point at its distance from both ears
-    for ear in ("left_ear", "right_ear")
-    for face in ("nose", "left_eye", "right_eye", "mouth_left", "mouth_right")
+# Bones whose length is measured and kept (BlazePose landmark pairs): limbs, hands, feet, torso
+# sides, hip and shoulder widths, and the head as a rigid cluster round the ears.
+_LIMB_BONES = (("shoulder", "elbow"), ("elbow", "wrist"), ("wrist", "index"), ("wrist", "pinky"), ("wrist", "thumb"),
+               ("hip", "knee"), ("knee", "ankle"), ("ankle", "heel"), ("heel", "foot_index"), ("ankle", "foot_index"),
+               ("shoulder", "hip"))
+_NAMED_BONES = (
+    [(f"{side}_{a}", f"{side}_{b}") for side in ("left", "right") for a, b in _LIMB_BONES]
+    + [("left_hip", "right_hip"), ("left_shoulder", "right_shoulder"), ("left_ear", "right_ear")]
+    + [(ear, face) for ear in ("left_ear", "right_ear") for face in ("nose", "left_eye", "right_eye", "mouth_left", "mouth_right")]
 )
+BONES: tuple[tuple[int, int], ...] = tuple((LANDMARK_INDEX[a], LANDMARK_INDEX[b]) for a, b in _NAMED_BONES)
 
 
 def _cauchy(residual: NDArray[np.float64], scale: float | NDArray[np.float64]) -> NDArray[np.float64]:
@@ -72,27 +71,18 @@ def _cauchy(residual: NDArray[np.float64], scale: float | NDArray[np.float64]) -
 
 
 class BodyFit:
-    """Fits joints to views (see the module docstring).
+    """Fits joints to the views of ``triangulator``'s cameras (see the module docstring); a view
+    counts toward a joint's confidence where the fitted joint projects within the
+    triangulator's gating distance of its keypoint."""
 
-    ``rotations`` (C, 3, 3) and ``translations`` (C, 3) map world -> camera; ``focal_px`` (C,)
-    and ``image_height_px`` (C,) scale normalised image errors to pixels; a view counts toward
-    a joint's confidence where the fitted joint projects within ``agree_px`` (C,) of its keypoint."""
-
-    def __init__(
-        self,
-        rotations: NDArray[np.float64],
-        translations: NDArray[np.float64],
-        focal_px: NDArray[np.float64],
-        image_height_px: NDArray[np.float64],
-        agree_px: NDArray[np.float64],
-        settings: FitSettings = DEFAULT_FIT,
-    ) -> None:
-        self.rotations = rotations
-        self.translations = translations
-        self.focal_px = focal_px
+    def __init__(self, triangulator: Triangulator, settings: FitSettings = DEFAULT_FIT) -> None:
+        self.rotations = triangulator.rotations                       # (C, 3, 3) world -> camera
+        self.translations = triangulator.projections[:, :, 3]         # (C, 3)
+        self.focal_px = triangulator.focal_px                          # (C,)
+        image_height_px = np.array([float(c.image_size[1]) for c in triangulator.cameras])
         self.pixel_sd_px = settings.pixel_sd * image_height_px
         self.robust_px = settings.robust_px * image_height_px
-        self.agree_px = agree_px
+        self.agree_px = triangulator.max_error_px
         self.settings = settings
         joints = NUM_POSE_LANDMARKS
         hips = np.zeros((joints, joints))

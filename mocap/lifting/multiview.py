@@ -91,10 +91,7 @@ class MultiViewLifter:
                 max_reprojection_error=self._max_reprojection_error, swap_check=self._swap_check,
             )
             if self._fit_settings is not None:
-                triangulator = self._triangulator
-                self._fit = BodyFit(triangulator.rotations, triangulator.projections[:, :, 3], triangulator.focal_px,
-                                    np.array([float(c.image_size[1]) for c in scaled]), triangulator.max_error_px,
-                                    self._fit_settings)
+                self._fit = BodyFit(self._triangulator, self._fit_settings)
         result = self._triangulator.triangulate(keypoints, world)
         if not np.isfinite(result.points_m[list(HIP_LANDMARKS)]).all():
             return nobody(timestamp_s)
