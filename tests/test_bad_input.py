@@ -91,6 +91,11 @@ def test_settings_out_of_range(options: list[str], needle: str) -> None:
     assert_one_line_error(run_mocap("capture", "--video", str(DEMO_VIDEO), *options), needle)
 
 
+def test_smoothing_asked_for_with_the_live_filters(tmp_path: Path) -> None:
+    assert_one_line_error(run_mocap("solve", str(tmp_path / "take.npz"), "--bvh", str(tmp_path / "take.bvh"),
+                                    "--live", "--smooth", "5"), "--smooth and --live contradict each other")
+
+
 def test_missing_config(tmp_path: Path) -> None:
     assert_one_line_error(run_mocap("capture", "--config", str(tmp_path / "none.toml")), "config file not found")
 

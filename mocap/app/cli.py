@@ -142,11 +142,11 @@ def solve(landmarks: str, smooth_hz: float | None, **options: Any) -> None:
     config = replace(_config_from_options(options), record_landmarks=None, preview=False)
     if not (config.vmc.address or config.bvh.path or config.osc.address or config.vrchat.address):
         raise MocapError("choose an output: --bvh FILE, --vmc HOST:PORT, --osc HOST:PORT and/or --vrchat HOST")
+    offline_hz = offline_cutoff(config, smooth_hz)
     recording = load_landmarks(Path(landmarks))
     if not Path(landmarks).is_file():
         note(f"{landmarks} was never finished (the capture was killed); using the "
              f"{recording.frame_count} frames saved in {journal_path(Path(landmarks))}")
-    offline_hz = offline_cutoff(config, smooth_hz)
     _report(config, lambda: run_replay(config, recording, progress=options["progress"], smooth_hz=offline_hz))
 
 
