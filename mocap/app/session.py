@@ -60,6 +60,12 @@ from mocap.sources.sync import FrameSet, SynchronizedSources, camera_frames
 
 Item = TypeVar("Item")
 
+# numpy's BLAS on one thread in any process that runs sessions: every matrix here is small, and
+# beside MediaPipe's threads a multi-threaded BLAS spins for the cores (the two-camera body fit
+# took 39 ms a frame instead of 16 on Pose2Sim's take, 2 cores). Set once, on import, so that
+# every entry point (capture, solve, batch workers) computes exactly the same numbers.
+threadpool_limits(limits=1, user_api="blas")
+
 
 def as_list(value: Item | list[Item] | None) -> list[Item]:
     """A config value that may be one item, a list of them, or None."""
@@ -302,12 +308,7 @@ def build_pipeline(
 ) -> MotionPipeline:
     """The filter and solver stages set up from ``config`` around the given estimator and lifter
     (None for bodies lifted beforehand; ``live_filters=False``: no One Euro filters, for bodies
-    smoothed offline).
-
-    It also limits numpy's BLAS to one thread for the process: every matrix here is small, and
-    beside MediaPipe's threads a multi-threaded BLAS spins for the cores (the two-camera body
-    fit took 39 ms a frame instead of 16 on Pose2Sim's take, 2 cores)."""
-    threadpool_limits(limits=1, user_api="blas")
+    smoothed offline)."""
     filt = config.filter
     multi_camera = isinstance(lifter, MultiViewLifter)
     return MotionPipeline(
