@@ -38,7 +38,13 @@ from mocap.filtering.outliers import OutlierGuard
 from mocap.filtering.smoothing import smooth_bodies
 from mocap.filtering.temporal import BodyFilter, HoldThenRest, OneEuroSettings, RotationFilter
 from mocap.formats.calibration_file import load_calibration
-from mocap.formats.landmarks_file import LandmarkRecorder, LandmarkRecording, check_landmarks_path, load_landmarks
+from mocap.formats.landmarks_file import (
+    LandmarkRecorder,
+    LandmarkRecording,
+    check_landmarks_path,
+    journal_path,
+    load_landmarks,
+)
 from mocap.lifting.body_fit import DEFAULT_FIT
 from mocap.lifting.monocular import MonocularLifter
 from mocap.lifting.multiview import MultiViewLifter
@@ -358,6 +364,8 @@ def run_capture(config: CaptureConfig, *, progress: bool = True) -> tuple[RunSum
             summary, _ = _capture_live(replace(config, record_landmarks=str(landmarks), bvh=replace(config.bvh, path=None)),
                                        progress=progress)
         except KeyboardInterrupt as error:   # solve what was captured, then stop as asked
+            if not (landmarks.exists() or journal_path(landmarks).exists()):
+                raise                            # stopped before the first frame: nothing to solve
             stopped, summary = error, None
         recording = load_landmarks(landmarks)
         solved, opened = run_replay(replace(config, record_landmarks=None), recording, progress=progress,
