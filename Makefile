@@ -58,7 +58,7 @@ test-fast: $(VENV)/.installed-test
 	$(VENV)/bin/python -m pytest -m unit
 
 # Mutation testing of the core modules against their fast tests (docs/testing.md): the score and
-# every surviving mutant. Not part of `make test`; about ten minutes on two cores.
+# every surviving mutant. Not part of `make test`; about fourteen minutes on two cores.
 mutation: system-packages $(VENV)/.installed-test
 	$(VENV)/bin/python -m pip install -q "mutmut==3.8.1"
 	rm -rf mutants

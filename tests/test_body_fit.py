@@ -129,13 +129,27 @@ def test_the_dropout_bridge_trusts_a_prediction_for_a_moment_only() -> None:
     bridge = DropoutBridge(min_confidence=0.5, max_gap_s=0.3)
     joints = np.zeros((33, 3))
     seen = np.ones(33)
+    seen[WRIST] = 0.5                                     # at the threshold: seen
     lost = seen.copy()
     lost[WRIST] = 0.1
-    assert bridge(joints, seen, 0.0)[WRIST] == 1.0
-    assert bridge(joints, lost, 0.2)[WRIST] == 0.5        # lost 0.2 s: predicted and trusted
-    assert bridge(joints, lost, 0.3)[WRIST] == 0.5
-    assert bridge(joints, lost, 0.4)[WRIST] == 0.1        # lost too long: unknown
+    assert bridge(joints, seen, 10.0)[WRIST] == 0.5
+    assert bridge(joints, lost, 10.2)[WRIST] == 0.5       # lost 0.2 s: predicted and trusted
+    assert bridge(joints, lost, 10.25)[WRIST] == 0.5
+    assert bridge(joints, lost, 10.4)[WRIST] == 0.1       # lost too long: unknown
     unplaced = joints.copy()
     unplaced[WRIST] = np.nan
-    assert bridge(unplaced, seen, 1.0)[WRIST] == 1.0
-    assert bridge(unplaced, lost, 1.1)[WRIST] == 0.1      # nothing predicted it
+    assert bridge(unplaced, seen, 11.0)[WRIST] == 0.5
+    assert bridge(unplaced, lost, 11.1)[WRIST] == 0.1     # nothing predicted it
+    assert bridge(unplaced, lost, 11.2)[WRIST + 1] == 1.0  # the others are untouched by it
+    knee = LANDMARK_INDEX["left_knee"]
+    never = np.ones(33)
+    never[knee] = 0.1
+    fresh = DropoutBridge(min_confidence=0.5, max_gap_s=0.3)
+    assert fresh(joints, never, 0.0)[knee] == 0.1         # never seen (legs out of the picture): never trusted
+    assert fresh(joints, never, 0.1)[knee] == 0.1
+    other = LANDMARK_INDEX["left_elbow"]
+    both = seen.copy()
+    both[other] = 0.2
+    fresh(joints, seen, 1.0)
+    bridged = fresh(unplaced, both, 1.1)                  # one joint unplaced does not stop another's bridge
+    assert bridged[other] == 0.5 and bridged[WRIST] == 0.5
