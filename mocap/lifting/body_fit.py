@@ -167,7 +167,7 @@ class BodyFit:
         """Each joint's offset from mid-hips in world axes (J, 3), averaged over the views that
         give world landmarks, and its weight (J,), 1/m^2. Each view's world body is first turned
         (about the mid-hips) onto ``points`` where both are known: MediaPipe's world landmarks
-        lean 5-30 degrees away from the camera's axes."""
+        lean 2-30 degrees away from the camera's axes on real video."""
         count = weights.shape[1]
         if world_m is None:
             return np.zeros((count, 3)), np.zeros(count)
