@@ -3,11 +3,12 @@ confidence weights, reprojection gating, a mirrored view and the one-camera fill
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
 from conftest import standing_body
-from scipy.spatial.transform import Rotation
 
 from mocap.cameras.camera_model import CameraModel
 from mocap.core.conventions import LANDMARK_INDEX, mirrored_landmark_order
@@ -20,16 +21,9 @@ DISTORTION = np.array([-0.12, 0.05, 0.001, -0.001, 0.0])
 
 
 def camera_at(name: str, position_m: tuple[float, float, float], target_m: tuple[float, float, float] = (0.0, 1.0, 0.0)) -> CameraModel:
-    """A 70-degree webcam at ``position_m`` looking at ``target_m``, level (world +Y up)."""
-    forward = np.subtract(target_m, position_m)
-    forward /= np.linalg.norm(forward)
-    right = np.cross(forward, [0.0, 1.0, 0.0])
-    right /= np.linalg.norm(right)
-    down = np.cross(forward, right)
-    rotation = np.stack([right, down, forward])            # world -> camera rows: x right, y down, z ahead
-    focal_px = SIZE[0] / 2.0 / np.tan(np.radians(35.0))
-    matrix = np.array([[focal_px, 0.0, SIZE[0] / 2.0], [0.0, focal_px, SIZE[1] / 2.0], [0.0, 0.0, 1.0]])
-    return CameraModel(name, SIZE, matrix, DISTORTION, Rotation.from_matrix(rotation), -rotation @ np.asarray(position_m))
+    """A 70-degree webcam with lens distortion at ``position_m`` looking at ``target_m``, level (world +Y up)."""
+    lens = replace(CameraModel.from_field_of_view(SIZE, 70.0), distortion=DISTORTION)
+    return lens.looking_at(name, np.asarray(position_m), np.asarray(target_m))
 
 
 CAMERAS = [camera_at("front_left", (-1.5, 1.2, 3.5)), camera_at("front_right", (1.5, 1.1, 3.5)), camera_at("side", (3.5, 1.5, 0.5))]

@@ -50,6 +50,18 @@ class CameraModel:
         matrix = np.array([[focal_px, 0.0, width / 2.0], [0.0, focal_px, height / 2.0], [0.0, 0.0, 1.0]])
         return cls("fov", image_size, matrix, np.zeros(0))
 
+    def looking_at(self, name: str, position_m: NDArray[np.float64], target_m: NDArray[np.float64]) -> CameraModel:
+        """This camera's intrinsics, named ``name``, placed at ``position_m`` and looking at
+        ``target_m`` (metres), level: the world's +Y is image up."""
+        forward = np.asarray(target_m, dtype=np.float64) - np.asarray(position_m, dtype=np.float64)
+        forward /= np.linalg.norm(forward)
+        right = np.cross(forward, [0.0, 1.0, 0.0])
+        right /= np.linalg.norm(right)
+        down = np.cross(forward, right)
+        rotation = Rotation.from_matrix(np.stack([right, down, forward]))   # world -> camera rows: x right, y down, z ahead
+        return CameraModel(name, self.image_size, self.matrix, self.distortion, rotation,
+                           -rotation.apply(np.asarray(position_m, dtype=np.float64)))
+
     def scaled_to(self, image_size: tuple[int, int]) -> CameraModel:
         """The same camera at another resolution with the same aspect ratio.
 

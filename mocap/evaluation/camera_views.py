@@ -66,33 +66,24 @@ NO_NOISE = DetectorNoise(0.0, 0.0, (0.0, 0.0), (1.0, 1.0), 0.0, (0.0, 0.0), 0.0)
 MEDIAPIPE_WORLD = DetectorNoise(world_lean_deg=15.0, world_shape_sd_m=0.06)
 
 
-def looking_at(name: str, position_m: NDArray[np.float64], target_m: NDArray[np.float64]) -> CameraModel:
-    """A 1280x720, 70-degree camera at ``position_m`` looking at ``target_m`` with +Y up."""
-    forward = target_m - position_m
-    forward /= np.linalg.norm(forward)
-    right = np.cross(forward, [0.0, 1.0, 0.0])
-    right /= np.linalg.norm(right)
-    down = np.cross(forward, right)
-    rotation = Rotation.from_matrix(np.stack([right, down, forward]))   # world -> camera
-    camera = CameraModel.from_field_of_view(IMAGE_SIZE, FIELD_OF_VIEW_DEG)
-    return CameraModel(name, IMAGE_SIZE, camera.matrix, camera.distortion, rotation, -rotation.apply(position_m))
+WEBCAM = CameraModel.from_field_of_view(IMAGE_SIZE, FIELD_OF_VIEW_DEG)
 
 
 def camera_setup(setup: str) -> list[CameraModel]:
     """The cameras of a set-up (see the module docstring), the performer's mean hips at the origin."""
     centre = np.array([0.0, CAMERA_HEIGHT_M, 0.0])
     first = np.array([0.0, CAMERA_HEIGHT_M, DISTANCE_M])
-    cameras = [looking_at("cam_0", first, centre)]
+    cameras = [WEBCAM.looking_at("cam_0", first, centre)]
     if setup == "desk":
-        cameras.append(looking_at("cam_1", first + np.array([1.2, 0.0, 0.0]), centre))
+        cameras.append(WEBCAM.looking_at("cam_1", first + np.array([1.2, 0.0, 0.0]), centre))
     elif setup == "four":
         for number, degrees in enumerate((60.0, 180.0, -60.0), start=1):
             angle = np.radians(degrees)
             position = np.array([DISTANCE_M * np.sin(angle), CAMERA_HEIGHT_M, DISTANCE_M * np.cos(angle)])
-            cameras.append(looking_at(f"cam_{number}", position, centre))
+            cameras.append(WEBCAM.looking_at(f"cam_{number}", position, centre))
     elif setup == "apart60":
         angle = np.radians(60.0)
-        cameras.append(looking_at("cam_1", np.array([DISTANCE_M * np.sin(angle), CAMERA_HEIGHT_M, DISTANCE_M * np.cos(angle)]), centre))
+        cameras.append(WEBCAM.looking_at("cam_1", np.array([DISTANCE_M * np.sin(angle), CAMERA_HEIGHT_M, DISTANCE_M * np.cos(angle)]), centre))
     elif setup != "one":
         raise ValueError(f"unknown camera set-up {setup!r}: one of {SETUPS}")
     return cameras
