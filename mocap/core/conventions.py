@@ -24,6 +24,8 @@ POSE_LANDMARK_NAMES: tuple[str, ...] = (
 )
 LANDMARK_INDEX: dict[str, int] = {name: i for i, name in enumerate(POSE_LANDMARK_NAMES)}
 NUM_POSE_LANDMARKS = len(POSE_LANDMARK_NAMES)
+NUM_HAND_LANDMARKS = 21     # MediaPipe Hands: wrist, then thumb to little finger, knuckle to tip
+NUM_FACE_LANDMARKS = 478    # MediaPipe Face Mesh with irises (refined): 468 mesh points, then 5 per iris
 HIP_LANDMARKS: tuple[int, int] = (LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"])
 
 # A body seen again after more than this many seconds out of view is a new appearance: the

@@ -34,6 +34,8 @@ class PoseObservation:
     image_size: tuple[int, int]            # (width, height) pixels
     keypoints: NDArray[np.float64]         # (33, 3): x px, y px, confidence 0..1; NaN when nobody
     world_m: NDArray[np.float64] | None    # (33, 3) metres, origin mid-hips, camera axes (x right, y down, z away)
+    hands_px: NDArray[np.float64] | None = None  # (2, 21, 3) the performer's left then right hand: x, y, depth px; NaN unseen
+    face_px: NDArray[np.float64] | None = None   # (478, 3) face mesh with irises: x, y, depth px; NaN unseen
 
     @property
     def detected(self) -> bool:
@@ -55,6 +57,21 @@ class BodyPose:
 
 
 @dataclass(frozen=True)
+class FaceExpression:
+    """One frame's face, from the face mesh. Every weight is 0..1 (0: neutral); sides are the
+    performer's own. ``gaze_*``: where the eyes look, degrees from straight ahead."""
+
+    blink_left: float
+    blink_right: float
+    jaw_open: float
+    vowels: tuple[float, float, float, float, float]   # A, I, U, E, O mouth shapes
+    brow_up: float            # both brows raised
+    brow_down: float          # both brows lowered (a frown)
+    gaze_yaw_deg: float       # + toward the performer's left
+    gaze_pitch_deg: float     # + up
+
+
+@dataclass(frozen=True)
 class SkeletonPose:
     """The solved rig for one frame."""
 
@@ -64,3 +81,4 @@ class SkeletonPose:
     local_rotations: Rotation              # (bones,) from T-pose, in the parent's frame
     tracked: bool                          # False while nobody is in view (holding / easing to rest)
     skeleton_settled: bool                 # True once the performer's proportions are final
+    face: FaceExpression | None = None     # the face's expression; None when the face is not tracked

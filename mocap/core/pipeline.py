@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from mocap.core.conventions import HIP_LANDMARKS
 from mocap.core.frames import BodyPose, Observations, SkeletonPose
@@ -26,7 +27,9 @@ from mocap.core.latency import CAPTURED, ESTIMATED, SOLVED, LatencyLog, LatencyR
 from mocap.core.skeleton import BodyProportions, Skeleton, humanoid_skeleton
 from mocap.filtering.outliers import OutlierGuard
 from mocap.filtering.temporal import BodyFilter, HoldThenRest, RotationFilter
+from mocap.solving.face import FaceTracker
 from mocap.solving.foot_contact import FootContact
+from mocap.solving.hands import HandTracker
 from mocap.solving.joint_limits import JointLimits
 from mocap.solving.measure import BodyMeasurer
 from mocap.solving.solver import DirectionSolver
@@ -169,6 +172,8 @@ class MotionPipeline:
         observers: Iterable[FrameObserver] = (),
         min_confidence: float = 0.5,
         latency: LatencyLog | None = None,
+        hands: HandTracker | None = None,
+        face: FaceTracker | None = None,
     ) -> None:
         self.estimator = estimator
         self.lifter = lifter
@@ -184,15 +189,20 @@ class MotionPipeline:
         self.observers = list(observers)
         self.min_confidence = min_confidence
         self.latency = latency if latency is not None else LatencyLog()
+        self.hands = hands
+        self.face = face
         self.timer = StageTimer()
-        self._skeleton_for: tuple[BodyProportions, Skeleton] | None = None
+        self._skeletons_for: tuple[BodyProportions, Skeleton, Skeleton] | None = None
         self._root_m = np.array([0.0, BodyProportions().hip_height_m, 0.0])
 
-    def _skeleton(self) -> Skeleton:
+    def _skeletons(self) -> tuple[Skeleton, Skeleton]:
+        """The performer's body skeleton, and the one sent (with fingers when hands are tracked)."""
         proportions = self.measurer.proportions
-        if self._skeleton_for is None or self._skeleton_for[0] != proportions:
-            self._skeleton_for = (proportions, humanoid_skeleton(proportions))
-        return self._skeleton_for[1]
+        if self._skeletons_for is None or self._skeletons_for[0] != proportions:
+            body = humanoid_skeleton(proportions)
+            sent = humanoid_skeleton(proportions, fingers=True) if self.hands is not None else body
+            self._skeletons_for = (proportions, body, sent)
+        return self._skeletons_for[1], self._skeletons_for[2]
 
     def process(self, frame: TimedInput) -> SkeletonPose:
         """Estimate (observers see the frame and its observations), then :meth:`process_observations`."""
@@ -222,10 +232,11 @@ class MotionPipeline:
         start = time.perf_counter()
         body = self.lifter.lift(observations)
         self.timer.total_ms["lift+filter"] += 1000 * (time.perf_counter() - start)
-        return self.process_body(body, timestamp_s)
+        return self.process_body(body, timestamp_s, observations)
 
-    def process_body(self, body: BodyPose, timestamp_s: float) -> SkeletonPose:
-        """Guard, filter, solve and send one lifted body."""
+    def process_body(self, body: BodyPose, timestamp_s: float, observations: Observations = ()) -> SkeletonPose:
+        """Guard, filter, solve and send one lifted body; the fingers and face (when tracked)
+        from ``observations``."""
         times = self.timer.total_ms
         start = time.perf_counter()
         body = self.outlier_guard(body)
@@ -233,7 +244,7 @@ class MotionPipeline:
             body = self.body_filter(body)
         filtered = time.perf_counter()
         self.measurer.add(body)
-        skeleton = self._skeleton()
+        skeleton, sent_skeleton = self._skeletons()
         solved = self.solver.solve(body)
         if body.detected and np.all(body.confidence[list(HIP_LANDMARKS)] >= self.min_confidence):
             self._root_m = body.joints_m[list(HIP_LANDMARKS)].mean(axis=0)
@@ -241,13 +252,21 @@ class MotionPipeline:
         if self.rotation_filter is not None:   # on world rotations: a bone lags by its own filter alone
             world, _ = skeleton.forward_kinematics(local, self._root_m)
             local = skeleton.local_rotations(self.rotation_filter(world, timestamp_s))
+        hands_and_face = time.perf_counter()
+        face = None
+        if self.hands is not None:
+            local = Rotation.concatenate([local, self.hands(observations, timestamp_s)])
+        if self.face is not None:
+            face = self.face(next((o.face_px for o in observations if o.face_px is not None), None), timestamp_s)
+        times["hands+face"] += 1000 * (time.perf_counter() - hands_and_face)
         pose = self.foot_contact(SkeletonPose(
             timestamp_s=timestamp_s,
-            skeleton=skeleton,
+            skeleton=sent_skeleton,
             root_position_m=self._root_m.copy(),
             local_rotations=local,
             tracked=body.detected,
             skeleton_settled=self.measurer.settled,
+            face=face,
         ))
         solved_at = time.perf_counter()
         self.latency.mark(timestamp_s, SOLVED, time.monotonic())
@@ -290,9 +309,12 @@ class MotionPipeline:
         """Process recorded (observations, timestamp in seconds) pairs."""
         return self._count((self.process_observations(o, t) for o, t in recorded), on_frame)
 
-    def replay_bodies(self, bodies: Iterable[BodyPose], on_frame: Callable[[], None] | None = None) -> RunSummary:
-        """Process bodies lifted (and smoothed) beforehand."""
-        return self._count((self.process_body(body, body.timestamp_s) for body in bodies), on_frame)
+    def replay_bodies(
+        self, bodies: Iterable[tuple[BodyPose, Observations]], on_frame: Callable[[], None] | None = None
+    ) -> RunSummary:
+        """Process bodies lifted (and smoothed) beforehand, each with its frame's observations (for the hands and face)."""
+        return self._count((self.process_body(body, body.timestamp_s, observations) for body, observations in bodies),
+                           on_frame)
 
     def _count(self, poses: Iterable[SkeletonPose], on_frame: Callable[[], None] | None) -> RunSummary:
         start = time.perf_counter()

@@ -43,6 +43,35 @@ HUMANOID_BONES: tuple[tuple[str, str | None], ...] = (
 BONE_NAMES: tuple[str, ...] = tuple(name for name, _ in HUMANOID_BONES)
 BONE_INDEX: dict[str, int] = {name: i for i, name in enumerate(BONE_NAMES)}
 
+FINGERS = ("Thumb", "Index", "Middle", "Ring", "Little")
+PHALANGES = ("Proximal", "Intermediate", "Distal")
+# The 30 finger bones, appended after the body's when hands are tracked: the left hand's five
+# fingers (thumb first), each proximal to distal, then the right hand's.
+FINGER_BONES: tuple[tuple[str, str], ...] = tuple(
+    (f"{side}{finger}{phalanx}", f"{side}Hand" if phalanx == "Proximal" else f"{side}{finger}{PHALANGES[i - 1]}")
+    for side in ("Left", "Right") for finger in FINGERS for i, phalanx in enumerate(PHALANGES)
+)
+HAND_BONES: tuple[tuple[str, str | None], ...] = HUMANOID_BONES + FINGER_BONES
+HAND_BONE_INDEX: dict[str, int] = {name: i for i, (name, _) in enumerate(HAND_BONES)}
+
+# A left hand in T-pose (metres, for a hand_m of 0.08): where each finger's proximal joint sits
+# from the wrist, each phalanx's length, and the finger's direction (fingers along +X; the thumb
+# 45 degrees forward, toward +Z, in the palm's plane). The right hand mirrors it.
+FINGER_ROOTS_M = {"Thumb": (0.022, -0.008, 0.018), "Index": (0.078, 0.0, 0.024), "Middle": (0.080, 0.0, 0.0),
+                  "Ring": (0.076, 0.0, -0.014), "Little": (0.070, 0.0, -0.030)}
+PHALANX_LENGTHS_M = {"Thumb": (0.040, 0.032, 0.027), "Index": (0.042, 0.025, 0.021), "Middle": (0.046, 0.029, 0.022),
+                     "Ring": (0.043, 0.027, 0.021), "Little": (0.034, 0.020, 0.019)}
+THUMB_REST_TURN_DEG = 45.0
+
+
+def finger_rest_direction(finger: str, side: str) -> NDArray[np.float64]:
+    """A finger's direction in T-pose (unit, world axes) on the ``side`` ("Left"/"Right") hand."""
+    x = 1.0 if side == "Left" else -1.0
+    if finger != "Thumb":
+        return np.array([x, 0.0, 0.0])
+    turn = np.radians(THUMB_REST_TURN_DEG)
+    return np.array([x * np.cos(turn), 0.0, np.sin(turn)])
+
 
 @dataclass(frozen=True)
 class BodyProportions:
@@ -145,8 +174,9 @@ def chain_transforms(
     return np.moveaxis(world, 0, -3), np.moveaxis(positions[..., 0], 0, -2)
 
 
-def humanoid_skeleton(proportions: BodyProportions = BodyProportions()) -> Skeleton:
-    """The canonical humanoid in T-pose (arms along +-X, palms down) with these proportions."""
+def humanoid_skeleton(proportions: BodyProportions = BodyProportions(), *, fingers: bool = False) -> Skeleton:
+    """The canonical humanoid in T-pose (arms along +-X, palms down) with these proportions;
+    ``fingers``: with the 30 finger bones after the body's (:data:`HAND_BONES` order), sized by the hand."""
     p = proportions
     half_shoulders = p.shoulder_width_m / 2.0
     clavicle_start = 0.25 * half_shoulders
@@ -169,9 +199,20 @@ def humanoid_skeleton(proportions: BodyProportions = BodyProportions()) -> Skele
         if name.startswith("Left"):
             x, y, z = offsets[name]
             offsets["Right" + name[4:]] = (-x, y, z)
-    parents = tuple(-1 if parent is None else BONE_INDEX[parent] for _, parent in HUMANOID_BONES)
+    bones = HAND_BONES if fingers else HUMANOID_BONES
+    if fingers:
+        scale = p.hand_m / 0.08
+        for side in ("Left", "Right"):
+            mirror = np.array([1.0 if side == "Left" else -1.0, 1.0, 1.0])
+            for finger in FINGERS:
+                direction = finger_rest_direction(finger, side)
+                lengths = PHALANX_LENGTHS_M[finger]
+                offsets[f"{side}{finger}Proximal"] = tuple(scale * mirror * FINGER_ROOTS_M[finger])
+                offsets[f"{side}{finger}Intermediate"] = tuple(scale * lengths[0] * direction)
+                offsets[f"{side}{finger}Distal"] = tuple(scale * lengths[1] * direction)
+    index = {name: i for i, (name, _) in enumerate(bones)}
     return Skeleton(
-        names=BONE_NAMES,
-        parents=parents,
-        rest_offsets_m=np.array([offsets[name] for name in BONE_NAMES], dtype=np.float64),
+        names=tuple(name for name, _ in bones),
+        parents=tuple(-1 if parent is None else index[parent] for _, parent in bones),
+        rest_offsets_m=np.array([offsets[name] for name, _ in bones], dtype=np.float64),
     )

@@ -1,4 +1,12 @@
-"""Pose estimation with MediaPipe Pose (BlazePose, 33 landmarks) in tracking mode, per camera."""
+"""Pose estimation with MediaPipe in tracking mode, per camera: the body (BlazePose, 33
+landmarks), and on request the hands (21 landmarks each) and the face mesh (478 with irises).
+
+Which MediaPipe graph runs is chosen for speed (measured in docs/hands-and-face.md): the body
+alone is MediaPipe Pose; the body and face are Pose plus Face Mesh; with hands, Holistic, whose
+hand crops follow the body's wrists (so each hand is the performer's own, with no palm search
+while a hand is out of view). Hand and face landmarks are kept in pixels: x, y in the image and
+MediaPipe's relative depth scaled like x.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +14,14 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from numpy.typing import NDArray
 
-from mocap.core.conventions import NUM_POSE_LANDMARKS
+from mocap.core.conventions import (
+    LANDMARK_INDEX,
+    NUM_FACE_LANDMARKS,
+    NUM_HAND_LANDMARKS,
+    NUM_POSE_LANDMARKS,
+)
 from mocap.core.errors import MocapError
 from mocap.core.frames import Frame, Observations, PoseObservation
 from mocap.sources.sync import FrameSet, camera_frames
@@ -15,8 +29,29 @@ from mocap.sources.sync import FrameSet, camera_frames
 os.environ.setdefault("GLOG_minloglevel", "2")  # keep MediaPipe's C++ logging off the console
 
 
+def _pixels(landmarks: object, width: int, height: int, count: int) -> NDArray[np.float64]:
+    """A MediaPipe NormalizedLandmarkList (or None) as (count, 3) x px, y px, depth px (scaled like x)."""
+    if landmarks is None:
+        return np.full((count, 3), np.nan)
+    return np.array([(lm.x * width, lm.y * height, lm.z * width) for lm in landmarks.landmark])  # type: ignore[attr-defined]
+
+
+def own_hands(hands_px: NDArray[np.float64], keypoints: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``hands_px`` (2, 21, 3: left, right) without a hand whose wrist is nearer the body's other
+    wrist than its own: Holistic looks for a hand that left the view near the other one, and finds
+    that one twice."""
+    own = hands_px.copy()
+    wrists = keypoints[[LANDMARK_INDEX["left_wrist"], LANDMARK_INDEX["right_wrist"]], :2]
+    for side in (0, 1):
+        distance_own = np.linalg.norm(own[side, 0, :2] - wrists[side])
+        distance_other = np.linalg.norm(own[side, 0, :2] - wrists[1 - side])
+        if not distance_own < distance_other:   # NaN (no hand, or no wrists) keeps nothing
+            own[side] = np.nan
+    return own
+
+
 class MediaPipePoseEstimator:
-    """MediaPipe Pose for one camera.
+    """MediaPipe for one camera: the body, and the ``hands`` and ``face`` when asked.
 
     ``model_complexity``: 0 lite, 1 full (default), 2 heavy. Only the full model ships in
     the mediapipe 0.10.21 wheel; ``mocap models`` installs lite and heavy (``mocap.estimation.models``),
@@ -33,17 +68,27 @@ class MediaPipePoseEstimator:
         smooth_landmarks: bool = False,
         min_detection_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
+        hands: bool = False,
+        face: bool = False,
     ) -> None:
         import mediapipe as mp  # imported here: it takes about a second
 
+        self.hands, self.face = hands, face
+        confidences = dict(min_detection_confidence=min_detection_confidence,
+                           min_tracking_confidence=min_tracking_confidence)
+        self._face_mesh = None
         try:
-            self._pose = mp.solutions.pose.Pose(
-                static_image_mode=static_image_mode,
-                model_complexity=model_complexity,
-                smooth_landmarks=smooth_landmarks,
-                min_detection_confidence=min_detection_confidence,
-                min_tracking_confidence=min_tracking_confidence,
-            )
+            if hands:
+                self._pose = mp.solutions.holistic.Holistic(
+                    static_image_mode=static_image_mode, model_complexity=model_complexity,
+                    smooth_landmarks=smooth_landmarks, refine_face_landmarks=face, **confidences)
+            else:
+                self._pose = mp.solutions.pose.Pose(
+                    static_image_mode=static_image_mode, model_complexity=model_complexity,
+                    smooth_landmarks=smooth_landmarks, **confidences)
+            if face and not hands:
+                self._face_mesh = mp.solutions.face_mesh.FaceMesh(
+                    static_image_mode=static_image_mode, max_num_faces=1, refine_landmarks=True, **confidences)
         except OSError as error:  # urllib's URLError is an OSError
             model = {0: "lite", 2: "heavy"}.get(model_complexity, str(model_complexity))
             raise MocapError(
@@ -54,17 +99,30 @@ class MediaPipePoseEstimator:
     def estimate(self, frame: Frame) -> PoseObservation:
         width, height = frame.size
         result = self._pose.process(frame.image_rgb)
+        hands = face = None
+        if self.hands:
+            hands = np.stack([_pixels(result.left_hand_landmarks, width, height, NUM_HAND_LANDMARKS),
+                              _pixels(result.right_hand_landmarks, width, height, NUM_HAND_LANDMARKS)])
+        if self._face_mesh is not None:
+            faces = self._face_mesh.process(frame.image_rgb).multi_face_landmarks
+            face = _pixels(faces[0] if faces else None, width, height, NUM_FACE_LANDMARKS)
+        elif self.face:
+            face = _pixels(result.face_landmarks, width, height, NUM_FACE_LANDMARKS)
         if result.pose_landmarks is None:
             nothing = np.full((NUM_POSE_LANDMARKS, 3), np.nan)
-            return PoseObservation(frame.timestamp_s, (width, height), nothing, None)
+            return PoseObservation(frame.timestamp_s, (width, height), nothing, None, hands, face)
         image_points = np.array(
             [(lm.x * width, lm.y * height, lm.visibility) for lm in result.pose_landmarks.landmark]
         )
         world = np.array([(lm.x, lm.y, lm.z) for lm in result.pose_world_landmarks.landmark])
-        return PoseObservation(frame.timestamp_s, (width, height), image_points, world)
+        if hands is not None:
+            hands = own_hands(hands, image_points)
+        return PoseObservation(frame.timestamp_s, (width, height), image_points, world, hands, face)
 
     def close(self) -> None:
         self._pose.close()
+        if self._face_mesh is not None:
+            self._face_mesh.close()
 
     def __enter__(self) -> MediaPipePoseEstimator:
         return self

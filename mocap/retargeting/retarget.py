@@ -32,14 +32,14 @@ from scipy.spatial.transform import Rotation
 
 from mocap.core.skeleton import (
     BONE_INDEX,
-    BONE_NAMES,
-    HUMANOID_BONES,
+    FINGERS,
+    HAND_BONES,
     Skeleton,
     humanoid_skeleton,
 )
 from mocap.retargeting.rigs import Rig
 
-_PARENT: dict[str, str | None] = dict(HUMANOID_BONES)
+_PARENT: dict[str, str | None] = dict(HAND_BONES)
 # The canonical child whose direction defines a bone's direction (the chain continues through it).
 DIRECTION_CHILD = {
     "Hips": "Spine", "Spine": "Chest", "Chest": "Neck", "Neck": "Head",
@@ -47,7 +47,8 @@ DIRECTION_CHILD = {
     "RightShoulder": "RightUpperArm", "RightUpperArm": "RightLowerArm", "RightLowerArm": "RightHand",
     "LeftUpperLeg": "LeftLowerLeg", "LeftLowerLeg": "LeftFoot", "LeftFoot": "LeftToes",
     "RightUpperLeg": "RightLowerLeg", "RightLowerLeg": "RightFoot", "RightFoot": "RightToes",
-}
+} | {f"{side}{finger}{phalanx}": f"{side}{finger}{child}" for side in ("Left", "Right") for finger in FINGERS
+     for phalanx, child in (("Proximal", "Intermediate"), ("Intermediate", "Distal"))}
 _FEET = ("LeftFoot", "RightFoot", "LeftToes", "RightToes")
 MIN_VMC_OFFSET_M = 0.01
 _NECK_BONES = [BONE_INDEX[bone] for bone in ("Neck", "Head")]
@@ -57,7 +58,9 @@ _NECK_BONES = [BONE_INDEX[bone] for bone in ("Neck", "Head")]
 # joints, mid-hips -> mid-shoulders), so a rig's rest lean is its upright; the neck, head and
 # clavicles keep the rig's own rest shape.
 _ALIGNMENT = {"UpperArm": "full", "LowerArm": "full", "UpperLeg": "full", "LowerLeg": "full",
-              "Foot": "yaw", "Hand": "parent", "Toes": "parent", "Hips": "torso", "Spine": "torso", "Chest": "torso"}
+              "Foot": "yaw", "Hand": "parent", "Toes": "parent", "Hips": "torso", "Spine": "torso", "Chest": "torso"} | {
+              f"{finger}{phalanx}": kind for finger in FINGERS
+              for phalanx, kind in (("Proximal", "full"), ("Intermediate", "full"), ("Distal", "parent"))}
 
 
 def rig_facing(rig: Rig) -> Rotation:
@@ -75,17 +78,20 @@ def _floor_y(rig: Rig, facing: Rotation) -> float:
 
 
 class Retargeter:
-    """Maps canonical poses (local rotations on :func:`mocap.core.skeleton.humanoid_skeleton`) onto ``rig``."""
+    """Maps canonical poses (local rotations on :func:`mocap.core.skeleton.humanoid_skeleton`,
+    with the finger bones when ``fingers``) onto ``rig``."""
 
-    def __init__(self, rig: Rig) -> None:
+    def __init__(self, rig: Rig, *, fingers: bool = False) -> None:
         self.rig = rig
+        self.fingers = fingers
         self.facing = rig_facing(rig)
         rest_rotations, rest_positions = rig.skeleton.rest_world()
         self._rest_world = self.facing.as_matrix() @ rest_rotations.as_matrix()       # (joints, 3, 3)
         faced = self.facing.apply(rest_positions)
-        canonical = humanoid_skeleton()
+        canonical = humanoid_skeleton(fingers=fingers)
+        canonical_index = {name: i for i, name in enumerate(canonical.names)}
         alignment: dict[str, NDArray[np.float64]] = {}
-        for bone in BONE_NAMES:   # parents first
+        for bone in canonical.names:   # parents first
             if bone not in rig.humanoid:
                 continue
             kind = _ALIGNMENT.get(bone.removeprefix("Left").removeprefix("Right"), "none")
@@ -94,7 +100,7 @@ class Retargeter:
                 alignment[bone] = self._torso_alignment(bone, faced)
             elif target is not None:
                 descendant, chain = target
-                canonical_direction = canonical.rest_offsets_m[[BONE_INDEX[b] for b in chain]].sum(axis=0)
+                canonical_direction = canonical.rest_offsets_m[[canonical_index[b] for b in chain]].sum(axis=0)
                 rig_direction = faced[rig.humanoid[descendant]] - faced[rig.humanoid[bone]]
                 if kind == "yaw":
                     canonical_direction, rig_direction = canonical_direction * [1, 0, 1], rig_direction * [1, 0, 1]
@@ -108,8 +114,8 @@ class Retargeter:
         self._mapped_bone = np.full(len(rig.skeleton.names), -1)
         self._alignment = np.tile(np.eye(3), (len(rig.skeleton.names), 1, 1))
         for bone, joint in rig.humanoid.items():
-            if bone in BONE_INDEX:
-                self._mapped_bone[joint] = BONE_INDEX[bone]
+            if bone in canonical_index:
+                self._mapped_bone[joint] = canonical_index[bone]
                 self._alignment[joint] = alignment[bone]
         self._rest_local = rig.skeleton.rest_local_rotations().as_matrix()
         self._facing_inverse = self.facing.inv().as_matrix()
@@ -179,15 +185,15 @@ class Retargeter:
         each bone's offset is the rig's, measured after bringing the rig to the T-pose. Bones the
         rig lacks sit at the canonical offset from their parent, scaled by the hip heights; an
         offset under 1 cm becomes 1 cm along the canonical direction."""
-        identity = Rotation.from_quat(np.tile([0.0, 0.0, 0.0, 1.0], (len(BONE_NAMES), 1)))
+        canonical = humanoid_skeleton(fingers=self.fingers)
+        identity = Rotation.from_quat(np.tile([0.0, 0.0, 0.0, 1.0], (len(canonical.names), 1)))
         local, root = self.retarget(identity, np.zeros(3), self.hip_height_m)
         _, positions = self.rig.skeleton.forward_kinematics(local, root)
         faced = self.facing.apply(positions)
-        canonical = humanoid_skeleton()
         scale = self.hip_height_m / canonical.rest_offsets_m[0, 1]
-        bone_positions = np.zeros((len(BONE_NAMES), 3))
+        bone_positions = np.zeros((len(canonical.names), 3))
         for bone, parent in enumerate(canonical.parents):
-            name = BONE_NAMES[bone]
+            name = canonical.names[bone]
             if name in self.rig.humanoid:
                 bone_positions[bone] = faced[self.rig.humanoid[name]]
             else:

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from mocap.core.errors import MocapError
-from mocap.core.skeleton import BONE_NAMES, Skeleton
+from mocap.core.skeleton import BONE_NAMES, HAND_BONE_INDEX, Skeleton
 from mocap.formats.bvh import BvhClip, read_bvh
 from mocap.formats.toml_files import read_toml
 
@@ -39,9 +39,20 @@ class Rig:
     humanoid: dict[str, int]                 # HumanBodyBones name -> joint index
 
 
-def _humanoid_name(vrm_name: str) -> str:
-    """VRM's lowerCamel bone names -> Unity HumanBodyBones ("leftUpperArm" -> "LeftUpperArm")."""
-    return vrm_name[:1].upper() + vrm_name[1:]
+# VRM 1.0 names the thumb's bones metacarpal, proximal, distal; Unity (and VRM 0.x) proximal,
+# intermediate, distal.
+_VRM1_THUMB = {"ThumbMetacarpal": "ThumbProximal", "ThumbProximal": "ThumbIntermediate"}
+
+
+def _humanoid_name(vrm_name: str, *, vrm1: bool = False) -> str:
+    """VRM's lowerCamel bone names -> Unity HumanBodyBones ("leftUpperArm" -> "LeftUpperArm";
+    VRM 1.0's "leftThumbMetacarpal" -> "LeftThumbProximal")."""
+    name = vrm_name[:1].upper() + vrm_name[1:]
+    if vrm1:
+        for vrm1_part, unity_part in _VRM1_THUMB.items():
+            if name.endswith(vrm1_part):
+                return name.removesuffix(vrm1_part) + unity_part
+    return name
 
 
 def _rig_from_world(
@@ -158,7 +169,7 @@ def _vrm_humanoid(extensions: dict, node_count: int, path: Path) -> dict[str, in
     try:
         if "VRMC_vrm" in extensions:
             entries = extensions["VRMC_vrm"]["humanoid"]["humanBones"].items()
-            humanoid = {_humanoid_name(bone): entry["node"] for bone, entry in entries}
+            humanoid = {_humanoid_name(bone, vrm1=True): entry["node"] for bone, entry in entries}
         else:
             humanoid = {_humanoid_name(entry["bone"]): entry["node"] for entry in extensions["VRM"]["humanoid"]["humanBones"]}
     except (KeyError, TypeError, AttributeError):
@@ -291,10 +302,10 @@ def load_rig(path: Path, bone_map_path: Path | None = None) -> Rig:
         bone_map = None
         if bone_map_path is not None:
             table = read_toml(bone_map_path, kind="bone map", option="--rig-map")
-            unknown = [bone for bone in table if bone not in BONE_NAMES]
+            unknown = [bone for bone in table if bone not in HAND_BONE_INDEX]
             if unknown:
                 raise MocapError(f"bone map {bone_map_path}: '{unknown[0]}' is not a HumanBodyBones name this rig uses "
-                                 f"({', '.join(BONE_NAMES)})")
+                                 f"({', '.join(BONE_NAMES)}, and fingers such as LeftIndexProximal)")
             bone_map = {bone: str(node) for bone, node in table.items()}
         rig = load_gltf_rig(path, bone_map)
     else:

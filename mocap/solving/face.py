@@ -1,0 +1,142 @@
+"""Face expressions from the face mesh (478 landmarks with irises): blinks, mouth, gaze, brows.
+
+Every measure is a ratio of distances between landmarks in 3D (MediaPipe's depth is scaled like
+x), so it does not depend on the face's size in the image nor much on how the head is turned.
+Each is judged against the performer's own levels (:class:`AdaptiveLevel`): open eyes are the
+eye opening held most of the time, a closed mouth the smallest opening seen, so a performer with
+narrow eyes or glasses blinks as fully as anyone. Until about a second has been seen, typical
+levels stand in. See docs/hands-and-face.md.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+from numpy.typing import NDArray
+
+from mocap.core.frames import FaceExpression
+from mocap.core.vectors import unit
+from mocap.filtering.temporal import OneEuroSettings, PointFilter
+
+# Face mesh landmarks. Eyes: corners (toward the performer's right, then left), upper and lower lid.
+RIGHT_EYE = {"corners": (33, 133), "upper": (160, 159, 158), "lower": (144, 145, 153), "iris": 468, "brow": 105}
+LEFT_EYE = {"corners": (362, 263), "upper": (385, 386, 387), "lower": (380, 374, 373), "iris": 473, "brow": 334}
+LIPS_INNER = (13, 14)         # upper, lower lip's inner edge, mid-line
+MOUTH_CORNERS = (61, 291)     # the performer's right, left
+FOREHEAD, CHIN = 10, 152
+EYE_OUTER_CORNERS = (33, 263)
+
+EYE_RADIUS_PER_WIDTH = 0.4    # an eyeball's radius over the eye's corner-to-corner width
+HISTORY_S = 10.0              # how far back the performer's own levels look
+WARM_UP_SAMPLES = 30          # samples before the performer's own levels replace the typical ones
+
+
+class AdaptiveLevel:
+    """A percentile of one measure over the last :data:`HISTORY_S` seconds (the typical value
+    ``typical`` until :data:`WARM_UP_SAMPLES` samples are in)."""
+
+    def __init__(self, percentile: float, typical: float) -> None:
+        self.percentile = percentile
+        self.typical = typical
+        self._samples: deque[tuple[float, float]] = deque()
+
+    def update(self, value: float, timestamp_s: float) -> float:
+        self._samples.append((timestamp_s, value))
+        while self._samples[0][0] < timestamp_s - HISTORY_S:
+            self._samples.popleft()
+        if len(self._samples) < WARM_UP_SAMPLES:
+            return self.typical
+        return float(np.percentile([v for _, v in self._samples], self.percentile))
+
+
+def _distance(points: NDArray[np.float64], a: int, b: int) -> float:
+    return float(np.linalg.norm(points[a] - points[b]))
+
+
+def eye_opening(points: NDArray[np.float64], eye: dict) -> float:
+    """Lid gap over the eye's width (about 0.3 open, under 0.1 closed)."""
+    gaps = [_distance(points, upper, lower) for upper, lower in zip(eye["upper"], eye["lower"])]
+    return float(np.mean(gaps)) / _distance(points, *eye["corners"])
+
+
+def eye_gaze(points: NDArray[np.float64], eye: dict, up: NDArray[np.float64]) -> tuple[float, float]:
+    """The iris centre from the middle of the eye's corners, over the eye's width: (toward the
+    performer's left, up)."""
+    right_corner, left_corner = points[eye["corners"][0]], points[eye["corners"][1]]
+    width = float(np.linalg.norm(left_corner - right_corner))
+    across = (left_corner - right_corner) / width
+    offset = points[eye["iris"]] - (left_corner + right_corner) / 2.0
+    return float(offset @ across) / width, float(offset @ up) / width
+
+
+def face_measures(points: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The raw measures of one face (478, 3): eye openings (right, left), mouth gap and width and
+    brow heights (right, left) over the distance between the eyes' outer corners, and gaze across
+    and up (mean of both eyes, over the eye's width)."""
+    eyes_apart = _distance(points, *EYE_OUTER_CORNERS)
+    across = points[EYE_OUTER_CORNERS[1]] - points[EYE_OUTER_CORNERS[0]]
+    up = points[FOREHEAD] - points[CHIN]
+    up = unit(up - across * (up @ across) / (across @ across))
+    gazes = np.array([eye_gaze(points, eye, up) for eye in (RIGHT_EYE, LEFT_EYE)]).mean(axis=0)
+    brows = [abs(float((points[eye["brow"]] - points[eye["upper"][1]]) @ up)) / eyes_apart for eye in (RIGHT_EYE, LEFT_EYE)]
+    return np.array([
+        eye_opening(points, RIGHT_EYE), eye_opening(points, LEFT_EYE),
+        _distance(points, *LIPS_INNER) / eyes_apart, _distance(points, *MOUTH_CORNERS) / eyes_apart,
+        *brows, *gazes,
+    ])
+
+
+def _ramp(value: float, start: float, end: float) -> float:
+    """0 at ``start``, 1 at ``end``, linear between, clamped."""
+    return float(np.clip((value - start) / (end - start), 0.0, 1.0))
+
+
+class FaceTracker:
+    """Face expressions from each frame's face mesh, against the performer's own levels, lightly
+    filtered (One Euro on the raw measures: ``filter_settings``, speed in measure units per
+    second; light enough that a 100 ms blink closes the eyes)."""
+
+    def __init__(self, filter_settings: OneEuroSettings = OneEuroSettings(min_cutoff_hz=4.0, beta=5.0)) -> None:
+        self._filter = PointFilter(filter_settings)
+        self._open_eyes = [AdaptiveLevel(80, 0.30), AdaptiveLevel(80, 0.30)]
+        self._closed_eyes = [AdaptiveLevel(2, 0.05), AdaptiveLevel(2, 0.05)]
+        self._closed_mouth = AdaptiveLevel(5, 0.0)
+        self._mouth_width = AdaptiveLevel(50, 0.62)
+        self._brows = AdaptiveLevel(50, 0.19)
+        self._gaze = [AdaptiveLevel(50, 0.0), AdaptiveLevel(50, 0.10)]   # the iris sits above the corners
+
+    def __call__(self, face_px: NDArray[np.float64] | None, timestamp_s: float) -> FaceExpression | None:
+        """The expression of ``face_px`` (478, 3: x, y, depth px; None or NaN: no face seen)."""
+        if face_px is None or not np.isfinite(face_px).all():
+            return None
+        raw = face_measures(face_px)
+        m = self._filter(raw[:, None], timestamp_s)[:, 0]
+        blinks = []
+        for side in (0, 1):
+            opened = self._open_eyes[side].update(raw[side], timestamp_s)
+            closed = min(self._closed_eyes[side].update(raw[side], timestamp_s), 0.4 * opened)
+            blinks.append(_ramp(m[side], opened - 0.1 * (opened - closed), closed))
+        mouth_closed = self._closed_mouth.update(raw[2], timestamp_s)
+        jaw_open = _ramp(m[2], mouth_closed + 0.02, mouth_closed + 0.72)
+        width = m[3] / self._mouth_width.update(raw[3], timestamp_s)
+        brow_neutral = self._brows.update(float(raw[4:6].mean()), timestamp_s)
+        brow = float(m[4:6].mean()) / brow_neutral
+        gaze = [m[6 + axis] - self._gaze[axis].update(raw[6 + axis], timestamp_s) for axis in (0, 1)]
+        yaw, pitch = np.degrees(np.arcsin(np.clip(np.array(gaze) / EYE_RADIUS_PER_WIDTH, -1.0, 1.0)))
+        return FaceExpression(
+            blink_left=blinks[1], blink_right=blinks[0], jaw_open=jaw_open,
+            vowels=mouth_vowels(jaw_open, width),
+            brow_up=_ramp(brow, 1.05, 1.3), brow_down=_ramp(brow, 0.95, 0.75),
+            gaze_yaw_deg=float(yaw), gaze_pitch_deg=float(pitch),
+        )
+
+
+def mouth_vowels(jaw_open: float, width: float) -> tuple[float, float, float, float, float]:
+    """A, I, U, E, O weights from the mouth's opening (0..1) and its width over the performer's
+    usual width: wide mouths make I (nearly closed) and E (open), narrow ones U and O, open ones of
+    usual width A."""
+    wide, narrow = _ramp(width, 1.0, 1.15), _ramp(width, 1.0, 0.85)
+    slightly_open = min(jaw_open / 0.15, 1.0) * (1.0 - jaw_open)
+    a = jaw_open * (1.0 - max(wide, narrow))
+    return (a, wide * slightly_open, narrow * slightly_open, wide * jaw_open, narrow * jaw_open)

@@ -1,0 +1,107 @@
+"""Finger rotations from MediaPipe's 21 hand landmarks: curl and spread within anatomical limits.
+
+Each hand is first turned into the canonical hand's own axes (:func:`hand_axes`: the palm from the
+wrist and the index, middle and pinky knuckles), so the fingers' rotations do not depend on how the
+hand or the camera is turned, nor on the landmarks' scale (pixels or metres). Each finger then has
+two angles at its proximal joint (spread in the palm's plane, curl toward the palm) and a curl at
+each of the two joints after it; the thumb the same about its own rest direction (45 degrees
+forward of the fingers). Angles are clamped to :data:`FINGER_LIMITS_DEG`, so a finger never bends
+backwards or sideways through its neighbour whatever the landmarks say. See docs/hands-and-face.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial.transform import Rotation
+
+from mocap.core.skeleton import FINGERS, THUMB_REST_TURN_DEG
+from mocap.core.vectors import unit
+
+WRIST, INDEX_MCP, MIDDLE_MCP, PINKY_MCP = 0, 5, 9, 17
+# Hand landmarks of each finger's joints, proximal to tip (MediaPipe's order: thumb CMC, MCP, IP, tip; ...).
+FINGER_LANDMARKS = np.array([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16], [17, 18, 19, 20]])
+# Per finger (thumb, index, middle, ring, little), degrees, (low, high) of: spread at the proximal
+# joint (+ toward the thumb's side; the thumb's + away from the index), curl at the proximal,
+# middle and distal joints (+ toward the palm).
+FINGER_LIMITS_DEG = np.array([
+    [(-40, 35), (-30, 70), (-20, 80), (-30, 90)],
+    [(-15, 25), (-25, 90), (-5, 110), (-10, 85)],
+    [(-15, 15), (-25, 90), (-5, 110), (-10, 85)],
+    [(-20, 12), (-25, 90), (-5, 110), (-10, 85)],
+    [(-35, 12), (-25, 90), (-5, 110), (-10, 85)],
+], dtype=np.float64)
+
+
+def side_sign(side: str) -> float:
+    """+1 for the left hand (fingers along +X in T-pose), -1 for the right."""
+    return 1.0 if side == "Left" else -1.0
+
+
+def _rest_turns_rad(side: str) -> NDArray[np.float64]:
+    """Each finger's rest direction as a turn about +Y from the hand's axis (the thumb's 45 degrees)."""
+    turns = np.zeros(len(FINGERS))
+    turns[0] = -side_sign(side) * np.radians(THUMB_REST_TURN_DEG)
+    return turns
+
+
+def hand_axes(landmarks: NDArray[np.float64], side: str) -> NDArray[np.float64] | None:
+    """The rotation (3, 3) taking vectors between ``landmarks`` (21, 3; any right-handed axes, any
+    unit) into the canonical ``side`` hand's axes in T-pose (fingers along +-X, palm toward -Y,
+    thumb toward +Z); None if the palm's landmarks are missing or degenerate."""
+    along = landmarks[MIDDLE_MCP] - landmarks[WRIST]
+    across = landmarks[INDEX_MCP] - landmarks[PINKY_MCP]          # toward the thumb's side
+    if not (np.isfinite(along).all() and np.isfinite(across).all()):
+        return None
+    length = np.linalg.norm(along)
+    across = across - along * (across @ along) / max(length * length, 1e-12)
+    if length < 1e-9 or np.linalg.norm(across) < 0.1 * length:
+        return None
+    along, across = unit(along), unit(across)
+    s = side_sign(side)
+    palm = s * np.cross(along, across)                           # the side the fingers curl toward
+    observed = np.stack([along, across, palm], axis=1)           # columns: hand axes in the landmarks' frame
+    canonical = np.array([[s, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])   # columns: +-X, +Z, -Y
+    return np.asarray(canonical @ observed.T)
+
+
+def _phalanx_rotations(turn_rad: NDArray[np.float64], spread_rad: NDArray[np.float64],
+                       curl_rad: NDArray[np.float64], s: float) -> Rotation:
+    """Local rotations (fingers,) of a spread about +Y then a curl toward the palm, both about the
+    finger's rest direction (``turn_rad`` from the hand's axis)."""
+    return Rotation.from_euler("YZY", np.stack([turn_rad - s * spread_rad, -s * curl_rad, -turn_rad], axis=1))
+
+
+def finger_angles_deg(landmarks: NDArray[np.float64], side: str) -> NDArray[np.float64] | None:
+    """Per finger (thumb to little, 5) its spread and its three curls (4), degrees, unclamped,
+    from one hand's 21 landmarks (:func:`hand_axes`); None if the hand is not fully seen."""
+    axes = hand_axes(landmarks, side)
+    if axes is None or not np.isfinite(landmarks).all():
+        return None
+    s = side_sign(side)
+    turns = _rest_turns_rad(side)
+    joints = landmarks[FINGER_LANDMARKS] @ axes.T                   # (5, 4, 3) in the hand's axes
+    directions = unit(np.diff(joints, axis=1))                      # (5, 3, 3): each phalanx
+    unturn = Rotation.from_euler("Y", -turns[:, None]).as_matrix()        # (5, 3, 3)
+    first = np.einsum("fij,fj->fi", unturn, directions[:, 0])
+    spread = np.arctan2(first[:, 2], s * first[:, 0])
+    curls = [np.arctan2(-first[:, 1], np.hypot(first[:, 0], first[:, 2]))]
+    parent = _phalanx_rotations(turns, spread, curls[0], s).as_matrix()
+    for phalanx in (1, 2):
+        local = np.einsum("fij,fkj,fk->fi", unturn, parent, directions[:, phalanx])   # unturn @ parent^T @ d
+        curls.append(np.arctan2(-local[:, 1], s * local[:, 0]))
+        parent = parent @ _phalanx_rotations(turns, np.zeros(5), curls[-1], s).as_matrix()
+    return np.degrees(np.stack([spread, *curls], axis=1))
+
+
+def finger_rotations(angles_deg: NDArray[np.float64], side: str) -> Rotation:
+    """The 15 local rotations (thumb proximal, intermediate, distal, then index ...) of the
+    canonical ``side`` hand for ``angles_deg`` (5, 4) as :func:`finger_angles_deg` gives them,
+    clamped to :data:`FINGER_LIMITS_DEG`."""
+    clamped = np.radians(np.clip(angles_deg, FINGER_LIMITS_DEG[:, :, 0], FINGER_LIMITS_DEG[:, :, 1]))
+    s = side_sign(side)
+    turns = _rest_turns_rad(side)
+    zero = np.zeros(len(FINGERS))
+    per_phalanx = [_phalanx_rotations(turns, clamped[:, 0], clamped[:, 1], s).as_quat()]
+    per_phalanx += [_phalanx_rotations(turns, zero, clamped[:, joint], s).as_quat() for joint in (2, 3)]
+    return Rotation.from_quat(np.stack(per_phalanx, axis=1).reshape(-1, 4))
