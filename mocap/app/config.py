@@ -19,6 +19,7 @@ import tomli_w
 
 from mocap.core.errors import MocapError
 from mocap.formats.toml_files import read_toml
+from mocap.sinks.expressions import EXPRESSION_SCHEMES
 
 
 def setting(
@@ -131,6 +132,9 @@ class EstimatorSettings(_Section):
     min_tracking_confidence: float = setting(0.5, "Confidence (0..1) below which the person is searched for again.",
                                              low=0.0, high=1.0)
     mediapipe_smoothing: bool = setting(False, "MediaPipe's own One Euro filter (off: mocap's filters instead).")
+    hands: bool = setting(False, "Track the fingers (MediaPipe Holistic: about twice the time of the body alone).",
+                          flag="--hands")
+    face: bool = setting(False, "Track the face: blinks, mouth, gaze and brows (MediaPipe Face Mesh).", flag="--face")
 
 
 @dataclass(frozen=True)
@@ -203,6 +207,9 @@ class VmcSettings(_Section):
                                   flag="--vmc", shared=True, example="127.0.0.1:39539")
     rate_hz: float = setting(0.0, "Most VMC frames per second to send (0: every captured frame).", low=0.0,
                              flag="--vmc-rate", shared=True)
+    expressions: str = setting(
+        "vrm0", "The face's blend shape names: vrm0 presets (VSeeFace, VNyan, VirtualMotionCapture), vrm1 presets, "
+        "or arkit (perfect-sync avatars).", choices=EXPRESSION_SCHEMES, flag="--vmc-expressions", shared=True)
 
 
 @dataclass(frozen=True)
@@ -255,6 +262,8 @@ class CaptureConfig:
     vrchat: VrchatSettings = field(default_factory=VrchatSettings)
     bvh: BvhSettings = field(default_factory=BvhSettings)
     preview: bool = setting(False, "Show the camera image with the skeleton (needs a display).", flag="--preview")
+    preset: str | None = setting(None, "vtuber: the hands and face tracked as well as the body.", choices=("vtuber",),
+                                 flag="--preset", example="vtuber")
     live: bool = setting(
         False, "Solve files with the live filters, as a live capture would, instead of the offline smoothing "
         "used when nothing live is asked for.", flag="--live", shared=True)
@@ -265,6 +274,14 @@ class CaptureConfig:
     def __post_init__(self) -> None:
         for declared in fields(self):
             _check("", declared, getattr(self, declared.name))
+
+    @property
+    def tracks_hands(self) -> bool:
+        return self.estimator.hands or self.preset == "vtuber"
+
+    @property
+    def tracks_face(self) -> bool:
+        return self.estimator.face or self.preset == "vtuber"
 
     def with_overrides(self, overrides: dict[str, dict[str, Any]]) -> CaptureConfig:
         """A copy with ``{section: {key: value}}`` applied (section "capture": the top-level keys);

@@ -52,12 +52,15 @@ from mocap.retargeting.retarget import Retargeter
 from mocap.retargeting.rigs import load_rig
 from mocap.sinks.background import BackgroundSink
 from mocap.sinks.bvh import BvhWriter
+from mocap.sinks.expressions import describe_rig_expressions
 from mocap.sinks.osc import parse_address
 from mocap.sinks.osc_schema import DEFAULT_OSC_PORT, OscSchemaSender
 from mocap.sinks.rig import RetargetedSink, RigProportionsSink
 from mocap.sinks.vmc import DEFAULT_VMC_PORT, VmcSender
 from mocap.sinks.vrchat import DEFAULT_VRCHAT_PORT, VrchatTrackerSender
+from mocap.solving.face import FaceTracker
 from mocap.solving.foot_contact import ContactSettings, FootContact
+from mocap.solving.hands import HandTracker
 from mocap.solving.joint_limits import JointLimits
 from mocap.solving.measure import BodyMeasurer
 from mocap.solving.solver import DirectionSolver
@@ -181,11 +184,16 @@ class OpenedSinks:
     vrchat: VrchatTrackerSender | None = None
 
 
-def load_retargeter(config: CaptureConfig) -> Retargeter | None:
-    """The chosen rig, ready to retarget onto (None: the canonical humanoid)."""
+def load_retargeter(config: CaptureConfig, *, fingers: bool = False, face: bool = False) -> Retargeter | None:
+    """The chosen rig, ready to retarget onto (None: the canonical humanoid); ``fingers``: with
+    the finger bones. ``face``: say which of the expressions sent the rig has."""
     if config.rig.path is None:
         return None
-    return Retargeter(load_rig(Path(config.rig.path), Path(config.rig.map) if config.rig.map else None))
+    path = Path(config.rig.path)
+    retargeter = Retargeter(load_rig(path, Path(config.rig.map) if config.rig.map else None), fingers=fingers)
+    if face:
+        note(describe_rig_expressions(path, config.vmc.expressions))
+    return retargeter
 
 
 def check_outputs(config: CaptureConfig) -> None:
@@ -219,6 +227,7 @@ def open_sinks(
         host, port = parse_address(config.vmc.address, default_port=DEFAULT_VMC_PORT)
         on_sent = None if latency is None else lambda timestamp_s: latency.mark(timestamp_s, SENT, time.monotonic())
         vmc = VmcSender(host, port, max_rate_hz=config.vmc.rate_hz, on_sent=on_sent)
+        vmc.expressions = config.vmc.expressions
         sinks.append(BackgroundSink(vmc if retargeter is None else RigProportionsSink(vmc, retargeter), max_queued=newest))
     if config.osc.address is not None:
         host, port = parse_address(config.osc.address, default_port=DEFAULT_OSC_PORT)
@@ -245,6 +254,8 @@ def make_estimator(config: CaptureConfig, count: int) -> PerCameraEstimator:
 
     def one() -> MediaPipePoseEstimator:
         return MediaPipePoseEstimator(
+            hands=config.tracks_hands,
+            face=config.tracks_face,
             model_complexity=est.model_complexity,
             smooth_landmarks=est.mediapipe_smoothing,
             min_detection_confidence=est.min_detection_confidence,
@@ -311,10 +322,12 @@ def build_pipeline(
     observers: Sequence[FrameObserver] = (),
     live_filters: bool = True,
     latency: LatencyLog | None = None,
+    hands: bool = False,
+    face: bool = False,
 ) -> MotionPipeline:
     """The filter and solver stages set up from ``config`` around the given estimator and lifter
-    (None for bodies lifted beforehand; ``live_filters=False``: no One Euro filters, for bodies
-    smoothed offline)."""
+    (None for bodies lifted beforehand; ``live_filters=False``: no One Euro filters on the body,
+    for bodies smoothed offline); the fingers' and face's stages when ``hands`` and ``face``."""
     filt = config.filter
     multi_camera = isinstance(lifter, MultiViewLifter)
     return MotionPipeline(
@@ -332,6 +345,8 @@ def build_pipeline(
         observers=list(observers),
         min_confidence=filt.min_confidence,
         latency=latency,
+        hands=HandTracker(mirror=config.optics.mirror) if hands else None,
+        face=FaceTracker(mirror=config.optics.mirror) if face else None,
     )
 
 
@@ -385,7 +400,8 @@ def _capture_live(config: CaptureConfig, *, progress: bool = True) -> tuple[RunS
     from tqdm import tqdm
 
     check_outputs(config)
-    retargeter = load_retargeter(config)
+    hands, face = config.tracks_hands, config.tracks_face
+    retargeter = load_retargeter(config, fingers=hands, face=face)
     with ExitStack() as stack:
         source = open_source(config)
         stack.enter_context(source)
@@ -404,7 +420,7 @@ def _capture_live(config: CaptureConfig, *, progress: bool = True) -> tuple[RunS
         observers: list[FrameObserver] = []
         if config.record_landmarks is not None:
             names = tuple(c.name for c in cameras) if cameras else tuple(f"cam_{i}" for i in range(count))
-            recorder = LandmarkRecorder(Path(config.record_landmarks), names)
+            recorder = LandmarkRecorder(Path(config.record_landmarks), names, hands=hands, face=face)
             stack.callback(recorder.close)
             observers.append(lambda frame, observations: recorder.add(observations))
         if config.preview:
@@ -415,7 +431,7 @@ def _capture_live(config: CaptureConfig, *, progress: bool = True) -> tuple[RunS
                 stack.callback(window.close)
                 observers.append(_first_view(window.show))
         pipeline = build_pipeline(config, estimator=estimator, lifter=make_lifter(config, cameras), sinks=opened.sinks,
-                                  observers=observers, latency=latency)
+                                  observers=observers, latency=latency, hands=hands, face=face)
         bar = stack.enter_context(
             tqdm(total=source.frame_count, unit="frame", disable=not progress, desc=source.description, leave=False)
         )
@@ -446,7 +462,8 @@ def run_replay(
             "(record with `mocap capture --record-landmarks`), or give two or more calibrated cameras"
         )
     check_outputs(config)
-    retargeter = load_retargeter(config)
+    hands, face = recording.hands_px is not None, recording.face_px is not None
+    retargeter = load_retargeter(config, fingers=hands, face=face)
     cameras = calibrated_cameras(config, count, recording.cameras)
     steps = np.diff(recording.timestamps_s)
     frame_time_s = float(np.median(steps)) if steps.size else None
@@ -459,10 +476,13 @@ def run_replay(
             tqdm(total=recording.frame_count, unit="frame", disable=not progress, desc="solve", leave=False)
         )
         if smooth_hz is None:
-            pipeline = build_pipeline(config, estimator=None, lifter=lifter, sinks=opened.sinks)
+            pipeline = build_pipeline(config, estimator=None, lifter=lifter, sinks=opened.sinks, hands=hands, face=face)
             summary = pipeline.replay(_recorded_frames(recording), on_frame=lambda: bar.update(1))
         else:
             bodies = smooth_bodies([lifter.lift(observations) for observations, _ in _recorded_frames(recording)], smooth_hz)
-            pipeline = build_pipeline(config, estimator=None, lifter=None, sinks=opened.sinks, live_filters=False)
-            summary = replace(pipeline.replay_bodies(bodies, on_frame=lambda: bar.update(1)), offline_smoothing_hz=smooth_hz)
+            pipeline = build_pipeline(config, estimator=None, lifter=None, sinks=opened.sinks, live_filters=False,
+                                      hands=hands, face=face)
+            seen = (recording.observations(frame) for frame in range(recording.frame_count))
+            summary = replace(pipeline.replay_bodies(zip(bodies, seen), on_frame=lambda: bar.update(1)),
+                              offline_smoothing_hz=smooth_hz)
     return summary, opened

@@ -71,6 +71,9 @@ class FaceExpression:
     gaze_pitch_deg: float     # + up
 
 
+NEUTRAL_FACE = FaceExpression(0.0, 0.0, 0.0, (0.0, 0.0, 0.0, 0.0, 0.0), 0.0, 0.0, 0.0, 0.0)
+
+
 @dataclass(frozen=True)
 class SkeletonPose:
     """The solved rig for one frame."""

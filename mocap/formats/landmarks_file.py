@@ -9,13 +9,17 @@ Keys (see docs/formats.md):
 - ``joints`` str (joints,): landmark names as MediaPipe spells them in lower case
 - ``cameras`` str (cameras,): camera names, matching the calibration's
 - ``image_size`` int (cameras, 2): width, height in pixels
+- ``hands`` float (cameras, frames, 2, 21, 3), optional: the performer's left then right hand's 21
+  MediaPipe landmarks: x, y in pixels and MediaPipe's depth from the wrist scaled like x (pixels);
+  NaN where the hand was not seen
+- ``face`` float (cameras, frames, 478, 3), optional: the face mesh with irises, in the same units
 
 A file may hold any subset of the 33 BlazePose joints in any order (another 2D detector's
 output); joints are matched by name and the rest are missing.
 
 While a capture records, its frames go to a journal beside the file (``FILE.npz.journal``:
-the camera names and image sizes, then one keypoints, world and timestamps array per second or
-so, each as ``.npy`` data one after another), so a capture killed outright keeps what it saw:
+the camera names, image sizes and key names, then one array per key every second or so, each as
+``.npy`` data one after another), so a capture killed outright keeps what it saw:
 :func:`load_landmarks` reads the journal of a recording that was never finished. A finished
 recording is written from the journal a chunk at a time, so memory stays bounded however long
 the take.
@@ -27,7 +31,7 @@ import os
 import tokenize
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -38,6 +42,8 @@ from numpy.typing import NDArray
 from mocap.core.conventions import (
     HIP_LANDMARKS,
     LANDMARK_INDEX,
+    NUM_FACE_LANDMARKS,
+    NUM_HAND_LANDMARKS,
     NUM_POSE_LANDMARKS,
     POSE_LANDMARK_NAMES,
 )
@@ -54,6 +60,8 @@ class LandmarkRecording:
     timestamps_s: NDArray[np.float64]      # (frames,)
     cameras: tuple[str, ...]
     image_sizes: tuple[tuple[int, int], ...]  # per camera (width, height) pixels
+    hands_px: NDArray[np.float64] | None = None   # (cameras, frames, 2, 21, 3) left, right hand: x, y, depth px
+    face_px: NDArray[np.float64] | None = None    # (cameras, frames, 478, 3) x, y, depth px
 
     @property
     def frame_count(self) -> int:
@@ -68,6 +76,8 @@ class LandmarkRecording:
                 self.keypoints[view, frame],
                 None if self.world_m is None or not np.isfinite(self.world_m[view, frame]).any()
                 else self.world_m[view, frame],
+                None if self.hands_px is None else self.hands_px[view, frame],
+                None if self.face_px is None else self.face_px[view, frame],
             )
             for view in range(len(self.cameras))
         )
@@ -82,8 +92,9 @@ def save_landmarks(path: Path, recording: LandmarkRecording) -> None:
         "cameras": np.array(recording.cameras),
         "image_size": np.array(recording.image_sizes, dtype=np.int32).reshape(-1, 2),
     }
-    if recording.world_m is not None:
-        arrays["world"] = recording.world_m.astype(np.float64)
+    for key, array in (("world", recording.world_m), ("hands", recording.hands_px), ("face", recording.face_px)):
+        if array is not None:
+            arrays[key] = array.astype(np.float64)
     partial = path.with_name(path.name + ".partial")
     with open(partial, "wb") as file:
         np.savez_compressed(file, **arrays)
@@ -99,8 +110,9 @@ def journal_path(path: Path) -> Path:
 # Python literal is cut or corrupted (numpy parses it with the tokenizer).
 _DAMAGED = (EOFError, ValueError, OSError, SyntaxError, tokenize.TokenError)
 
-Chunk = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
-"""Keypoints and world landmarks (cameras, frames, 33, 3) and timestamps (frames,) of some frames."""
+Chunk = dict[str, NDArray[np.float64]]
+"""Some frames' arrays by key: keypoints and world (cameras, frames, 33, 3), timestamps (frames,),
+and hands (cameras, frames, 2, 21, 3) and face (cameras, frames, 478, 3) when tracked."""
 
 
 def _journal_chunks(path: Path) -> tuple[NDArray, NDArray, Iterator[Chunk]]:
@@ -108,7 +120,7 @@ def _journal_chunks(path: Path) -> tuple[NDArray, NDArray, Iterator[Chunk]]:
     cut short ends them), read as they are needed."""
     file = open(path, "rb")
     try:
-        cameras, sizes = np.load(file), np.load(file)
+        cameras, sizes, keys = np.load(file), np.load(file), [str(key) for key in np.load(file)]
     except _DAMAGED:
         file.close()
         return np.array([]), np.zeros((0, 2)), iter(())
@@ -117,7 +129,7 @@ def _journal_chunks(path: Path) -> tuple[NDArray, NDArray, Iterator[Chunk]]:
         with file:
             while True:
                 try:
-                    chunk = (np.load(file), np.load(file), np.load(file))
+                    chunk = {key: np.load(file) for key in keys}
                 except _DAMAGED:
                     return
                 yield chunk
@@ -133,10 +145,12 @@ def _read_journal(path: Path) -> LandmarkRecording:
         raise MocapError(f"landmarks file {path} was never finished and its journal {journal_path(path)} holds no "
                          "complete frames: record again")
     try:
-        keypoints, world, timestamps = (np.concatenate(part, axis=axis) for part, axis in zip(zip(*parts), (1, 1, 0)))
-        return LandmarkRecording(keypoints, world, timestamps, tuple(str(name) for name in cameras),
-                                 tuple((int(w), int(h)) for w, h in sizes))
-    except (ValueError, TypeError) as error:
+        joined = {key: np.concatenate([part[key] for part in parts], axis=0 if key == "timestamps" else 1)
+                  for key in parts[0]}
+        return LandmarkRecording(joined["keypoints"], joined["world"], joined["timestamps"],
+                                 tuple(str(name) for name in cameras), tuple((int(w), int(h)) for w, h in sizes),
+                                 joined.get("hands"), joined.get("face"))
+    except (ValueError, TypeError, KeyError) as error:
         raise MocapError(f"landmarks file {path} was never finished and its journal {journal_path(path)} "
                          f"is not one mocap wrote ({error}): record again") from None
 
@@ -201,8 +215,16 @@ def load_landmarks(path: Path) -> LandmarkRecording:
                  f"'world' has shape {world_in.shape}, expected the shape of 'keypoints' {keypoints.shape}")
         world = np.full_like(full, np.nan)
         world[:, :, target_rows] = world_in[:, :, source_columns]
+    extras = {}
+    for key, points in (("hands", (2, NUM_HAND_LANDMARKS, 3)), ("face", (NUM_FACE_LANDMARKS, 3))):
+        if key in contents:
+            array = _numbers(contents, key, path)
+            _require(array.shape == (cameras, frames, *points), path,
+                     f"'{key}' has shape {array.shape}, expected {(cameras, frames, *points)}")
+            extras[key] = array
     return LandmarkRecording(
-        full, world, timestamps, camera_names, tuple((int(w), int(h)) for w, h in sizes)
+        full, world, timestamps, camera_names, tuple((int(w), int(h)) for w, h in sizes),
+        extras.get("hands"), extras.get("face"),
     )
 
 
@@ -213,14 +235,24 @@ def check_landmarks_path(path: Path) -> None:
     require_writable(path, "landmarks file")
 
 
-def _stacked(frames: list[Observations]) -> Chunk:
-    """Keypoints and world landmarks (cameras, frames, 33, 3) and timestamps (frames,) of ``frames``."""
-    nothing = np.full((NUM_POSE_LANDMARKS, 3), np.nan)
-    keypoints = np.array([[obs.keypoints for obs in frame] for frame in frames]).transpose(1, 0, 2, 3)
-    world = np.array([
-        [obs.world_m if obs.world_m is not None else nothing for obs in frame] for frame in frames
-    ]).transpose(1, 0, 2, 3)
-    return keypoints, world, np.array([frame[0].timestamp_s for frame in frames])
+def _per_camera(frames: list[Observations], values: Callable[[PoseObservation], NDArray | None],
+                shape: tuple[int, ...]) -> NDArray[np.float64]:
+    """(cameras, frames, *shape): each camera's ``values`` per frame (NaN where None)."""
+    nothing = np.full(shape, np.nan)
+    stacked = np.array([[value if (value := values(obs)) is not None else nothing for obs in frame] for frame in frames])
+    return np.swapaxes(stacked, 0, 1)
+
+
+def _stacked(frames: list[Observations], keys: tuple[str, ...]) -> Chunk:
+    """The arrays of ``frames`` under ``keys`` (:data:`Chunk`)."""
+    shapes = {"keypoints": (NUM_POSE_LANDMARKS, 3), "world": (NUM_POSE_LANDMARKS, 3),
+              "hands": (2, NUM_HAND_LANDMARKS, 3), "face": (NUM_FACE_LANDMARKS, 3)}
+    chosen: dict[str, Callable[[PoseObservation], NDArray | None]] = {
+        "keypoints": lambda obs: obs.keypoints, "world": lambda obs: obs.world_m,
+        "hands": lambda obs: obs.hands_px, "face": lambda obs: obs.face_px}
+    chunk = {key: _per_camera(frames, chosen[key], shapes[key]) for key in keys if key != "timestamps"}
+    chunk["timestamps"] = np.array([frame[0].timestamp_s for frame in frames])
+    return chunk
 
 
 def _write_npy(archive: zipfile.ZipFile, name: str, shape: tuple[int, ...], parts: Iterable[NDArray]) -> None:
@@ -232,18 +264,21 @@ def _write_npy(archive: zipfile.ZipFile, name: str, shape: tuple[int, ...], part
             member.write(np.ascontiguousarray(part, dtype="<f8").tobytes())
 
 
-def _finish_from_journal(path: Path, frames: int) -> None:
+def _finish_from_journal(path: Path, frames: int, keys: tuple[str, ...]) -> None:
     """Write the recording ``path`` from the ``frames`` frames of its journal, a chunk at a time
     (the keys of :func:`save_landmarks`, compressed), via a temporary file, then drop the journal."""
     journal = journal_path(path)
-    cameras, sizes, _ = _journal_chunks(journal)
-    shape = (len(cameras), frames, NUM_POSE_LANDMARKS, 3)
+    cameras, sizes, chunks = _journal_chunks(journal)
+    first = next(chunks)
     partial = path.with_name(path.name + ".partial")
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, column in (("keypoints", 0), ("world", 1)):   # each camera's frames in turn: C order
-            _write_npy(archive, name, shape, (chunk[column][view] for view in range(len(cameras))
+        for name in keys:
+            if name == "timestamps":
+                _write_npy(archive, name, (frames,), (chunk[name] for chunk in _journal_chunks(journal)[2]))
+                continue
+            shape = (len(cameras), frames, *first[name].shape[2:])   # each camera's frames in turn: C order
+            _write_npy(archive, name, shape, (chunk[name][view] for view in range(len(cameras))
                                               for chunk in _journal_chunks(journal)[2]))
-        _write_npy(archive, "timestamps", (frames,), (chunk[2] for chunk in _journal_chunks(journal)[2]))
         for name, array in (("joints", np.array(POSE_LANDMARK_NAMES)), ("cameras", cameras),
                             ("image_size", np.asarray(sizes, dtype=np.int32).reshape(-1, 2))):
             with archive.open(f"{name}.npy", "w") as member:
@@ -258,10 +293,12 @@ class LandmarkRecorder:
     being killed (not a power cut), and the finished file from the journal when closed. At most
     ``journal_frames`` frames are held in memory, however long the take."""
 
-    def __init__(self, path: Path, cameras: tuple[str, ...], *, journal_frames: int = 30) -> None:
+    def __init__(self, path: Path, cameras: tuple[str, ...], *, journal_frames: int = 30,
+                 hands: bool = False, face: bool = False) -> None:
         check_landmarks_path(path)
         self.path = path
         self._cameras = cameras
+        self._keys = ("keypoints", "world", "timestamps") + ("hands",) * hands + ("face",) * face
         self._pending: list[Observations] = []   # frames not yet in the journal
         self._journal_frames = journal_frames
         self._journal: BinaryIO | None = None
@@ -278,8 +315,10 @@ class LandmarkRecorder:
             self._journal = open(journal_path(self.path), "wb")
             np.save(self._journal, np.array(self._cameras))
             np.save(self._journal, np.array([obs.image_size for obs in self._pending[0]], dtype=np.int32).reshape(-1, 2))
-        for array in _stacked(self._pending):
-            np.save(self._journal, array)
+            np.save(self._journal, np.array(self._keys))
+        chunk = _stacked(self._pending, self._keys)
+        for key in self._keys:
+            np.save(self._journal, chunk[key])
         self._journal.flush()
         self._pending = []
 
@@ -289,4 +328,4 @@ class LandmarkRecorder:
         if self._journal is None:
             return
         self._journal.close()
-        _finish_from_journal(self.path, self.frames_recorded)
+        _finish_from_journal(self.path, self.frames_recorded, self._keys)

@@ -315,3 +315,18 @@ def load_rig(path: Path, bone_map_path: Path | None = None) -> Rig:
         if needed not in rig.humanoid:
             raise MocapError(f"rig {path}: no {needed} bone found; give a bone map with --rig-map")
     return rig
+
+
+def rig_expressions(path: Path) -> list[str]:
+    """The expression (blend shape group) names a VRM declares: VRM 0.x's presets by their VMC
+    names (``Blink_L``), or their own names when custom; VRM 1.0's presets and custom names. Empty
+    for BVH and plain glTF rigs."""
+    if path.suffix.lower() not in (".vrm", ".glb", ".gltf"):
+        return []
+    extensions = _gltf_json(path).get("extensions", {})
+    if "VRMC_vrm" in extensions:
+        expressions = extensions["VRMC_vrm"].get("expressions", {})
+        return [*expressions.get("preset", {}), *expressions.get("custom", {})]
+    groups = extensions.get("VRM", {}).get("blendShapeMaster", {}).get("blendShapeGroups", [])
+    return [str(group.get("name", "")) for group in groups if isinstance(group, dict)]
+

@@ -1,7 +1,8 @@
 """VMC protocol sender (OSC over UDP), as VSeeFace, VNyan, Warudo and VirtualMotionCapture receive it.
 
-Per frame: /VMC/Ext/OK, /VMC/Ext/T, /VMC/Ext/Root/Pos and one /VMC/Ext/Bone/Pos per bone,
-packed into OSC bundles of at most 1500 bytes (one Ethernet MTU, so no IP fragmentation).
+Per frame: /VMC/Ext/OK, /VMC/Ext/T, /VMC/Ext/Root/Pos, one /VMC/Ext/Bone/Pos per bone (the
+30 finger bones too when hands are tracked) and, when the face is tracked, one
+/VMC/Ext/Blend/Val per expression then /VMC/Ext/Blend/Apply, packed into OSC bundles of at most 1500 bytes (one Ethernet MTU, so no IP fragmentation).
 Positions and rotations are converted to Unity axes here and nowhere else.
 """
 
@@ -16,14 +17,16 @@ from mocap.core.conventions import (
     quaternions_to_unity,
 )
 from mocap.core.frames import SkeletonPose
+from mocap.sinks.expressions import expression_weights
 from mocap.sinks.osc import OscSender, osc_message
 
 DEFAULT_VMC_PORT = 39539
 
 
-def vmc_messages(pose: SkeletonPose, quats_unity: NDArray[np.float64]) -> list[bytes]:
+def vmc_messages(pose: SkeletonPose, quats_unity: NDArray[np.float64], expressions: str = "vrm0") -> list[bytes]:
     """The VMC messages for one pose whose local rotations are ``quats_unity`` (bones, 4) in
-    Unity axes, in sending order. /VMC/Ext/T carries the frame's capture time (seconds since
+    Unity axes, in sending order; its face's expressions named as ``expressions`` says
+    (:data:`mocap.sinks.expressions.EXPRESSION_SCHEMES`). /VMC/Ext/T carries the frame's capture time (seconds since
     the source started).
 
     Root/Pos is the ground point under the hips; the Hips bone carries the hips' height
@@ -43,16 +46,22 @@ def vmc_messages(pose: SkeletonPose, quats_unity: NDArray[np.float64]) -> list[b
     ]
     for name, offset, quat in zip(skeleton.names, offsets_unity, quats_unity.tolist()):
         messages.append(osc_message("/VMC/Ext/Bone/Pos", name, *offset, *quat))
+    if pose.face is not None:
+        for name, weight in expression_weights(pose.face, expressions).items():
+            messages.append(osc_message("/VMC/Ext/Blend/Val", name, float(weight)))
+        messages.append(osc_message("/VMC/Ext/Blend/Apply"))
     return messages
 
 
 class VmcSender(OscSender):
     """Sends each pose as VMC. Each bone's quaternion keeps the sign side of the one sent
-    before it, so receivers never see q then -q."""
+    before it, so receivers never see q then -q. ``expressions``: the face's blend shape names
+    (:data:`mocap.sinks.expressions.EXPRESSION_SCHEMES`)."""
 
     _sent_quats_unity: NDArray[np.float64] | None = None
+    expressions: str = "vrm0"
 
     def messages(self, pose: SkeletonPose) -> list[bytes]:
         quats_unity = quaternions_to_unity(pose.local_rotations.as_quat())
         self._sent_quats_unity = continuous_quaternions(quats_unity, self._sent_quats_unity)
-        return vmc_messages(pose, self._sent_quats_unity)
+        return vmc_messages(pose, self._sent_quats_unity, self.expressions)

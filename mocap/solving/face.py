@@ -11,17 +11,29 @@ levels stand in. See docs/hands-and-face.md.
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from mocap.core.frames import FaceExpression
+from mocap.core.frames import NEUTRAL_FACE, FaceExpression
 from mocap.core.vectors import unit
 from mocap.filtering.temporal import OneEuroSettings, PointFilter
 
-# Face mesh landmarks. Eyes: corners (toward the performer's right, then left), upper and lower lid.
-RIGHT_EYE = {"corners": (33, 133), "upper": (160, 159, 158), "lower": (144, 145, 153), "iris": 468, "brow": 105}
-LEFT_EYE = {"corners": (362, 263), "upper": (385, 386, 387), "lower": (380, 374, 373), "iris": 473, "brow": 334}
+
+@dataclass(frozen=True)
+class Eye:
+    """One eye's face mesh landmarks."""
+
+    corners: tuple[int, int]        # toward the performer's right, then left
+    upper: tuple[int, int, int]     # upper lid, matching ``lower`` point by point
+    lower: tuple[int, int, int]
+    iris: int                       # the iris centre
+    brow: int                       # the brow's middle
+
+
+RIGHT_EYE = Eye(corners=(33, 133), upper=(160, 159, 158), lower=(144, 145, 153), iris=468, brow=105)
+LEFT_EYE = Eye(corners=(362, 263), upper=(385, 386, 387), lower=(380, 374, 373), iris=473, brow=334)
 LIPS_INNER = (13, 14)         # upper, lower lip's inner edge, mid-line
 MOUTH_CORNERS = (61, 291)     # the performer's right, left
 FOREHEAD, CHIN = 10, 152
@@ -30,6 +42,7 @@ EYE_OUTER_CORNERS = (33, 263)
 EYE_RADIUS_PER_WIDTH = 0.4    # an eyeball's radius over the eye's corner-to-corner width
 HISTORY_S = 10.0              # how far back the performer's own levels look
 WARM_UP_SAMPLES = 30          # samples before the performer's own levels replace the typical ones
+FACE_FILTER = OneEuroSettings(min_cutoff_hz=4.0, beta=5.0)   # beta: Hz per measure unit per second
 
 
 class AdaptiveLevel:
@@ -54,19 +67,19 @@ def _distance(points: NDArray[np.float64], a: int, b: int) -> float:
     return float(np.linalg.norm(points[a] - points[b]))
 
 
-def eye_opening(points: NDArray[np.float64], eye: dict) -> float:
+def eye_opening(points: NDArray[np.float64], eye: Eye) -> float:
     """Lid gap over the eye's width (about 0.3 open, under 0.1 closed)."""
-    gaps = [_distance(points, upper, lower) for upper, lower in zip(eye["upper"], eye["lower"])]
-    return float(np.mean(gaps)) / _distance(points, *eye["corners"])
+    gaps = [_distance(points, upper, lower) for upper, lower in zip(eye.upper, eye.lower)]
+    return float(np.mean(gaps)) / _distance(points, *eye.corners)
 
 
-def eye_gaze(points: NDArray[np.float64], eye: dict, up: NDArray[np.float64]) -> tuple[float, float]:
+def eye_gaze(points: NDArray[np.float64], eye: Eye, up: NDArray[np.float64]) -> tuple[float, float]:
     """The iris centre from the middle of the eye's corners, over the eye's width: (toward the
     performer's left, up)."""
-    right_corner, left_corner = points[eye["corners"][0]], points[eye["corners"][1]]
+    right_corner, left_corner = points[eye.corners[0]], points[eye.corners[1]]
     width = float(np.linalg.norm(left_corner - right_corner))
     across = (left_corner - right_corner) / width
-    offset = points[eye["iris"]] - (left_corner + right_corner) / 2.0
+    offset = points[eye.iris] - (left_corner + right_corner) / 2.0
     return float(offset @ across) / width, float(offset @ up) / width
 
 
@@ -79,7 +92,7 @@ def face_measures(points: NDArray[np.float64]) -> NDArray[np.float64]:
     up = points[FOREHEAD] - points[CHIN]
     up = unit(up - across * (up @ across) / (across @ across))
     gazes = np.array([eye_gaze(points, eye, up) for eye in (RIGHT_EYE, LEFT_EYE)]).mean(axis=0)
-    brows = [abs(float((points[eye["brow"]] - points[eye["upper"][1]]) @ up)) / eyes_apart for eye in (RIGHT_EYE, LEFT_EYE)]
+    brows = [abs(float((points[eye.brow] - points[eye.upper[1]]) @ up)) / eyes_apart for eye in (RIGHT_EYE, LEFT_EYE)]
     return np.array([
         eye_opening(points, RIGHT_EYE), eye_opening(points, LEFT_EYE),
         _distance(points, *LIPS_INNER) / eyes_apart, _distance(points, *MOUTH_CORNERS) / eyes_apart,
@@ -95,9 +108,13 @@ def _ramp(value: float, start: float, end: float) -> float:
 class FaceTracker:
     """Face expressions from each frame's face mesh, against the performer's own levels, lightly
     filtered (One Euro on the raw measures: ``filter_settings``, speed in measure units per
-    second; light enough that a 100 ms blink closes the eyes)."""
+    second; light enough that a 100 ms blink closes the eyes). ``mirror``: a selfie view, as the
+    body's: each eye drives the other side, and the gaze turns the other way. A face out of view is
+    neutral."""
 
-    def __init__(self, filter_settings: OneEuroSettings = OneEuroSettings(min_cutoff_hz=4.0, beta=5.0)) -> None:
+    def __init__(self, filter_settings: OneEuroSettings = FACE_FILTER, *, mirror: bool = False) -> None:
+        self.mirror = mirror
+        self.frames_seen = 0
         self._filter = PointFilter(filter_settings)
         self._open_eyes = [AdaptiveLevel(80, 0.30), AdaptiveLevel(80, 0.30)]
         self._closed_eyes = [AdaptiveLevel(2, 0.05), AdaptiveLevel(2, 0.05)]
@@ -106,10 +123,11 @@ class FaceTracker:
         self._brows = AdaptiveLevel(50, 0.19)
         self._gaze = [AdaptiveLevel(50, 0.0), AdaptiveLevel(50, 0.10)]   # the iris sits above the corners
 
-    def __call__(self, face_px: NDArray[np.float64] | None, timestamp_s: float) -> FaceExpression | None:
-        """The expression of ``face_px`` (478, 3: x, y, depth px; None or NaN: no face seen)."""
+    def __call__(self, face_px: NDArray[np.float64] | None, timestamp_s: float) -> FaceExpression:
+        """The expression of ``face_px`` (478, 3: x, y, depth px; None or NaN: no face seen, neutral)."""
         if face_px is None or not np.isfinite(face_px).all():
-            return None
+            return NEUTRAL_FACE
+        self.frames_seen += 1
         raw = face_measures(face_px)
         m = self._filter(raw[:, None], timestamp_s)[:, 0]
         blinks = []
@@ -124,6 +142,8 @@ class FaceTracker:
         brow = float(m[4:6].mean()) / brow_neutral
         gaze = [m[6 + axis] - self._gaze[axis].update(raw[6 + axis], timestamp_s) for axis in (0, 1)]
         yaw, pitch = np.degrees(np.arcsin(np.clip(np.array(gaze) / EYE_RADIUS_PER_WIDTH, -1.0, 1.0)))
+        if self.mirror:
+            blinks, yaw = blinks[::-1], -yaw
         return FaceExpression(
             blink_left=blinks[1], blink_right=blinks[0], jaw_open=jaw_open,
             vowels=mouth_vowels(jaw_open, width),
