@@ -15,9 +15,36 @@ from mocap.core.frames import Frame, PoseObservation
 WINDOW_TITLE = "mocap preview (q or Esc to stop)"
 
 
+# Each finger's chain of hand landmarks from the wrist, thumb first.
+HAND_CHAINS = ((0, 1, 2, 3, 4), (0, 5, 6, 7, 8), (0, 9, 10, 11, 12), (0, 13, 14, 15, 16), (0, 17, 18, 19, 20))
+HAND_COLOURS_BGR = ((240, 160, 40), (40, 200, 240))     # the performer's left hand, right hand
+FACE_COLOUR_BGR = (200, 200, 200)
+IRIS_COLOUR_BGR = (40, 240, 240)
+IRIS_CENTRES = (468, 473)
+
+
+def draw_hands_and_face(canvas: np.ndarray, observation: PoseObservation) -> None:
+    """Draws the hands (each finger's chain) and the face mesh's points and irises onto ``canvas``."""
+    if observation.hands_px is not None:
+        for hand, colour in zip(observation.hands_px, HAND_COLOURS_BGR):
+            if not np.isfinite(hand).all():
+                continue
+            chains = [hand[list(chain), :2].astype(np.int32) for chain in HAND_CHAINS]
+            cv2.polylines(canvas, chains, isClosed=False, color=colour, thickness=2)
+    face = observation.face_px
+    if face is not None and np.isfinite(face).all():
+        for x, y in face[:IRIS_CENTRES[0], :2].astype(np.int32):
+            canvas[np.clip(y, 0, canvas.shape[0] - 1), np.clip(x, 0, canvas.shape[1] - 1)] = FACE_COLOUR_BGR
+        for centre in IRIS_CENTRES:
+            radius = max(int(np.linalg.norm(face[centre + 1, :2] - face[centre, :2])), 1)
+            cv2.circle(canvas, tuple(map(int, face[centre, :2])), radius, IRIS_COLOUR_BGR, 1)
+
+
 def draw_skeleton(image_bgr: np.ndarray, observation: PoseObservation, min_confidence: float = 0.5) -> np.ndarray:
-    """The image with landmarks (dots) and bones (lines) of confident landmarks drawn on."""
+    """The image with landmarks (dots) and bones (lines) of confident landmarks drawn on, and the
+    hands and face when tracked."""
     canvas = image_bgr.copy()
+    draw_hands_and_face(canvas, observation)
     points = observation.keypoints
     confident = np.nan_to_num(points[:, 2]) >= min_confidence
     for a, b in POSE_CONNECTIONS:

@@ -42,25 +42,46 @@ EYE_OUTER_CORNERS = (33, 263)
 EYE_RADIUS_PER_WIDTH = 0.4    # an eyeball's radius over the eye's corner-to-corner width
 HISTORY_S = 10.0              # how far back the performer's own levels look
 WARM_UP_SAMPLES = 30          # samples before the performer's own levels replace the typical ones
+REFRESH_SAMPLES = 10
+# The levels kept of each measure (face_measures' order: eye openings right and left, mouth gap and
+# width, brow heights right and left, gaze across and up): eyes open (most of the time), eyes
+# closed, mouth closed, and the usual value.
+PERCENTILES = (80.0, 2.0, 5.0, 50.0)
+OPEN, CLOSED, MOUTH_CLOSED, USUAL = range(4)
+# Typical levels until the performer's own are known (eyes: gap over width; mouth and brows: over
+# the distance between the eyes' outer corners; gaze: over the eye's width; the iris sits above
+# the line between the eye's corners).
+TYPICAL_LEVELS = np.array([
+    [0.30, 0.30, 0.0, 0.62, 0.19, 0.19, 0.0, 0.10],
+    [0.05, 0.05, 0.0, 0.62, 0.19, 0.19, 0.0, 0.10],
+    [0.30, 0.30, 0.0, 0.62, 0.19, 0.19, 0.0, 0.10],
+    [0.30, 0.30, 0.0, 0.62, 0.19, 0.19, 0.0, 0.10],
+])
 FACE_FILTER = OneEuroSettings(min_cutoff_hz=4.0, beta=5.0)   # beta: Hz per measure unit per second
 
 
-class AdaptiveLevel:
-    """A percentile of one measure over the last :data:`HISTORY_S` seconds (the typical value
-    ``typical`` until :data:`WARM_UP_SAMPLES` samples are in)."""
+class AdaptiveLevels:
+    """Percentiles (:data:`PERCENTILES`) of each face measure over the last :data:`HISTORY_S`
+    seconds: the performer's own levels (``typical`` (percentiles, measures) until
+    :data:`WARM_UP_SAMPLES` samples are in; recomputed every :data:`REFRESH_SAMPLES` samples, as
+    they change slowly)."""
 
-    def __init__(self, percentile: float, typical: float) -> None:
-        self.percentile = percentile
+    def __init__(self, typical: NDArray[np.float64]) -> None:
         self.typical = typical
-        self._samples: deque[tuple[float, float]] = deque()
+        self._samples: deque[tuple[float, NDArray[np.float64]]] = deque()
+        self._levels = typical
+        self._since_refresh = 0
 
-    def update(self, value: float, timestamp_s: float) -> float:
-        self._samples.append((timestamp_s, value))
+    def update(self, measures: NDArray[np.float64], timestamp_s: float) -> NDArray[np.float64]:
+        """The levels (percentiles, measures) after adding this frame's ``measures``."""
+        self._samples.append((timestamp_s, measures))
         while self._samples[0][0] < timestamp_s - HISTORY_S:
             self._samples.popleft()
-        if len(self._samples) < WARM_UP_SAMPLES:
-            return self.typical
-        return float(np.percentile([v for _, v in self._samples], self.percentile))
+        self._since_refresh += 1
+        if len(self._samples) >= WARM_UP_SAMPLES and self._since_refresh >= REFRESH_SAMPLES:
+            self._levels = np.percentile(np.array([m for _, m in self._samples]), PERCENTILES, axis=0)
+            self._since_refresh = 0
+        return self._levels
 
 
 def _distance(points: NDArray[np.float64], a: int, b: int) -> float:
@@ -116,12 +137,7 @@ class FaceTracker:
         self.mirror = mirror
         self.frames_seen = 0
         self._filter = PointFilter(filter_settings)
-        self._open_eyes = [AdaptiveLevel(80, 0.30), AdaptiveLevel(80, 0.30)]
-        self._closed_eyes = [AdaptiveLevel(2, 0.05), AdaptiveLevel(2, 0.05)]
-        self._closed_mouth = AdaptiveLevel(5, 0.0)
-        self._mouth_width = AdaptiveLevel(50, 0.62)
-        self._brows = AdaptiveLevel(50, 0.19)
-        self._gaze = [AdaptiveLevel(50, 0.0), AdaptiveLevel(50, 0.10)]   # the iris sits above the corners
+        self._levels = AdaptiveLevels(TYPICAL_LEVELS)
 
     def __call__(self, face_px: NDArray[np.float64] | None, timestamp_s: float) -> FaceExpression:
         """The expression of ``face_px`` (478, 3: x, y, depth px; None or NaN: no face seen, neutral)."""
@@ -130,18 +146,17 @@ class FaceTracker:
         self.frames_seen += 1
         raw = face_measures(face_px)
         m = self._filter(raw[:, None], timestamp_s)[:, 0]
+        levels = self._levels.update(raw, timestamp_s)
         blinks = []
         for side in (0, 1):
-            opened = self._open_eyes[side].update(raw[side], timestamp_s)
-            closed = min(self._closed_eyes[side].update(raw[side], timestamp_s), 0.4 * opened)
+            opened = levels[OPEN, side]
+            closed = min(levels[CLOSED, side], 0.4 * opened)
             blinks.append(_ramp(m[side], opened - 0.1 * (opened - closed), closed))
-        mouth_closed = self._closed_mouth.update(raw[2], timestamp_s)
-        jaw_open = _ramp(m[2], mouth_closed + 0.02, mouth_closed + 0.72)
-        width = m[3] / self._mouth_width.update(raw[3], timestamp_s)
-        brow_neutral = self._brows.update(float(raw[4:6].mean()), timestamp_s)
-        brow = float(m[4:6].mean()) / brow_neutral
-        gaze = [m[6 + axis] - self._gaze[axis].update(raw[6 + axis], timestamp_s) for axis in (0, 1)]
-        yaw, pitch = np.degrees(np.arcsin(np.clip(np.array(gaze) / EYE_RADIUS_PER_WIDTH, -1.0, 1.0)))
+        jaw_open = _ramp(m[2], levels[MOUTH_CLOSED, 2] + 0.02, levels[MOUTH_CLOSED, 2] + 0.72)
+        width = m[3] / levels[USUAL, 3]
+        brow = float(m[4:6].mean() / levels[USUAL, 4:6].mean())
+        gaze = m[6:8] - levels[USUAL, 6:8]
+        yaw, pitch = np.degrees(np.arcsin(np.clip(gaze / EYE_RADIUS_PER_WIDTH, -1.0, 1.0)))
         if self.mirror:
             blinks, yaw = blinks[::-1], -yaw
         return FaceExpression(
