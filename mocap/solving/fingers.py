@@ -65,11 +65,20 @@ def hand_axes(landmarks: NDArray[np.float64], side: str) -> NDArray[np.float64] 
     return np.asarray(canonical @ observed.T)
 
 
-def _phalanx_rotations(turn_rad: NDArray[np.float64], spread_rad: NDArray[np.float64],
-                       curl_rad: NDArray[np.float64], s: float) -> Rotation:
-    """Local rotations (fingers,) of a spread about +Y then a curl toward the palm, both about the
-    finger's rest direction (``turn_rad`` from the hand's axis)."""
+def _proximal_rotations(turn_rad: NDArray[np.float64], spread_rad: NDArray[np.float64],
+                        curl_rad: NDArray[np.float64], s: float) -> Rotation:
+    """Local rotations (fingers,) of each proximal phalanx: a spread about +Y then a curl toward
+    the palm, both about the finger's rest direction (``turn_rad`` from the hand's axis)."""
     return Rotation.from_euler("YZY", np.stack([turn_rad - s * spread_rad, -s * curl_rad, -turn_rad], axis=1))
+
+
+def _hinge_rotations(curl_rad: NDArray[np.float64], s: float) -> Rotation:
+    """Local rotations (fingers,) of the joints after the proximal one, each a curl about its
+    hinge: a finger's folds it toward the palm (about -+Z), the thumb's across the palm toward
+    the fingers (about +-Y, as a thumb's nail faces sideways)."""
+    axes = np.tile([0.0, 0.0, -s], (len(FINGERS), 1))
+    axes[0] = (0.0, s, 0.0)
+    return Rotation.from_rotvec(axes * curl_rad[:, None])
 
 
 def finger_angles_deg(landmarks: NDArray[np.float64], side: str) -> NDArray[np.float64] | None:
@@ -86,11 +95,15 @@ def finger_angles_deg(landmarks: NDArray[np.float64], side: str) -> NDArray[np.f
     first = np.einsum("fij,fj->fi", unturn, directions[:, 0])
     spread = np.arctan2(first[:, 2], s * first[:, 0])
     curls = [np.arctan2(-first[:, 1], np.hypot(first[:, 0], first[:, 2]))]
-    parent = _phalanx_rotations(turns, spread, curls[0], s).as_matrix()
+    parent = _proximal_rotations(turns, spread, curls[0], s).as_matrix()
+    thumb = np.arange(len(FINGERS)) == 0
     for phalanx in (1, 2):
         local = np.einsum("fij,fkj,fk->fi", unturn, parent, directions[:, phalanx])   # unturn @ parent^T @ d
-        curls.append(np.arctan2(-local[:, 1], s * local[:, 0]))
-        parent = parent @ _phalanx_rotations(turns, np.zeros(5), curls[-1], s).as_matrix()
+        toward = np.where(thumb, -local[:, 2], -local[:, 1])      # toward the fingers (thumb), the palm (fingers)
+        aside = np.where(thumb, local[:, 1], local[:, 2])
+        bend = np.hypot(toward, aside) * np.where(toward < 0, -1.0, 1.0)   # all of the bend, signed by its direction
+        curls.append(np.arctan2(bend, s * local[:, 0]))
+        parent = parent @ _hinge_rotations(curls[-1], s).as_matrix()
     return np.degrees(np.stack([spread, *curls], axis=1))
 
 
@@ -100,8 +113,6 @@ def finger_rotations(angles_deg: NDArray[np.float64], side: str) -> Rotation:
     clamped to :data:`FINGER_LIMITS_DEG`."""
     clamped = np.radians(np.clip(angles_deg, FINGER_LIMITS_DEG[:, :, 0], FINGER_LIMITS_DEG[:, :, 1]))
     s = side_sign(side)
-    turns = _rest_turns_rad(side)
-    zero = np.zeros(len(FINGERS))
-    per_phalanx = [_phalanx_rotations(turns, clamped[:, 0], clamped[:, 1], s).as_quat()]
-    per_phalanx += [_phalanx_rotations(turns, zero, clamped[:, joint], s).as_quat() for joint in (2, 3)]
+    per_phalanx = [_proximal_rotations(_rest_turns_rad(side), clamped[:, 0], clamped[:, 1], s).as_quat()]
+    per_phalanx += [_hinge_rotations(clamped[:, joint], s).as_quat() for joint in (2, 3)]
     return Rotation.from_quat(np.stack(per_phalanx, axis=1).reshape(-1, 4))
