@@ -11,7 +11,7 @@ from scipy.spatial.transform import Rotation
 from mocap.core.frames import PoseObservation
 from mocap.core.skeleton import HAND_BONE_INDEX, humanoid_skeleton
 from mocap.estimation.mediapipe_pose import own_hands
-from mocap.evaluation.hand_landmarks import posed_hand_landmarks
+from mocap.evaluation.hands import posed_hand_landmarks
 from mocap.solving.fingers import FINGER_LIMITS_DEG, finger_angles_deg, finger_rotations
 from mocap.solving.hands import HandTracker
 
