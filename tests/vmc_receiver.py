@@ -22,6 +22,11 @@ UNITY_PARENTS: dict[str, str] = {
     "LeftUpperLeg": "Hips", "LeftLowerLeg": "LeftUpperLeg", "LeftFoot": "LeftLowerLeg", "LeftToes": "LeftFoot",
     "RightUpperLeg": "Hips", "RightLowerLeg": "RightUpperLeg", "RightFoot": "RightLowerLeg", "RightToes": "RightFoot",
     "LeftEye": "Head", "RightEye": "Head", "Jaw": "Head",
+} | {
+    f"{side}{finger}{segment}": f"{side}{finger}{parent}" if parent != "Hand" else f"{side}Hand"
+    for side in ("Left", "Right")
+    for finger in ("Thumb", "Index", "Middle", "Ring", "Little")
+    for segment, parent in (("Proximal", "Hand"), ("Intermediate", "Proximal"), ("Distal", "Intermediate"))
 }
 HUMAN_BODY_BONES = {"Hips", *UNITY_PARENTS} | {
     f"{side}{finger}{segment}"
@@ -37,6 +42,8 @@ class VmcFrame:
     time_s: float = float("nan")
     root: tuple = ()
     bones: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # name -> (pos, quat)
+    blends: dict[str, float] = field(default_factory=dict)    # /VMC/Ext/Blend/Val name -> value
+    blends_applied: bool = False                               # /VMC/Ext/Blend/Apply came after them
 
     def forward_kinematics(self) -> tuple[dict[str, Rotation], dict[str, np.ndarray]]:
         """Global rotations and positions (Unity axes) of every received bone."""
@@ -79,4 +86,10 @@ def decode_vmc(datagrams: list[bytes]) -> list[VmcFrame]:
             elif message.address == "/VMC/Ext/Bone/Pos":
                 name, *values = message.params
                 frames[-1].bones[name] = (np.array(values[:3]), np.array(values[3:7]))
+            elif message.address == "/VMC/Ext/Blend/Val":
+                name, value = message.params
+                frames[-1].blends[name] = value
+                frames[-1].blends_applied = False
+            elif message.address == "/VMC/Ext/Blend/Apply":
+                frames[-1].blends_applied = True
     return frames

@@ -54,6 +54,7 @@ class BvhWriter:
         self.path = path
         self._order = rotation_order if rotation_order == "auto" else rotation_order.upper()
         self._orders: list[str] = []                               # per joint, as the header declares
+        self._written_order: list[int] = []                        # joints in the header's (depth-first) order
         self._order_groups: list[tuple[str, list[int]]] = []       # (order, joints using it)
         self._scale = UNITS_PER_METRE[units]
         self._frame_time_s = frame_time_s
@@ -99,8 +100,10 @@ class BvhWriter:
             for order in sorted(set(self._orders))
         ]
         lines = ["HIERARCHY"]
+        self._written_order = []   # the joints in the order the header declares them (depth first)
 
         def emit(bone: int, depth: int) -> None:
+            self._written_order.append(bone)
             pad = "  " * depth
             offset = np.zeros(3) if skeleton.parents[bone] < 0 else skeleton.rest_offsets_m[bone] * self._scale
             keyword = "ROOT" if skeleton.parents[bone] < 0 else "JOINT"
@@ -137,7 +140,7 @@ class BvhWriter:
             previous = None if self._previous_deg is None else self._previous_deg[bones]
             angles[bones] = continuous_euler(pose.local_rotations[bones], order, previous)
         self._previous_deg = angles
-        values = np.concatenate([pose.root_position_m * self._scale, angles.reshape(-1)])
+        values = np.concatenate([pose.root_position_m * self._scale, angles[self._written_order].reshape(-1)])
         self._file.write(" ".join(f"{v:.4f}" for v in values) + "\n")
         self._frames += 1
         if self._frames % self._flush_every == 0 or time.monotonic() - self._last_flush > 1.0:

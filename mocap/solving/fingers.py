@@ -67,9 +67,11 @@ def hand_axes(landmarks: NDArray[np.float64], side: str) -> NDArray[np.float64] 
 
 def _proximal_rotations(turn_rad: NDArray[np.float64], spread_rad: NDArray[np.float64],
                         curl_rad: NDArray[np.float64], s: float) -> Rotation:
-    """Local rotations (fingers,) of each proximal phalanx: a spread about +Y then a curl toward
-    the palm, both about the finger's rest direction (``turn_rad`` from the hand's axis)."""
-    return Rotation.from_euler("YZY", np.stack([turn_rad - s * spread_rad, -s * curl_rad, -turn_rad], axis=1))
+    """Local rotations (fingers,) of each proximal phalanx: a spread out of the finger's curling
+    plane, then that plane turned by the curl toward the palm, about the finger's rest direction
+    (``turn_rad`` from the hand's axis). Curl first: a finger curled 90 degrees keeps a spread
+    that means something (spread first would turn it about its own length)."""
+    return Rotation.from_euler("YZY", np.stack([turn_rad, -s * curl_rad, -s * spread_rad - turn_rad], axis=1))
 
 
 def _hinge_rotations(curl_rad: NDArray[np.float64], s: float) -> Rotation:
@@ -81,9 +83,15 @@ def _hinge_rotations(curl_rad: NDArray[np.float64], s: float) -> Rotation:
     return Rotation.from_rotvec(axes * curl_rad[:, None])
 
 
+def _clamped(angles_rad: NDArray[np.float64], column: int) -> NDArray[np.float64]:
+    return np.clip(angles_rad, *np.radians(FINGER_LIMITS_DEG[:, column].T))
+
+
 def finger_angles_deg(landmarks: NDArray[np.float64], side: str) -> NDArray[np.float64] | None:
-    """Per finger (thumb to little, 5) its spread and its three curls (4), degrees, unclamped,
-    from one hand's 21 landmarks (:func:`hand_axes`); None if the hand is not fully seen."""
+    """Per finger (thumb to little, 5) its spread and its three curls (4), degrees, within
+    :data:`FINGER_LIMITS_DEG`, from one hand's 21 landmarks (:func:`hand_axes`); None if the hand
+    is not fully seen. Each joint is solved from its parent as clamped, so a bend one joint cannot
+    take (a knuckle read past 90 degrees) passes to the next instead of bending it backwards."""
     axes = hand_axes(landmarks, side)
     if axes is None or not np.isfinite(landmarks).all():
         return None
@@ -93,8 +101,8 @@ def finger_angles_deg(landmarks: NDArray[np.float64], side: str) -> NDArray[np.f
     directions = unit(np.diff(joints, axis=1))                      # (5, 3, 3): each phalanx
     unturn = Rotation.from_euler("Y", -turns[:, None]).as_matrix()        # (5, 3, 3)
     first = np.einsum("fij,fj->fi", unturn, directions[:, 0])
-    spread = np.arctan2(first[:, 2], s * first[:, 0])
-    curls = [np.arctan2(-first[:, 1], np.hypot(first[:, 0], first[:, 2]))]
+    spread = _clamped(np.arcsin(np.clip(first[:, 2], -1.0, 1.0)), 0)
+    curls = [_clamped(np.arctan2(-first[:, 1], s * first[:, 0]), 1)]
     parent = _proximal_rotations(turns, spread, curls[0], s).as_matrix()
     thumb = np.arange(len(FINGERS)) == 0
     for phalanx in (1, 2):
@@ -102,7 +110,7 @@ def finger_angles_deg(landmarks: NDArray[np.float64], side: str) -> NDArray[np.f
         toward = np.where(thumb, -local[:, 2], -local[:, 1])      # toward the fingers (thumb), the palm (fingers)
         aside = np.where(thumb, local[:, 1], local[:, 2])
         bend = np.hypot(toward, aside) * np.where(toward < 0, -1.0, 1.0)   # all of the bend, signed by its direction
-        curls.append(np.arctan2(bend, s * local[:, 0]))
+        curls.append(_clamped(np.arctan2(bend, s * local[:, 0]), phalanx + 1))
         parent = parent @ _hinge_rotations(curls[-1], s).as_matrix()
     return np.degrees(np.stack([spread, *curls], axis=1))
 
