@@ -74,6 +74,19 @@ def test_rotations_read_back_as_written(tmp_path: Path, order: str) -> None:
     np.testing.assert_allclose(translations[:, 0] / 100.0, [pose.root_position_m for pose in poses], atol=1e-5)
 
 
+def test_each_joints_rotation_reads_back_on_it_when_fingers_follow_the_body(tmp_path: Path) -> None:
+    """The skeleton with fingers lists them after the body, the file depth first (each hand's
+    fingers right after it): every joint's values land under its own name."""
+    skeleton = humanoid_skeleton(fingers=True)
+    turns = Rotation.from_euler("z", np.linspace(1.0, 60.0, len(skeleton.names))[:, None], degrees=True)
+    write(tmp_path / "hands.bvh", [SkeletonPose(0.0, skeleton, np.array([0.0, 0.9, 0.0]), turns, True, True)])
+    clip = read_bvh(tmp_path / "hands.bvh")
+    local, _ = clip.local_transforms()
+    for bone, name in enumerate(skeleton.names):
+        error_deg = np.degrees((local[clip.index(name)].inv() * turns[bone]).magnitude())
+        assert error_deg < 0.01, name
+
+
 def test_euler_angles_never_jump_when_a_joint_crosses_180_degrees(tmp_path: Path) -> None:
     write(tmp_path / "spin.bvh", spinning_poses())
     angles = rotation_columns(tmp_path / "spin.bvh")
