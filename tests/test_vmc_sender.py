@@ -13,7 +13,7 @@ from scipy.spatial.transform import Rotation
 from vmc_receiver import VmcFrame, decode_vmc, type_tags
 
 from mocap.core.errors import MocapError
-from mocap.core.frames import SkeletonPose
+from mocap.core.frames import FaceExpression, SkeletonPose
 from mocap.core.skeleton import BONE_INDEX, BONE_NAMES, humanoid_skeleton
 from mocap.sinks.osc import pack_bundles, parse_address
 from mocap.sinks.vmc import DEFAULT_VMC_PORT, VmcSender
@@ -47,7 +47,8 @@ def send_and_receive(*poses: SkeletonPose) -> list[VmcFrame]:
     while len(decode_vmc(receiver.datagrams)) < len(poses) and time.monotonic() < deadline:
         time.sleep(0.01)
     datagrams = receiver.stop()
-    expected = {"/VMC/Ext/OK": ",iiii", "/VMC/Ext/T": ",f", "/VMC/Ext/Root/Pos": ",sfffffff", "/VMC/Ext/Bone/Pos": ",sfffffff"}
+    expected = {"/VMC/Ext/OK": ",iiii", "/VMC/Ext/T": ",f", "/VMC/Ext/Root/Pos": ",sfffffff", "/VMC/Ext/Bone/Pos": ",sfffffff",
+                "/VMC/Ext/Blend/Val": ",sf", "/VMC/Ext/Blend/Apply": ","}
     for address, tags in type_tags(datagrams):
         assert tags == expected[address], (address, tags)
     frames = decode_vmc(datagrams)
@@ -96,6 +97,26 @@ def test_bone_offsets_are_the_skeletons_rest_offsets_in_unity_axes(seated: VmcFr
     for name in ("LeftUpperLeg", "LeftLowerArm", "RightToes", "Head"):
         expected = skeleton.rest_offsets_m[BONE_INDEX[name]] * [-1.0, 1.0, 1.0]
         np.testing.assert_allclose(seated.bones[name][0], expected, atol=1e-6)
+
+
+def test_fingers_and_expressions_arrive_with_the_body() -> None:
+    """With hands and face tracked: the 30 finger bones after the body's, then each expression
+    and one Apply; a curled finger arrives curled, the blink on its own eye."""
+    skeleton = humanoid_skeleton(fingers=True)
+    rotvecs = np.zeros((len(skeleton.names), 3))
+    rotvecs[skeleton.names.index("LeftIndexProximal")] = np.radians([0.0, 0.0, -80.0])   # curled toward the palm (-Y)
+    face = FaceExpression(blink_left=1.0, blink_right=0.0, jaw_open=0.4, vowels=(0.4, 0, 0, 0, 0),
+                          brow_up=0.0, brow_down=0.0, gaze_yaw_deg=0.0, gaze_pitch_deg=0.0)
+    pose = SkeletonPose(0.5, skeleton, HIPS_M.copy(), Rotation.from_rotvec(rotvecs), True, True, face)
+    [frame] = send_and_receive(pose)
+    assert len(frame.bones) == 51 and frame.blends_applied
+    _, positions = frame.forward_kinematics()
+    knuckle_to_tip = direction(positions, "LeftIndexProximal", "LeftIndexIntermediate")
+    assert knuckle_to_tip[1] < -0.9                      # Unity axes: down
+    assert frame.blends["Blink_L"] == 1.0 and frame.blends["Blink_R"] == 0.0 and frame.blends["Blink"] == 0.0
+    assert frame.blends["A"] == pytest.approx(0.4)
+    [plain] = send_and_receive(seated_pose())
+    assert not plain.blends and not plain.blends_applied   # no face tracked: no expressions
 
 
 def test_capture_time_and_tracking_state_are_sent() -> None:

@@ -6,9 +6,10 @@ Per frame, in order, packed into bundles of at most 1500 bytes:
 - ``/mocap/frame``      ``i`` frame number, ``f`` capture time (s), ``i`` tracked (1/0), ``i`` proportions settled (1/0)
 - ``/mocap/joint``      ``s`` bone name, ``f`` x, ``f`` y, ``f`` z: where the bone starts, metres
 - ``/mocap/bone``       ``s`` bone name, ``f`` x, ``f`` y, ``f`` z, ``f`` w: its world rotation from the T-pose
+- ``/mocap/expression`` ``s`` name, ``f`` weight 0..1: the face's expressions (ARKit-style names), when tracked
 - ``/mocap/frame/end``  ``i`` frame number: every message of the frame has been sent
 
-Bone names are Unity HumanBodyBones names. Positions are in the room: the floor at height 0,
+Bone names are Unity HumanBodyBones names (the 30 finger bones too when hands are tracked). Positions are in the room: the floor at height 0,
 the performer facing the engine's forward in the T-pose.
 """
 
@@ -22,6 +23,7 @@ from numpy.typing import NDArray
 from mocap.core.conventions import ENGINE_AXES, continuous_quaternions, to_engine_axes
 from mocap.core.errors import MocapError
 from mocap.core.frames import SkeletonPose
+from mocap.sinks.expressions import expression_weights
 from mocap.sinks.osc import OscSender, osc_message
 
 SCHEMA_VERSION = 1
@@ -36,6 +38,9 @@ def schema_messages(pose: SkeletonPose, frame: int, positions_m: NDArray[np.floa
     messages = [osc_message("/mocap/frame", frame, float(pose.timestamp_s), int(pose.tracked), int(pose.skeleton_settled))]
     messages += [osc_message("/mocap/joint", name, *position) for name, position in zip(names, positions_m.tolist())]
     messages += [osc_message("/mocap/bone", name, *quat) for name, quat in zip(names, quats.tolist())]
+    if pose.face is not None:
+        messages += [osc_message("/mocap/expression", name, float(weight))
+                     for name, weight in expression_weights(pose.face, "arkit").items()]
     messages.append(osc_message("/mocap/frame/end", frame))
     return messages
 
