@@ -5,14 +5,15 @@ moved where a wrong side or a fixed threshold would show."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from conftest import shared
 
-from mocap.core.frames import FaceExpression
+from mocap.core.frames import NEUTRAL_FACE, FaceExpression
 from mocap.sinks.expressions import expression_weights
-from mocap.solving.face import LEFT_EYE, RIGHT_EYE, FaceTracker
+from mocap.solving.face import LEFT_EYE, RIGHT_EYE, FaceTracker, eye_rotations
 
 # MediaPipe's blendshape test: 478 landmarks in, 52 scores out, compared there within 0.1.
 BLENDSHAPE_TOLERANCE = 0.1
@@ -127,6 +128,14 @@ def test_an_open_mouth_is_jaw_open_and_a_and_the_eyes_follow_the_irises() -> Non
     assert weights["LookLeft"] > 0.5 and weights["LookRight"] == 0.0
     arkit = expression_weights(face, "arkit")
     assert arkit["eyeLookOutLeft"] > 0.5 and arkit["eyeLookInRight"] > 0.5 and arkit["eyeLookInLeft"] == 0.0
+
+
+@pytest.mark.unit
+def test_the_eye_bones_look_where_the_gaze_goes() -> None:
+    face = replace(NEUTRAL_FACE, gaze_yaw_deg=20.0, gaze_pitch_deg=-10.0)   # toward the performer's left, down
+    forward = eye_rotations(face).apply([0.0, 0.0, 1.0])                    # canonical: facing +Z, left +X, up +Y
+    assert (forward[:, 0] > 0.3).all() and (forward[:, 1] < -0.15).all()
+    np.testing.assert_allclose(np.degrees(np.arcsin(forward[:, 1])), -10.0)
 
 
 @pytest.mark.unit

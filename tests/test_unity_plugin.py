@@ -1,5 +1,6 @@
 """The Unity receiver's core (plugins/unity/Runtime/Core, plain C# without UnityEngine), compiled
-with Mono and run as a test program receiving real UDP from `mocap capture` on the demo clip."""
+with Mono and run as a test program receiving real UDP from `mocap capture` on the demo clip (and
+on an upper-body video with the fingers and face)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DEMO_FPS, DEMO_VIDEO, REPO, UdpReceiver, run_mocap, unavailable
+from conftest import DEMO_FPS, DEMO_VIDEO, REPO, UdpReceiver, run_mocap, shared, unavailable
 
 UNITY = REPO / "plugins" / "unity"
 ARMS_OUT_FRAMES = range(115, 129)
@@ -35,16 +36,18 @@ def _free_port() -> int:
     return probe.port
 
 
-@pytest.fixture(scope="module")
-def received(receiver_test: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[int, dict[str, np.ndarray]]]:
-    """Every frame the C# receiver decoded from a real capture: VMC (joints by forward kinematics
-    of what it applied) and the plain schema sent in Godot's axes (joints converted to Unity's)."""
-    output = tmp_path_factory.mktemp("unity_rx") / "frames.csv"
+def receive_capture(program: Path, folder: Path, capture_args: list[str], joints: list[str] | None = None,
+                    fps: float = DEMO_FPS) -> dict[str, dict[int, dict[str, np.ndarray]]]:
+    """Every frame the C# receiver decoded from a real capture (``capture_args`` after `mocap
+    capture`): VMC (``joints``, default the program's, by forward kinematics of what it applied)
+    and the plain schema sent in Godot's axes (joints converted to Unity's)."""
+    output = folder / "frames.csv"
     vmc_port, schema_port = _free_port(), _free_port()
-    listener = subprocess.Popen(["mono", str(receiver_test), "receive", str(vmc_port), str(schema_port), "godot", "3", str(output)],
+    listener = subprocess.Popen(["mono", str(program), "receive", str(vmc_port), str(schema_port), "godot", "3", str(output),
+                                 *([",".join(joints)] if joints else [])],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert listener.stdout is not None and listener.stdout.readline().strip() == "listening"
-    capture = run_mocap("capture", "--video", str(DEMO_VIDEO), "--vmc", f"127.0.0.1:{vmc_port}",
+    capture = run_mocap("capture", *capture_args, "--vmc", f"127.0.0.1:{vmc_port}",
                         "--osc", f"127.0.0.1:{schema_port}", "--osc-axes", "godot", "--no-progress")
     assert capture.returncode == 0, capture.stderr
     summary, errors = listener.communicate(timeout=120)
@@ -53,10 +56,37 @@ def received(receiver_test: Path, tmp_path_factory: pytest.TempPathFactory) -> d
     frames: dict[str, dict[int, dict[str, np.ndarray]]] = {"vmc": {}, "schema": {}}
     with open(output) as file:
         for row in csv.DictReader(file):
-            joints = {key[:-2]: np.array([float(row[key[:-2] + axis]) for axis in ("_x", "_y", "_z")])
-                      for key in row if key.endswith("_x")}
-            frames[row["kind"]][round(float(row["time"]) * DEMO_FPS)] = joints
+            positions = {key[:-2]: np.array([float(row[key[:-2] + axis]) for axis in ("_x", "_y", "_z")])
+                         for key in row if key.endswith("_x")}
+            frames[row["kind"]][round(float(row["time"]) * fps)] = positions
     return frames
+
+
+@pytest.fixture(scope="module")
+def received(receiver_test: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[int, dict[str, np.ndarray]]]:
+    """The demo clip's capture as the C# receiver decoded it."""
+    return receive_capture(receiver_test, tmp_path_factory.mktemp("unity_rx"), ["--video", str(DEMO_VIDEO)])
+
+
+def test_fingers_and_eyes_as_applied_land_where_the_plain_schema_says(receiver_test: Path, tmp_path: Path) -> None:
+    """A real upper-body video with --preset vtuber: the C# receiver applies the finger and eye
+    bones, and their joints land where the plain schema has them; the right hand's fingers fold."""
+    joints = ["Head", "RightHand", "RightIndexProximal", "RightIndexIntermediate", "RightIndexDistal",
+              "RightThumbDistal", "LeftLittleDistal", "LeftEye", "RightEye"]
+    video = shared("hands/video/gesture_recognizer_android_test_video_thumbs_up.mp4")
+    frames = receive_capture(receiver_test, tmp_path, ["--video", str(video), "--preset", "vtuber"], joints, fps=25.0)
+    assert len(frames["vmc"]) >= 190
+    for index, positions in frames["vmc"].items():
+        for name, position in positions.items():
+            np.testing.assert_allclose(position, frames["schema"][index][name], atol=2e-4, err_msg=f"{index} {name}")
+    def folded_deg(joints: dict[str, np.ndarray]) -> float:
+        """The index finger's middle phalanx against the hand's direction (wrist to knuckle)."""
+        hand = joints["RightIndexProximal"] - joints["RightHand"]
+        middle = joints["RightIndexDistal"] - joints["RightIndexIntermediate"]
+        return float(np.degrees(np.arccos(hand @ middle / np.linalg.norm(hand) / np.linalg.norm(middle))))
+
+    held = [frames["vmc"][index] for index in sorted(frames["vmc"])[-50:]]   # the thumbs-up held
+    assert np.median([folded_deg(joints) for joints in held]) > 90.0
 
 
 def test_every_frame_is_decoded(received) -> None:

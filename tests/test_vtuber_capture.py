@@ -55,7 +55,7 @@ def test_every_frame_carries_the_fingers_and_the_face(capture: VtuberCapture) ->
     fingers = {f"{side}{finger}{phalanx}" for side in ("Left", "Right") for finger in FINGERS
                for phalanx in ("Proximal", "Intermediate", "Distal")}
     for frame in capture.frames:
-        assert fingers <= set(frame.bones) and len(frame.bones) == 51
+        assert fingers | {"LeftEye", "RightEye"} <= set(frame.bones) and len(frame.bones) == 53
         assert set(frame.blends) == VRM0_EXPRESSIONS and frame.blends_applied
         assert all(0.0 <= value <= 1.0 for value in frame.blends.values())
     assert "12 of the 12 vrm0 expressions sent are on it" in capture.stderr

@@ -186,11 +186,11 @@ class OpenedSinks:
 
 def load_retargeter(config: CaptureConfig, *, fingers: bool = False, face: bool = False) -> Retargeter | None:
     """The chosen rig, ready to retarget onto (None: the canonical humanoid); ``fingers``: with
-    the finger bones. ``face``: say which of the expressions sent the rig has."""
+    the finger bones. ``face``: with the eyes, and say which of the expressions sent the rig has."""
     if config.rig.path is None:
         return None
     path = Path(config.rig.path)
-    retargeter = Retargeter(load_rig(path, Path(config.rig.map) if config.rig.map else None), fingers=fingers)
+    retargeter = Retargeter(load_rig(path, Path(config.rig.map) if config.rig.map else None), fingers=fingers, eyes=face)
     if face:
         note(describe_rig_expressions(path, config.vmc.expressions))
     return retargeter

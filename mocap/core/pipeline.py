@@ -27,7 +27,7 @@ from mocap.core.latency import CAPTURED, ESTIMATED, SOLVED, LatencyLog, LatencyR
 from mocap.core.skeleton import BodyProportions, Skeleton, humanoid_skeleton
 from mocap.filtering.outliers import OutlierGuard
 from mocap.filtering.temporal import BodyFilter, HoldThenRest, RotationFilter
-from mocap.solving.face import FaceTracker
+from mocap.solving.face import FaceTracker, eye_rotations
 from mocap.solving.foot_contact import FootContact
 from mocap.solving.hands import HandTracker
 from mocap.solving.joint_limits import JointLimits
@@ -196,11 +196,11 @@ class MotionPipeline:
         self._root_m = np.array([0.0, BodyProportions().hip_height_m, 0.0])
 
     def _skeletons(self) -> tuple[Skeleton, Skeleton]:
-        """The performer's body skeleton, and the one sent (with fingers when hands are tracked)."""
+        """The performer's body skeleton, and the one sent (with fingers and eyes when hands and face are tracked)."""
         proportions = self.measurer.proportions
         if self._skeletons_for is None or self._skeletons_for[0] != proportions:
             body = humanoid_skeleton(proportions)
-            sent = humanoid_skeleton(proportions, fingers=True) if self.hands is not None else body
+            sent = humanoid_skeleton(proportions, fingers=self.hands is not None, eyes=self.face is not None)
             self._skeletons_for = (proportions, body, sent)
         return self._skeletons_for[1], self._skeletons_for[2]
 
@@ -258,7 +258,9 @@ class MotionPipeline:
             local = Rotation.concatenate([local, self.hands(observations, timestamp_s)])
         if self.face is not None:
             face = self.face(next((o.face_px for o in observations if o.face_px is not None), None), timestamp_s)
-        times["hands+face"] += 1000 * (time.perf_counter() - hands_and_face)
+            local = Rotation.concatenate([local, eye_rotations(face)])
+        if self.hands is not None or self.face is not None:
+            times["hands+face"] += 1000 * (time.perf_counter() - hands_and_face)
         pose = self.foot_contact(SkeletonPose(
             timestamp_s=timestamp_s,
             skeleton=sent_skeleton,

@@ -53,6 +53,9 @@ FINGER_BONES: tuple[tuple[str, str], ...] = tuple(
 )
 HAND_BONES: tuple[tuple[str, str | None], ...] = HUMANOID_BONES + FINGER_BONES
 HAND_BONE_INDEX: dict[str, int] = {name: i for i, (name, _) in enumerate(HAND_BONES)}
+EYE_BONES: tuple[tuple[str, str], ...] = (("LeftEye", "Head"), ("RightEye", "Head"))   # last, when the face is tracked
+ALL_BONES: dict[str, str | None] = dict(HAND_BONES + EYE_BONES)   # every bone mocap may send -> its parent
+EYE_FROM_HEAD_M = (0.032, 0.02, 0.085)   # the left eye from the head joint (between the ears), for a neck_m of 0.16
 
 # A left hand in T-pose (metres, for a hand_m of 0.08): where each finger's proximal joint sits
 # from the wrist, each phalanx's length, and the finger's direction (fingers along +X; the thumb
@@ -174,9 +177,11 @@ def chain_transforms(
     return np.moveaxis(world, 0, -3), np.moveaxis(positions[..., 0], 0, -2)
 
 
-def humanoid_skeleton(proportions: BodyProportions = BodyProportions(), *, fingers: bool = False) -> Skeleton:
+def humanoid_skeleton(proportions: BodyProportions = BodyProportions(), *, fingers: bool = False,
+                      eyes: bool = False) -> Skeleton:
     """The canonical humanoid in T-pose (arms along +-X, palms down) with these proportions;
-    ``fingers``: with the 30 finger bones after the body's (:data:`HAND_BONES` order), sized by the hand."""
+    ``fingers``: with the 30 finger bones after the body's (:data:`HAND_BONES` order), sized by the
+    hand; ``eyes``: with the two eye bones (:data:`EYE_BONES`) last."""
     p = proportions
     half_shoulders = p.shoulder_width_m / 2.0
     clavicle_start = 0.25 * half_shoulders
@@ -199,7 +204,9 @@ def humanoid_skeleton(proportions: BodyProportions = BodyProportions(), *, finge
         if name.startswith("Left"):
             x, y, z = offsets[name]
             offsets["Right" + name[4:]] = (-x, y, z)
-    bones = HAND_BONES if fingers else HUMANOID_BONES
+    bones = (HAND_BONES if fingers else HUMANOID_BONES) + (EYE_BONES if eyes else ())
+    offsets["LeftEye"] = tuple(p.neck_m / 0.16 * np.array(EYE_FROM_HEAD_M))
+    offsets["RightEye"] = tuple(p.neck_m / 0.16 * np.array(EYE_FROM_HEAD_M) * [-1.0, 1.0, 1.0])
     if fingers:
         scale = p.hand_m / 0.08
         for side in ("Left", "Right"):

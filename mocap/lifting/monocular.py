@@ -31,6 +31,7 @@ from mocap.core.conventions import (
 )
 from mocap.core.frames import BodyPose, Observations
 from mocap.lifting.dropouts import DropoutBridge
+from mocap.lifting.head import turn_head_to_face
 
 FOOT_LANDMARKS = [LANDMARK_INDEX[name] for name in (
     "left_heel", "right_heel", "left_foot_index", "right_foot_index", "left_ankle", "right_ankle")]
@@ -176,7 +177,7 @@ class MonocularLifter:
             return nobody(observation.timestamp_s)
         camera = self.camera_for(observation.image_size)
         confidence = np.nan_to_num(observation.keypoints[:, 2])
-        body_m = observation.world_m
+        body_m = turn_head_to_face(observation.world_m, observation.face_px)
         if self._upright is not None:
             self._upright.update(body_m, confidence)
             body_m = self._upright.rotation.apply(body_m)

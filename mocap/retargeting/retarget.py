@@ -31,15 +31,15 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from mocap.core.skeleton import (
+    ALL_BONES,
     BONE_INDEX,
     FINGERS,
-    HAND_BONES,
     Skeleton,
     humanoid_skeleton,
 )
 from mocap.retargeting.rigs import Rig
 
-_PARENT: dict[str, str | None] = dict(HAND_BONES)
+_PARENT: dict[str, str | None] = ALL_BONES
 # The canonical child whose direction defines a bone's direction (the chain continues through it).
 DIRECTION_CHILD = {
     "Hips": "Spine", "Spine": "Chest", "Chest": "Neck", "Neck": "Head",
@@ -79,16 +79,17 @@ def _floor_y(rig: Rig, facing: Rotation) -> float:
 
 class Retargeter:
     """Maps canonical poses (local rotations on :func:`mocap.core.skeleton.humanoid_skeleton`,
-    with the finger bones when ``fingers``) onto ``rig``."""
+    with the finger bones when ``fingers``, the eyes when ``eyes``) onto ``rig``."""
 
-    def __init__(self, rig: Rig, *, fingers: bool = False) -> None:
+    def __init__(self, rig: Rig, *, fingers: bool = False, eyes: bool = False) -> None:
         self.rig = rig
         self.fingers = fingers
+        self.eyes = eyes
         self.facing = rig_facing(rig)
         rest_rotations, rest_positions = rig.skeleton.rest_world()
         self._rest_world = self.facing.as_matrix() @ rest_rotations.as_matrix()       # (joints, 3, 3)
         faced = self.facing.apply(rest_positions)
-        canonical = humanoid_skeleton(fingers=fingers)
+        canonical = humanoid_skeleton(fingers=fingers, eyes=eyes)
         canonical_index = {name: i for i, name in enumerate(canonical.names)}
         alignment: dict[str, NDArray[np.float64]] = {}
         for bone in canonical.names:   # parents first
@@ -185,7 +186,7 @@ class Retargeter:
         each bone's offset is the rig's, measured after bringing the rig to the T-pose. Bones the
         rig lacks sit at the canonical offset from their parent, scaled by the hip heights; an
         offset under 1 cm becomes 1 cm along the canonical direction."""
-        canonical = humanoid_skeleton(fingers=self.fingers)
+        canonical = humanoid_skeleton(fingers=self.fingers, eyes=self.eyes)
         identity = Rotation.from_quat(np.tile([0.0, 0.0, 0.0, 1.0], (len(canonical.names), 1)))
         local, root = self.retarget(identity, np.zeros(3), self.hip_height_m)
         _, positions = self.rig.skeleton.forward_kinematics(local, root)

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from mocap.core.errors import MocapError
-from mocap.core.skeleton import BONE_NAMES, HAND_BONE_INDEX, Skeleton
+from mocap.core.skeleton import ALL_BONES, BONE_NAMES, Skeleton
 from mocap.formats.bvh import BvhClip, read_bvh
 from mocap.formats.toml_files import read_toml
 
@@ -302,10 +302,10 @@ def load_rig(path: Path, bone_map_path: Path | None = None) -> Rig:
         bone_map = None
         if bone_map_path is not None:
             table = read_toml(bone_map_path, kind="bone map", option="--rig-map")
-            unknown = [bone for bone in table if bone not in HAND_BONE_INDEX]
+            unknown = [bone for bone in table if bone not in ALL_BONES]
             if unknown:
                 raise MocapError(f"bone map {bone_map_path}: '{unknown[0]}' is not a HumanBodyBones name this rig uses "
-                                 f"({', '.join(BONE_NAMES)}, and fingers such as LeftIndexProximal)")
+                                 f"({', '.join(BONE_NAMES)}, fingers such as LeftIndexProximal, LeftEye, RightEye)")
             bone_map = {bone: str(node) for bone, node in table.items()}
         rig = load_gltf_rig(path, bone_map)
     else:

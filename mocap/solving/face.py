@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.spatial.transform import Rotation
 
 from mocap.core.frames import NEUTRAL_FACE, FaceExpression
 from mocap.core.vectors import unit
@@ -175,3 +176,9 @@ def mouth_vowels(jaw_open: float, width: float) -> tuple[float, float, float, fl
     slightly_open = min(jaw_open / 0.15, 1.0) * (1.0 - jaw_open)
     a = jaw_open * (1.0 - max(wide, narrow))
     return (a, wide * slightly_open, narrow * slightly_open, wide * jaw_open, narrow * jaw_open)
+
+
+def eye_rotations(face: FaceExpression) -> Rotation:
+    """The left and right eye bones' local rotations (2,) for the face's gaze: a turn toward the
+    performer's left about +Y, then up (canonical axes: facing +Z, up +Y)."""
+    return Rotation.from_euler("YX", [[face.gaze_yaw_deg, -face.gaze_pitch_deg]] * 2, degrees=True)

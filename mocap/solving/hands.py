@@ -13,7 +13,7 @@ from mocap.solving.fingers import INDEX_MCP, PINKY_MCP, WRIST, finger_angles_deg
 
 SIDES = ("Left", "Right")
 BONES_PER_HAND = len(FINGER_BONES) // 2
-FINGER_FILTER = OneEuroSettings(min_cutoff_hz=2.0, beta=0.3)   # beta: Hz per rad/s of a finger joint's turn
+FINGER_FILTER = OneEuroSettings(min_cutoff_hz=1.0, beta=0.2)   # beta: Hz per rad/s; tuned in docs/hands-and-face.md
 
 
 def best_view(observations: Observations, hand: int) -> NDArray[np.float64] | None:

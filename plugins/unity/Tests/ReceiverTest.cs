@@ -1,5 +1,5 @@
 // A console program around the receiver core, for tests outside Unity (Mono here):
-//   receive VMC_PORT SCHEMA_PORT AXES IDLE_S OUT.csv   record every frame's joints, by forward
+//   receive VMC_PORT SCHEMA_PORT AXES IDLE_S OUT.csv [JOINTS]  record every frame's joints (JOINTS: comma-separated names), by forward
 //                                                      kinematics of what was applied (VMC) and as
 //                                                      received (plain schema), until IDLE_S idle
 //                                                      after the first datagram
@@ -14,7 +14,7 @@ using Mocap.Receiver;
 
 static class ReceiverTest
 {
-    static readonly string[] Joints = {
+    static string[] Joints = {
         "Hips", "Head", "LeftUpperArm", "LeftHand", "RightUpperArm", "RightHand",
         "LeftUpperLeg", "LeftLowerLeg", "LeftFoot", "RightUpperLeg", "RightLowerLeg", "RightFoot",
     };
@@ -23,9 +23,13 @@ static class ReceiverTest
     {
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
         Thread.CurrentThread.CurrentCulture = CultureInfo.InvariantCulture;
-        if (args.Length == 6 && args[0] == "receive") return Receive(int.Parse(args[1]), int.Parse(args[2]), args[3], double.Parse(args[4]), args[5]);
+        if ((args.Length == 6 || args.Length == 7) && args[0] == "receive")
+        {
+            if (args.Length == 7) Joints = args[6].Split(',');
+            return Receive(int.Parse(args[1]), int.Parse(args[2]), args[3], double.Parse(args[4]), args[5]);
+        }
         if (args.Length == 4 && args[0] == "fuzz") return Fuzz(args[1], int.Parse(args[2]), int.Parse(args[3]));
-        Console.Error.WriteLine("usage: receive VMC_PORT SCHEMA_PORT AXES IDLE_S OUT.csv | fuzz SAMPLES.hex SEED COUNT");
+        Console.Error.WriteLine("usage: receive VMC_PORT SCHEMA_PORT AXES IDLE_S OUT.csv [JOINT,JOINT,...] | fuzz SAMPLES.hex SEED COUNT");
         return 2;
     }
 

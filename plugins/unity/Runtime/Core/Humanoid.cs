@@ -49,10 +49,11 @@ namespace Mocap.Receiver
         }
     }
 
-    /// <summary>The humanoid bones mocap sends (Unity HumanBodyBones names) and their parents.</summary>
+    /// <summary>The humanoid bones mocap sends (Unity HumanBodyBones names) and their parents, parents
+    /// first: the body's, the 30 finger bones (with --hands) and the eyes (with --face).</summary>
     public static class Humanoid
     {
-        public static readonly string[] Bones = {
+        static readonly string[] Body = {
             "Hips", "Spine", "Chest", "Neck", "Head",
             "LeftShoulder", "LeftUpperArm", "LeftLowerArm", "LeftHand",
             "RightShoulder", "RightUpperArm", "RightLowerArm", "RightHand",
@@ -66,7 +67,30 @@ namespace Mocap.Receiver
             {"RightShoulder", "Chest"}, {"RightUpperArm", "RightShoulder"}, {"RightLowerArm", "RightUpperArm"}, {"RightHand", "RightLowerArm"},
             {"LeftUpperLeg", "Hips"}, {"LeftLowerLeg", "LeftUpperLeg"}, {"LeftFoot", "LeftLowerLeg"}, {"LeftToes", "LeftFoot"},
             {"RightUpperLeg", "Hips"}, {"RightLowerLeg", "RightUpperLeg"}, {"RightFoot", "RightLowerLeg"}, {"RightToes", "RightFoot"},
+            {"LeftEye", "Head"}, {"RightEye", "Head"},
         };
+
+        public static readonly string[] Bones = AllBones();
+
+        static string[] AllBones()
+        {
+            var bones = new List<string>(Body);
+            foreach (string side in new[] { "Left", "Right" })
+                foreach (string finger in new[] { "Thumb", "Index", "Middle", "Ring", "Little" })
+                {
+                    string parent = side + "Hand";
+                    foreach (string phalanx in new[] { "Proximal", "Intermediate", "Distal" })
+                    {
+                        string bone = side + finger + phalanx;
+                        Parent[bone] = parent;
+                        bones.Add(bone);
+                        parent = bone;
+                    }
+                }
+            bones.Add("LeftEye");
+            bones.Add("RightEye");
+            return bones.ToArray();
+        }
     }
 
     /// <summary>Axes of the engines the plain schema can be sent in, and their conversion to Unity's.</summary>
