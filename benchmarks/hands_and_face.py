@@ -7,8 +7,9 @@
    the ratio, and mocap's per-stage milliseconds.
 2. The finger solve: known gestures -> landmarks with pixel noise (on a hand 150 px across) ->
    solve; InterHand2.6M's photo with triangulated joints; ManipNet's captured finger motion.
-3. Finger jitter on the real video while the thumbs-up is held: each finger joint's turn from
-   frame to frame, solved raw and after the hand stage's filter.
+3. On the real video: finger jitter while the thumbs-up is held (each finger joint's turn from
+   frame to frame, solved raw and after the hand stage's filter), and how neutral the face's
+   expressions stay (she neither blinks nor opens her mouth).
 
     .venv/bin/python benchmarks/hands_and_face.py [--video FILE] [--repeat 3] [--rounds 2]
 """
@@ -33,6 +34,7 @@ from test_fingers import GESTURES, posed_hand  # noqa: E402
 
 from mocap.evaluation.hands import interhand_hands, joint_bends_deg, manipnet_landmarks  # noqa: E402
 from mocap.formats.landmarks_file import load_landmarks  # noqa: E402
+from mocap.solving.face import FaceTracker  # noqa: E402
 from mocap.solving.fingers import finger_angles_deg, finger_rotations  # noqa: E402
 from mocap.solving.hands import HandTracker  # noqa: E402
 
@@ -126,7 +128,7 @@ def real_hands() -> None:
           f"thumb mean {error[:, 0].mean():.2f} deg")
 
 
-def jitter(landmarks_path: Path) -> None:
+def on_the_video(landmarks_path: Path) -> None:
     recording = load_landmarks(landmarks_path)
     assert recording.hands_px is not None
     held = range(recording.frame_count - 50, recording.frame_count)   # the thumbs-up held, its last 2 s
@@ -142,6 +144,12 @@ def jitter(landmarks_path: Path) -> None:
     def steps_deg(series: list[Rotation | None]) -> np.ndarray:
         return np.array([np.degrees((a.inv() * b).magnitude()) for a, b in zip(series, series[1:])
                          if a is not None and b is not None])
+    tracker_face = FaceTracker()
+    assert recording.face_px is not None
+    faces = [tracker_face(recording.face_px[0, frame], float(recording.timestamps_s[frame])) for frame in range(recording.frame_count)]
+    weights = np.array([[face.blink_left, face.blink_right, face.jaw_open, max(face.vowels)] for face in faces])
+    print(f"The face stays neutral (no blink, mouth closed) through the video: blink left/right, jaw, largest vowel: "
+          f"max {np.round(weights.max(axis=0), 2).tolist()}, 95th percentile {np.round(np.percentile(weights, 95, axis=0), 2).tolist()}")
     for name, series in (("raw", raw), ("filtered", filtered)):
         steps = steps_deg(series)
         print(f"Finger jitter while the thumbs-up is held ({len(held)} frames), {name}: each joint's turn from frame to "
@@ -158,7 +166,7 @@ def main() -> None:
         landmarks = speed(args.video, args.repeat, args.rounds, Path(folder))
         round_trip()
         real_hands()
-        jitter(landmarks)
+        on_the_video(landmarks)
 
 
 if __name__ == "__main__":

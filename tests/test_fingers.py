@@ -103,7 +103,7 @@ def observation(hands: np.ndarray | None) -> tuple[PoseObservation, ...]:
     return (PoseObservation(0.0, (1280, 720), keypoints, None, hands),)
 
 
-def test_a_lost_hand_holds_then_eases_to_rest_and_a_mirror_swaps_hands() -> None:
+def test_a_lost_hand_holds_eases_to_rest_and_comes_back_and_a_mirror_swaps_hands() -> None:
     fist = posed_hand(FIST, "Left", Rotation.identity())
     seen = np.stack([fist, np.full((21, 3), np.nan)])
     tracker = HandTracker(hold_s=0.3, ease_s=0.2)
@@ -117,6 +117,9 @@ def test_a_lost_hand_holds_then_eases_to_rest_and_a_mirror_swaps_hands() -> None
     for step in range(1, 60):
         eased = tracker(observation(None), 1.1 + step / 30)
     assert np.degrees(eased[first_index].magnitude()) < 5            # back at rest 2 s later
+    for step in range(15):
+        back = tracker(observation(seen), 3.1 + step / 30)
+    assert np.degrees(back[first_index].magnitude()) > 90            # curled again half a second after it returns
     mirrored = HandTracker(mirror=True)
     mirror_image = np.stack([np.full((21, 3), np.nan), fist * [-1.0, 1.0, 1.0]])  # a left fist, seen in a mirror
     rotations = mirrored(observation(mirror_image), 0.0)

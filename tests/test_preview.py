@@ -9,14 +9,15 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from conftest import DEMO_CALIBRATION, DEMO_VIDEO, REPO, unavailable
+from conftest import DEMO_CALIBRATION, DEMO_VIDEO, REPO, shared, unavailable
 
-from mocap.display.preview import WINDOW_TITLE, draw_skeleton
+from mocap.display.preview import HAND_COLOURS_BGR, IRIS_CENTRES, IRIS_COLOUR_BGR, WINDOW_TITLE, draw_skeleton
 from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator
 from mocap.formats.bvh import read_bvh
 from mocap.sources.frame_sources import VideoFileSource
@@ -33,6 +34,26 @@ def test_the_skeleton_is_drawn_over_the_image() -> None:
     x, y = observation.keypoints[11, :2].astype(int)              # the left shoulder's dot
     assert changed[y - 2:y + 3, x - 2:x + 3].all()
     assert 0.002 < changed.mean() < 0.2                            # lines and dots, not the whole image
+
+
+def test_the_hands_and_face_are_drawn_over_the_image() -> None:
+    """A real upper-body frame with its hand raised: the fingers' lines reach the index tip, the
+    irises get their circles, and nothing is drawn for the hand not seen."""
+    with VideoFileSource(shared("hands/video/gesture_recognizer_android_test_video_thumbs_up.mp4")) as source:
+        frames = [f for f, _ in zip(source, range(150))]          # up to the thumbs-up
+    with MediaPipePoseEstimator(hands=True, face=True) as estimator:   # tracking mode, as in a capture
+        observation = [estimator.estimate(frame) for frame in frames][-1]
+    frame = frames[-1]
+    assert observation.hands_px is not None and observation.face_px is not None
+    assert np.isnan(observation.hands_px[0]).all() and np.isfinite(observation.hands_px[1]).all()
+    image = np.zeros_like(cv2.cvtColor(frame.image_rgb, cv2.COLOR_RGB2BGR))
+    drawn = draw_skeleton(image, replace(observation, keypoints=np.full((33, 3), np.nan)))   # hands and face only
+    x, y = observation.hands_px[1, 8, :2].astype(int)              # the right index fingertip
+    assert (drawn[y - 2:y + 3, x - 2:x + 3] == HAND_COLOURS_BGR[1]).all(axis=2).any()
+    x, y = observation.face_px[IRIS_CENTRES[0], :2].astype(int)
+    radius = int(np.linalg.norm(observation.face_px[IRIS_CENTRES[0] + 1, :2] - observation.face_px[IRIS_CENTRES[0], :2]))
+    assert (drawn[y, x - radius - 1:x + radius + 2] == IRIS_COLOUR_BGR).all(axis=1).any()
+    assert not (drawn == HAND_COLOURS_BGR[0]).all(axis=2).any()
 
 
 @pytest.fixture
