@@ -23,20 +23,23 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from pipeline_speed import repeated_video, timed_process
 from scipy.spatial.transform import Rotation
 
+from mocap.evaluation.hands import (
+    GESTURES,
+    gesture_landmarks,
+    interhand_hands,
+    joint_bends_deg,
+    manipnet_landmarks,
+    mediapipe_hands,
+)
+from mocap.formats.landmarks_file import load_landmarks
+from mocap.solving.face import FaceTracker
+from mocap.solving.fingers import finger_angles_deg, finger_rotations
+from mocap.solving.hands import HandTracker
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "benchmarks"))
-sys.path.insert(0, str(REPO / "tests"))
-
-from pipeline_speed import repeated_video, timed_process  # noqa: E402
-from test_fingers import GESTURES, posed_hand  # noqa: E402
-
-from mocap.evaluation.hands import interhand_hands, joint_bends_deg, manipnet_landmarks  # noqa: E402
-from mocap.formats.landmarks_file import load_landmarks  # noqa: E402
-from mocap.solving.face import FaceTracker  # noqa: E402
-from mocap.solving.fingers import finger_angles_deg, finger_rotations  # noqa: E402
-from mocap.solving.hands import HandTracker  # noqa: E402
 
 HANDS = REPO.parent / "shared" / "data" / "hands"
 BARE_LOOP = """
@@ -95,7 +98,7 @@ def round_trip() -> None:
         for angles in GESTURES.values():
             for side in ("Left", "Right"):
                 for seed in range(20):
-                    hand = posed_hand(angles, side, Rotation.random(random_state=seed))
+                    hand = gesture_landmarks(angles, side, Rotation.random(random_state=seed))
                     hand = (hand - hand[0]) * (150.0 / 700.0 / 0.09) + rng.normal(0.0, noise_px, hand.shape)
                     solved = finger_angles_deg(hand, side)
                     assert solved is not None
@@ -107,7 +110,6 @@ def round_trip() -> None:
 
 def real_hands() -> None:
     import cv2
-    from test_hands_real import mediapipe_hands
 
     print("\nInterHand2.6M photos (triangulated truth) through MediaPipe's hand model and the solve:")
     for truth in interhand_hands(HANDS / "interhand26m_mmpose"):

@@ -9,33 +9,13 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from mocap.core.frames import PoseObservation
-from mocap.core.skeleton import HAND_BONE_INDEX, humanoid_skeleton
+from mocap.core.skeleton import HAND_BONE_INDEX
 from mocap.estimation.mediapipe_pose import own_hands
-from mocap.evaluation.hands import posed_hand_landmarks
+from mocap.evaluation.hands import FIST, GESTURES, HAND_SKELETON, OPEN_HAND, gesture_landmarks, posed_hand_landmarks
 from mocap.solving.fingers import FINGER_LIMITS_DEG, finger_angles_deg, finger_rotations
 from mocap.solving.hands import HandTracker
 
 pytestmark = pytest.mark.unit
-
-SKELETON = humanoid_skeleton(fingers=True)
-# Per finger (thumb, index, middle, ring, little): spread, then the curls at the three joints, degrees.
-FIST = [[-20, 30, 50, 60], [0, 80, 100, 70], [0, 85, 105, 70], [0, 85, 100, 70], [-5, 80, 95, 65]]
-OPEN_HAND = [[25, -10, 0, 5], [15, 0, 5, 0], [0, 0, 0, 0], [-10, 0, 5, 0], [-25, 0, 5, 0]]
-POINT = [[-20, 30, 50, 60], [5, 5, 5, 5], [0, 85, 105, 70], [0, 85, 100, 70], [-5, 80, 95, 65]]
-THUMBS_UP = [[15, -15, 0, 0], [0, 80, 100, 70], [0, 85, 105, 70], [0, 85, 100, 70], [-5, 80, 95, 65]]
-GESTURES = {"fist": FIST, "open hand": OPEN_HAND, "point": POINT, "thumbs-up": THUMBS_UP}
-
-
-def posed_hand(angles_deg: list[list[float]], side: str, hand_turn: Rotation) -> np.ndarray:
-    """The 21 landmarks of the ``side`` hand with these finger angles, the hand turned by
-    ``hand_turn``, then seen by a camera (x right, y down, z away) at 700 px per metre."""
-    local = Rotation.identity(len(SKELETON.names)).as_quat()
-    first = HAND_BONE_INDEX[f"{side}ThumbProximal"]
-    local[first:first + 15] = finger_rotations(np.array(angles_deg, dtype=float), side).as_quat()
-    local[HAND_BONE_INDEX[f"{side}Hand"]] = hand_turn.as_quat()
-    world = posed_hand_landmarks(SKELETON, Rotation.from_quat(local), np.array([0.0, 1.0, 0.0]), side)
-    return 700.0 * world * [1.0, -1.0, -1.0] + [640.0, 360.0, 0.0]
-
 
 @pytest.mark.parametrize("side", ["Left", "Right"])
 @pytest.mark.parametrize("gesture", GESTURES)
@@ -43,7 +23,7 @@ def test_finger_rotations_come_back_from_their_landmarks(gesture: str, side: str
     angles = np.array(GESTURES[gesture], dtype=float)
     for seed in range(3):   # the hand turned every which way
         turn = Rotation.random(random_state=seed)
-        solved = finger_angles_deg(posed_hand(GESTURES[gesture], side, turn), side)
+        solved = finger_angles_deg(gesture_landmarks(GESTURES[gesture], side, turn), side)
         assert solved is not None
         np.testing.assert_allclose(solved, angles, atol=1e-6)
         error = (finger_rotations(solved, side).inv() * finger_rotations(angles, side)).magnitude()
@@ -54,7 +34,7 @@ def test_a_fist_curls_toward_the_palm() -> None:
     """Curl is toward the palm whatever the side: solving a hand as the other side's mirror
     image would read a fist as fingers bent backwards (clamped to near zero)."""
     for side in ("Left", "Right"):
-        fist = finger_rotations(finger_angles_deg(posed_hand(FIST, side, Rotation.identity()), side), side)
+        fist = finger_rotations(finger_angles_deg(gesture_landmarks(FIST, side, Rotation.identity()), side), side)
         # The canonical T-pose's palm faces down (-Y): the index, curled 80 degrees at its knuckle, points down.
         assert fist[3].apply([1.0 if side == "Left" else -1.0, 0, 0])[1] < -0.9
 
@@ -62,23 +42,23 @@ def test_a_fist_curls_toward_the_palm() -> None:
 def test_landmarks_of_the_other_hand_do_not_bend_fingers_backwards() -> None:
     """A left fist's landmarks solved as a right hand read as fingers bent backwards: each joint
     stops at its limit (a few degrees back), never folds the wrong way."""
-    wrong = finger_angles_deg(posed_hand(FIST, "Left", Rotation.identity()), "Right")
+    wrong = finger_angles_deg(gesture_landmarks(FIST, "Left", Rotation.identity()), "Right")
     assert wrong is not None
     np.testing.assert_allclose(wrong[1:, 1], FINGER_LIMITS_DEG[1:, 1, 0])   # each knuckle at its backward limit
     assert (wrong >= FINGER_LIMITS_DEG[:, :, 0]).all() and (wrong <= FINGER_LIMITS_DEG[:, :, 1]).all()
 
 
 def posed_hand_from_rotations(fingers: Rotation, side: str) -> np.ndarray:
-    local = Rotation.identity(len(SKELETON.names)).as_quat()
+    local = Rotation.identity(len(HAND_SKELETON.names)).as_quat()
     first = HAND_BONE_INDEX[f"{side}ThumbProximal"]
     local[first:first + 15] = fingers.as_quat()
-    return posed_hand_landmarks(SKELETON, Rotation.from_quat(local), np.zeros(3), side)
+    return posed_hand_landmarks(HAND_SKELETON, Rotation.from_quat(local), np.zeros(3), side)
 
 
 def test_adversarial_landmarks_stay_within_the_limits() -> None:
     rng = np.random.default_rng(7)
     for _ in range(50):
-        hand = posed_hand(OPEN_HAND, "Left", Rotation.random(random_state=int(rng.integers(1 << 30))))
+        hand = gesture_landmarks(OPEN_HAND, "Left", Rotation.random(random_state=int(rng.integers(1 << 30))))
         fingers = [i for i in range(1, 21) if i not in (5, 9, 17)]
         hand[fingers] += rng.normal(0.0, 40.0, (len(fingers), 3))   # fingers flung anywhere, palm intact
         angles = finger_angles_deg(hand, "Left")
@@ -89,7 +69,7 @@ def test_adversarial_landmarks_stay_within_the_limits() -> None:
 
 
 def test_a_hand_not_fully_seen_or_with_a_collapsed_palm_gives_nothing() -> None:
-    hand = posed_hand(OPEN_HAND, "Left", Rotation.identity())
+    hand = gesture_landmarks(OPEN_HAND, "Left", Rotation.identity())
     missing = hand.copy()
     missing[8] = np.nan
     assert finger_angles_deg(missing, "Left") is None
@@ -104,7 +84,7 @@ def observation(hands: np.ndarray | None) -> tuple[PoseObservation, ...]:
 
 
 def test_a_lost_hand_holds_eases_to_rest_and_comes_back_and_a_mirror_swaps_hands() -> None:
-    fist = posed_hand(FIST, "Left", Rotation.identity())
+    fist = gesture_landmarks(FIST, "Left", Rotation.identity())
     seen = np.stack([fist, np.full((21, 3), np.nan)])
     tracker = HandTracker(hold_s=0.3, ease_s=0.2)
     first_index = HAND_BONE_INDEX["LeftIndexIntermediate"] - HAND_BONE_INDEX["LeftThumbProximal"]
@@ -130,7 +110,7 @@ def test_holistic_finding_one_hand_twice_keeps_it_on_its_own_side() -> None:
     keypoints = np.full((33, 3), np.nan)
     keypoints[15] = (900.0, 500.0, 0.9)   # left wrist
     keypoints[16] = (300.0, 500.0, 0.9)   # right wrist
-    hand = posed_hand(OPEN_HAND, "Right", Rotation.identity()) - [640.0, 360.0, 0.0] + [310.0, 480.0, 0.0]
+    hand = gesture_landmarks(OPEN_HAND, "Right", Rotation.identity()) - [640.0, 360.0, 0.0] + [310.0, 480.0, 0.0]
     both = own_hands(np.stack([hand, hand]), keypoints)
     assert np.isnan(both[0]).all() and np.isfinite(both[1]).all()
     assert np.isnan(own_hands(np.stack([hand, hand]), np.full((33, 3), np.nan))).all()

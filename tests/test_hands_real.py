@@ -11,7 +11,7 @@ from conftest import shared
 
 from mocap.core.frames import Frame
 from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator
-from mocap.evaluation.hands import interhand_hands, joint_bends_deg, manipnet_landmarks
+from mocap.evaluation.hands import interhand_hands, joint_bends_deg, manipnet_landmarks, mediapipe_hands
 from mocap.solving.fingers import finger_angles_deg
 
 # MediaPipe's own tests compare landmarks within 0.03 of the image size.
@@ -20,21 +20,6 @@ LANDMARK_TOLERANCE = 0.03
 
 def rgb(path: str) -> np.ndarray:
     return cv2.cvtColor(cv2.imread(str(shared(path)), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
-
-
-def mediapipe_hands(image_rgb: np.ndarray) -> list[tuple[str, np.ndarray]]:
-    """MediaPipe Hands (the hand landmark model Holistic runs) on a photo: (the performer's side,
-    landmarks (21, 3) in pixels) per hand. MediaPipe labels hands as in a mirrored selfie."""
-    import mediapipe as mp
-
-    height, width = image_rgb.shape[:2]
-    with mp.solutions.hands.Hands(static_image_mode=True, max_num_hands=2, min_detection_confidence=0.3) as hands:
-        result = hands.process(image_rgb)
-    found = []
-    for landmarks, handedness in zip(result.multi_hand_landmarks or [], result.multi_handedness or []):
-        side = "Right" if handedness.classification[0].label == "Left" else "Left"
-        found.append((side, np.array([(lm.x * width, lm.y * height, lm.z * width) for lm in landmarks.landmark])))
-    return found
 
 
 def test_face_mesh_on_a_real_photo_matches_mediapipes_expected_landmarks() -> None:

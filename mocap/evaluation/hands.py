@@ -11,8 +11,17 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
-from mocap.core.skeleton import FINGERS, PHALANX_LENGTHS_M, Skeleton, finger_rest_direction
+from mocap.core.skeleton import FINGERS, HAND_BONE_INDEX, PHALANX_LENGTHS_M, Skeleton, finger_rest_direction, humanoid_skeleton
 from mocap.formats.bvh import read_bvh
+from mocap.solving.fingers import FINGER_LANDMARKS, finger_rotations
+
+# Per finger (thumb, index, middle, ring, little): spread, then the curls at the three joints, degrees.
+FIST = [[-20, 30, 50, 60], [0, 80, 100, 70], [0, 85, 105, 70], [0, 85, 100, 70], [-5, 80, 95, 65]]
+OPEN_HAND = [[25, -10, 0, 5], [15, 0, 5, 0], [0, 0, 0, 0], [-10, 0, 5, 0], [-25, 0, 5, 0]]
+POINT = [[-20, 30, 50, 60], [5, 5, 5, 5], [0, 85, 105, 70], [0, 85, 100, 70], [-5, 80, 95, 65]]
+THUMBS_UP = [[15, -15, 0, 0], [0, 80, 100, 70], [0, 85, 105, 70], [0, 85, 100, 70], [-5, 80, 95, 65]]
+GESTURES = {"fist": FIST, "open hand": OPEN_HAND, "point": POINT, "thumbs-up": THUMBS_UP}
+HAND_SKELETON = humanoid_skeleton(fingers=True)
 
 
 def posed_hand_landmarks(
@@ -29,6 +38,34 @@ def posed_hand_landmarks(
         tip = world[bones[2]].apply(scale * PHALANX_LENGTHS_M[finger][2] * finger_rest_direction(finger, side))
         points += [positions[bone] for bone in bones] + [positions[bones[2]] + tip]
     return np.array(points)
+
+
+def gesture_landmarks(angles_deg: list[list[float]], side: str, hand_turn: Rotation,
+                      px_per_m: float = 700.0) -> NDArray[np.float64]:
+    """The 21 landmarks of the canonical ``side`` hand with these finger angles (as
+    :func:`mocap.solving.fingers.finger_angles_deg` gives them), the hand turned by ``hand_turn``,
+    seen by a camera (x right, y down, z away) at ``px_per_m`` pixels a metre."""
+    local = Rotation.identity(len(HAND_SKELETON.names)).as_quat()
+    first = HAND_BONE_INDEX[f"{side}ThumbProximal"]
+    local[first:first + 15] = finger_rotations(np.array(angles_deg, dtype=float), side).as_quat()
+    local[HAND_BONE_INDEX[f"{side}Hand"]] = hand_turn.as_quat()
+    world = posed_hand_landmarks(HAND_SKELETON, Rotation.from_quat(local), np.array([0.0, 1.0, 0.0]), side)
+    return px_per_m * world * [1.0, -1.0, -1.0] + [640.0, 360.0, 0.0]
+
+
+def mediapipe_hands(image_rgb: NDArray[np.uint8]) -> list[tuple[str, NDArray[np.float64]]]:
+    """MediaPipe Hands (the hand landmark model Holistic runs) on a photo: (the performer's side,
+    landmarks (21, 3) in pixels) per hand. MediaPipe labels hands as in a mirrored selfie."""
+    import mediapipe as mp
+
+    height, width = image_rgb.shape[:2]
+    with mp.solutions.hands.Hands(static_image_mode=True, max_num_hands=2, min_detection_confidence=0.3) as hands:
+        result = hands.process(image_rgb)
+    found = []
+    for landmarks, handedness in zip(result.multi_hand_landmarks or [], result.multi_handedness or []):
+        side = "Right" if handedness.classification[0].label == "Left" else "Left"
+        found.append((side, np.array([(lm.x * width, lm.y * height, lm.z * width) for lm in landmarks.landmark])))
+    return found
 
 
 @dataclass(frozen=True)
@@ -87,8 +124,6 @@ def manipnet_landmarks(path: Path, tip_fraction: float = 0.8) -> tuple[NDArray[n
 def joint_bends_deg(landmarks: NDArray[np.float64]) -> NDArray[np.float64]:
     """The unsigned angle (degrees) between the two phalanges at each finger's middle and last
     joint (5, 2) of landmarks (..., 21, 3): the truth a hinge's curl is judged against."""
-    from mocap.solving.fingers import FINGER_LANDMARKS
-
     chains = landmarks[..., FINGER_LANDMARKS, :]                       # (..., 5, 4, 3)
     segments = np.diff(chains, axis=-2)
     segments /= np.linalg.norm(segments, axis=-1, keepdims=True)
