@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from conftest import shared
 
-from mocap.core.frames import NEUTRAL_FACE, FaceExpression
+from mocap.core.frames import NEUTRAL_FACE, FaceExpression, PoseObservation
 from mocap.sinks.expressions import expression_weights
-from mocap.solving.face import LEFT_EYE, RIGHT_EYE, FaceTracker, eye_rotations
+from mocap.solving.face import LEFT_EYE, RIGHT_EYE, FaceTracker, best_face, eye_rotations
 
 # MediaPipe's blendshape test: 478 landmarks in, 52 scores out, compared there within 0.1.
 BLENDSHAPE_TOLERANCE = 0.1
@@ -128,6 +128,17 @@ def test_an_open_mouth_is_jaw_open_and_a_and_the_eyes_follow_the_irises() -> Non
     assert weights["LookLeft"] > 0.5 and weights["LookRight"] == 0.0
     arkit = expression_weights(face, "arkit")
     assert arkit["eyeLookOutLeft"] > 0.5 and arkit["eyeLookInRight"] > 0.5 and arkit["eyeLookInLeft"] == 0.0
+
+
+def test_the_face_is_read_from_the_camera_that_sees_it_largest() -> None:
+    face = business_person()
+    far = (face - face.mean(axis=0)) * 0.4 + face.mean(axis=0)
+    unseen = np.full_like(face, np.nan)
+    def seen_by(*faces: np.ndarray) -> tuple[PoseObservation, ...]:
+        return tuple(PoseObservation(0.0, (958, 1358), np.full((33, 3), np.nan), None, None, one) for one in faces)
+    assert best_face(seen_by(unseen, far, face)) is face
+    assert best_face(seen_by(unseen, far)) is far
+    assert best_face(seen_by(unseen)) is None
 
 
 @pytest.mark.unit

@@ -13,7 +13,7 @@ from mocap.core.skeleton import HAND_BONE_INDEX
 from mocap.estimation.mediapipe_pose import own_hands
 from mocap.evaluation.hands import FIST, GESTURES, HAND_SKELETON, OPEN_HAND, gesture_landmarks, posed_hand_landmarks
 from mocap.solving.fingers import FINGER_LIMITS_DEG, finger_angles_deg, finger_rotations
-from mocap.solving.hands import HandTracker
+from mocap.solving.hands import HandTracker, best_view
 
 pytestmark = pytest.mark.unit
 
@@ -114,3 +114,13 @@ def test_holistic_finding_one_hand_twice_keeps_it_on_its_own_side() -> None:
     both = own_hands(np.stack([hand, hand]), keypoints)
     assert np.isnan(both[0]).all() and np.isfinite(both[1]).all()
     assert np.isnan(own_hands(np.stack([hand, hand]), np.full((33, 3), np.nan))).all()
+
+
+def test_each_hand_is_read_from_the_camera_that_sees_it_largest() -> None:
+    near = gesture_landmarks(FIST, "Left", Rotation.identity(), px_per_m=900.0)
+    far = gesture_landmarks(OPEN_HAND, "Left", Rotation.identity(), px_per_m=300.0)
+    unseen = np.full((21, 3), np.nan)
+    cameras = tuple(observation(np.stack([hand, unseen]))[0] for hand in (unseen, far, near))
+    assert np.array_equal(best_view(cameras, 0), near)
+    assert best_view(cameras[:2], 0) is not None and np.array_equal(best_view(cameras[:2], 0), far)
+    assert best_view(cameras, 1) is None

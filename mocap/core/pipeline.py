@@ -27,7 +27,7 @@ from mocap.core.latency import CAPTURED, ESTIMATED, SOLVED, LatencyLog, LatencyR
 from mocap.core.skeleton import BodyProportions, Skeleton, humanoid_skeleton
 from mocap.filtering.outliers import OutlierGuard
 from mocap.filtering.temporal import BodyFilter, HoldThenRest, RotationFilter
-from mocap.solving.face import FaceTracker, eye_rotations
+from mocap.solving.face import FaceTracker, best_face, eye_rotations
 from mocap.solving.foot_contact import FootContact
 from mocap.solving.hands import HandTracker
 from mocap.solving.joint_limits import JointLimits
@@ -257,7 +257,7 @@ class MotionPipeline:
         if self.hands is not None:
             local = Rotation.concatenate([local, self.hands(observations, timestamp_s)])
         if self.face is not None:
-            face = self.face(next((o.face_px for o in observations if o.face_px is not None), None), timestamp_s)
+            face = self.face(best_face(observations), timestamp_s)
             local = Rotation.concatenate([local, eye_rotations(face)])
         hands_and_face_ms = 1000 * (time.perf_counter() - hands_and_face)
         if self.hands is not None or self.face is not None:

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
-from mocap.core.frames import NEUTRAL_FACE, FaceExpression
+from mocap.core.frames import NEUTRAL_FACE, FaceExpression, Observations
 from mocap.core.vectors import unit
 from mocap.filtering.temporal import OneEuroSettings, PointFilter
 
@@ -120,6 +120,15 @@ def face_measures(points: NDArray[np.float64]) -> NDArray[np.float64]:
         _distance(points, *LIPS_INNER) / eyes_apart, _distance(points, *MOUTH_CORNERS) / eyes_apart,
         *brows, *gazes,
     ])
+
+
+def best_face(observations: Observations) -> NDArray[np.float64] | None:
+    """The face mesh (478, 3) from the camera that sees the face largest (the distance between the
+    eyes' outer corners in pixels), or None if no camera sees all of it."""
+    seen = [o.face_px for o in observations if o.face_px is not None and np.isfinite(o.face_px).all()]
+    if not seen:
+        return None
+    return max(seen, key=lambda face: float(np.linalg.norm(face[EYE_OUTER_CORNERS[1], :2] - face[EYE_OUTER_CORNERS[0], :2])))
 
 
 def _ramp(value: float, start: float, end: float) -> float:
