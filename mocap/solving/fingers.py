@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from mocap.core.skeleton import FINGERS, THUMB_REST_TURN_DEG
-from mocap.core.vectors import unit
+from mocap.core.vectors import cross, unit
 
 WRIST, INDEX_MCP, MIDDLE_MCP, PINKY_MCP = 0, 5, 9, 17
 # Hand landmarks of each finger's joints, proximal to tip (MediaPipe's order: thumb CMC, MCP, IP, tip; ...).
@@ -59,28 +59,41 @@ def hand_axes(landmarks: NDArray[np.float64], side: str) -> NDArray[np.float64] 
         return None
     along, across = unit(along), unit(across)
     s = side_sign(side)
-    palm = s * np.cross(along, across)                           # the side the fingers curl toward
+    palm = s * cross(along, across)                           # the side the fingers curl toward
     observed = np.stack([along, across, palm], axis=1)           # columns: hand axes in the landmarks' frame
     canonical = np.array([[s, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])   # columns: +-X, +Z, -Y
     return np.asarray(canonical @ observed.T)
 
 
-def _proximal_rotations(turn_rad: NDArray[np.float64], spread_rad: NDArray[np.float64],
-                        curl_rad: NDArray[np.float64], s: float) -> Rotation:
-    """Local rotations (fingers,) of each proximal phalanx: a spread out of the finger's curling
-    plane, then that plane turned by the curl toward the palm, about the finger's rest direction
-    (``turn_rad`` from the hand's axis). Curl first: a finger curled 90 degrees keeps a spread
-    that means something (spread first would turn it about its own length)."""
-    return Rotation.from_euler("YZY", np.stack([turn_rad, -s * curl_rad, -s * spread_rad - turn_rad], axis=1))
+def _turns_about(axis: int, angles_rad: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Rotation matrices (n, 3, 3) about the X (0), Y (1) or Z (2) axis by ``angles_rad`` (n,)
+    (numpy directly: this runs for every hand in every frame, where scipy's per-call cost showed)."""
+    cosine, sine = np.cos(angles_rad), np.sin(angles_rad)
+    first, second = [(1, 2), (2, 0), (0, 1)][axis]
+    matrices = np.zeros((len(angles_rad), 3, 3))
+    matrices[:, axis, axis] = 1.0
+    matrices[:, first, first] = matrices[:, second, second] = cosine
+    matrices[:, first, second] = -sine
+    matrices[:, second, first] = sine
+    return matrices
 
 
-def _hinge_rotations(curl_rad: NDArray[np.float64], s: float) -> Rotation:
-    """Local rotations (fingers,) of the joints after the proximal one, each a curl about its
-    hinge: a finger's folds it toward the palm (about -+Z), the thumb's across the palm toward
-    the fingers (about +-Y, as a thumb's nail faces sideways)."""
-    axes = np.tile([0.0, 0.0, -s], (len(FINGERS), 1))
-    axes[0] = (0.0, s, 0.0)
-    return Rotation.from_rotvec(axes * curl_rad[:, None])
+def _proximal_matrices(turn_rad: NDArray[np.float64], spread_rad: NDArray[np.float64],
+                       curl_rad: NDArray[np.float64], s: float) -> NDArray[np.float64]:
+    """Local rotation matrices (fingers, 3, 3) of each proximal phalanx: a spread out of the
+    finger's curling plane, then that plane turned by the curl toward the palm, about the finger's
+    rest direction (``turn_rad`` from the hand's axis). Curl first: a finger curled 90 degrees
+    keeps a spread that means something (spread first would turn it about its own length)."""
+    return _turns_about(1, turn_rad) @ _turns_about(2, -s * curl_rad) @ _turns_about(1, -s * spread_rad - turn_rad)
+
+
+def _hinge_matrices(curl_rad: NDArray[np.float64], s: float) -> NDArray[np.float64]:
+    """Local rotation matrices (fingers, 3, 3) of the joints after the proximal one, each a curl
+    about its hinge: a finger's folds it toward the palm (about -+Z), the thumb's across the palm
+    toward the fingers (about +-Y, as a thumb's nail faces sideways)."""
+    matrices = _turns_about(2, -s * curl_rad)
+    matrices[0] = _turns_about(1, s * curl_rad[:1])[0]
+    return matrices
 
 
 def _clamped(angles_rad: NDArray[np.float64], column: int) -> NDArray[np.float64]:
@@ -99,11 +112,11 @@ def finger_angles_deg(landmarks: NDArray[np.float64], side: str) -> NDArray[np.f
     turns = _rest_turns_rad(side)
     joints = landmarks[FINGER_LANDMARKS] @ axes.T                   # (5, 4, 3) in the hand's axes
     directions = unit(np.diff(joints, axis=1))                      # (5, 3, 3): each phalanx
-    unturn = Rotation.from_euler("Y", -turns[:, None]).as_matrix()        # (5, 3, 3)
+    unturn = _turns_about(1, -turns)                                # (5, 3, 3)
     first = np.einsum("fij,fj->fi", unturn, directions[:, 0])
     spread = _clamped(np.arcsin(np.clip(first[:, 2], -1.0, 1.0)), 0)
     curls = [_clamped(np.arctan2(-first[:, 1], s * first[:, 0]), 1)]
-    parent = _proximal_rotations(turns, spread, curls[0], s).as_matrix()
+    parent = _proximal_matrices(turns, spread, curls[0], s)
     thumb = np.arange(len(FINGERS)) == 0
     for phalanx in (1, 2):
         local = np.einsum("fij,fkj,fk->fi", unturn, parent, directions[:, phalanx])   # unturn @ parent^T @ d
@@ -111,7 +124,7 @@ def finger_angles_deg(landmarks: NDArray[np.float64], side: str) -> NDArray[np.f
         aside = np.where(thumb, local[:, 1], local[:, 2])
         bend = np.hypot(toward, aside) * np.where(toward < 0, -1.0, 1.0)   # all of the bend, signed by its direction
         curls.append(_clamped(np.arctan2(bend, s * local[:, 0]), phalanx + 1))
-        parent = parent @ _hinge_rotations(curls[-1], s).as_matrix()
+        parent = parent @ _hinge_matrices(curls[-1], s)
     return np.degrees(np.stack([spread, *curls], axis=1))
 
 
@@ -121,6 +134,6 @@ def finger_rotations(angles_deg: NDArray[np.float64], side: str) -> Rotation:
     clamped to :data:`FINGER_LIMITS_DEG`."""
     clamped = np.radians(np.clip(angles_deg, FINGER_LIMITS_DEG[:, :, 0], FINGER_LIMITS_DEG[:, :, 1]))
     s = side_sign(side)
-    per_phalanx = [_proximal_rotations(_rest_turns_rad(side), clamped[:, 0], clamped[:, 1], s).as_quat()]
-    per_phalanx += [_hinge_rotations(clamped[:, joint], s).as_quat() for joint in (2, 3)]
-    return Rotation.from_quat(np.stack(per_phalanx, axis=1).reshape(-1, 4))
+    per_phalanx = [_proximal_matrices(_rest_turns_rad(side), clamped[:, 0], clamped[:, 1], s)]
+    per_phalanx += [_hinge_matrices(clamped[:, joint], s) for joint in (2, 3)]
+    return Rotation.from_matrix(np.stack(per_phalanx, axis=1).reshape(-1, 3, 3), assume_valid=True)   # products of rotations
