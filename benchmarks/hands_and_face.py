@@ -6,7 +6,8 @@
    file) over the same video, ``--rounds`` times in turn, start-up included. Prints frames/s,
    the ratio, and mocap's per-stage milliseconds.
 2. The finger solve: known gestures -> landmarks with pixel noise (on a hand 150 px across) ->
-   solve; InterHand2.6M's photo with triangulated joints; ManipNet's captured finger motion.
+   solve; how soon the filtered fingers follow a fist; InterHand2.6M's photo with triangulated
+   joints; ManipNet's captured finger motion.
 3. On the real video: finger jitter while the thumbs-up is held (each finger joint's turn from
    frame to frame, solved raw and after the hand stage's filter), and how neutral the face's
    expressions stay (she neither blinks nor opens her mouth).
@@ -108,6 +109,29 @@ def round_trip() -> None:
               f"(spread {error[..., 0].mean():.2f}, curls {error[..., 1:].mean():.2f})")
 
 
+def fist_delay(fps: float = 25.0) -> None:
+    """How long the filtered fingers take to follow a fist formed between two frames."""
+    from mocap.core.frames import PoseObservation
+    from mocap.evaluation.hands import FIST, OPEN_HAND
+
+    def seen(hand: np.ndarray) -> tuple[PoseObservation, ...]:
+        return (PoseObservation(0.0, (1280, 720), np.full((33, 3), np.nan), None, np.stack([np.full((21, 3), np.nan), hand])),)
+
+    tracker = HandTracker()
+    for frame in range(int(fps)):
+        tracker(seen(gesture_landmarks(OPEN_HAND, "Right", Rotation.identity())), frame / fps)
+    fist = gesture_landmarks(FIST, "Right", Rotation.identity())
+    angles = finger_angles_deg(fist, "Right")
+    assert angles is not None
+    target = finger_rotations(angles, "Right")
+    for frame in range(int(fps), int(3 * fps)):
+        error_deg = np.degrees((tracker(seen(fist), frame / fps)[15:].inv() * target).magnitude()).max()
+        if error_deg < 10.0:
+            break
+    print(f"A fist formed between two frames at {fps:g} frames/s: every finger joint within 10 degrees of it "
+          f"{1000 * (frame - int(fps) + 1) / fps:.0f} ms later")
+
+
 def real_hands() -> None:
     import cv2
 
@@ -167,6 +191,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         landmarks = speed(args.video, args.repeat, args.rounds, Path(folder))
         round_trip()
+        fist_delay()
         real_hands()
         on_the_video(landmarks)
 
