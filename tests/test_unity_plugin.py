@@ -37,10 +37,10 @@ def _free_port() -> int:
 
 
 def receive_capture(program: Path, folder: Path, capture_args: list[str], joints: list[str] | None = None,
-                    fps: float = DEMO_FPS) -> dict[str, dict[int, dict[str, np.ndarray]]]:
+                    fps: float = DEMO_FPS) -> tuple[dict[str, dict[int, dict[str, np.ndarray]]], str]:
     """Every frame the C# receiver decoded from a real capture (``capture_args`` after `mocap
     capture`): VMC (``joints``, default the program's, by forward kinematics of what it applied)
-    and the plain schema sent in Godot's axes (joints converted to Unity's)."""
+    and the plain schema sent in Godot's axes (joints converted to Unity's); and its summary."""
     output = folder / "frames.csv"
     vmc_port, schema_port = _free_port(), _free_port()
     listener = subprocess.Popen(["mono", str(program), "receive", str(vmc_port), str(schema_port), "godot", "3", str(output),
@@ -59,22 +59,26 @@ def receive_capture(program: Path, folder: Path, capture_args: list[str], joints
             positions = {key[:-2]: np.array([float(row[key[:-2] + axis]) for axis in ("_x", "_y", "_z")])
                          for key in row if key.endswith("_x")}
             frames[row["kind"]][round(float(row["time"]) * fps)] = positions
-    return frames
+    return frames, summary
 
 
 @pytest.fixture(scope="module")
 def received(receiver_test: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[int, dict[str, np.ndarray]]]:
     """The demo clip's capture as the C# receiver decoded it."""
-    return receive_capture(receiver_test, tmp_path_factory.mktemp("unity_rx"), ["--video", str(DEMO_VIDEO)])
+    frames, summary = receive_capture(receiver_test, tmp_path_factory.mktemp("unity_rx"), ["--video", str(DEMO_VIDEO)])
+    assert "expressions" not in summary    # no face tracked, none sent
+    return frames
 
 
-def test_fingers_and_eyes_as_applied_land_where_the_plain_schema_says(receiver_test: Path, tmp_path: Path) -> None:
+def test_fingers_eyes_and_expressions_arrive_in_the_unity_receiver(receiver_test: Path, tmp_path: Path) -> None:
     """A real upper-body video with --preset vtuber: the C# receiver applies the finger and eye
-    bones, and their joints land where the plain schema has them; the right hand's fingers fold."""
+    bones, and their joints land where the plain schema has them; the right hand's fingers fold;
+    it decodes the VRM expressions."""
     joints = ["Head", "RightHand", "RightIndexProximal", "RightIndexIntermediate", "RightIndexDistal",
               "RightThumbDistal", "LeftLittleDistal", "LeftEye", "RightEye"]
     video = shared("hands/video/gesture_recognizer_android_test_video_thumbs_up.mp4")
-    frames = receive_capture(receiver_test, tmp_path, ["--video", str(video), "--preset", "vtuber"], joints, fps=25.0)
+    frames, summary = receive_capture(receiver_test, tmp_path, ["--video", str(video), "--preset", "vtuber"], joints, fps=25.0)
+    assert "expressions A,Blink,Blink_L,Blink_R,E,I,LookDown,LookLeft,LookRight,LookUp,O,U" in summary
     assert len(frames["vmc"]) >= 190
     for index, positions in frames["vmc"].items():
         for name, position in positions.items():

@@ -52,9 +52,21 @@ namespace UnityEngine
     {
         Hips, LeftUpperLeg, RightUpperLeg, LeftLowerLeg, RightLowerLeg, LeftFoot, RightFoot, Spine, Chest, Neck, Head,
         LeftShoulder, RightShoulder, LeftUpperArm, RightUpperArm, LeftLowerArm, RightLowerArm, LeftHand, RightHand,
-        LeftToes, RightToes,
+        LeftToes, RightToes, LeftEye, RightEye, Jaw,
+        LeftThumbProximal, LeftThumbIntermediate, LeftThumbDistal, LeftIndexProximal, LeftIndexIntermediate, LeftIndexDistal, LeftMiddleProximal, LeftMiddleIntermediate, LeftMiddleDistal, LeftRingProximal, LeftRingIntermediate, LeftRingDistal, LeftLittleProximal, LeftLittleIntermediate, LeftLittleDistal, RightThumbProximal, RightThumbIntermediate, RightThumbDistal, RightIndexProximal, RightIndexIntermediate, RightIndexDistal, RightMiddleProximal, RightMiddleIntermediate, RightMiddleDistal, RightRingProximal, RightRingIntermediate, RightRingDistal, RightLittleProximal, RightLittleIntermediate, RightLittleDistal,
+        UpperChest,
     }
 
+    public class Renderer : Component { }
+    public sealed class Mesh : Object
+    {
+        public int GetBlendShapeIndex(string blendShapeName) { return -1; }
+    }
+    public sealed class SkinnedMeshRenderer : Renderer
+    {
+        public Mesh sharedMesh;
+        public void SetBlendShapeWeight(int index, float value) { }
+    }
     public sealed class Animator : Behaviour
     {
         public Transform GetBoneTransform(HumanBodyBones bone) { return null; }

@@ -66,6 +66,9 @@ static class ReceiverTest
             lock (rows) File.WriteAllLines(output, new[] { "kind,time," + string.Join(",", Joints.SelectMany(j => new[] { j + "_x", j + "_y", j + "_z" })) }.Concat(rows));
             Console.WriteLine("vmc frames {0}, schema frames {1}, errors {2}, ignored {3}", vmc.VmcFrames, schema.SchemaFrames,
                               vmc.Errors + schema.Errors, vmc.IgnoredMessages + schema.IgnoredMessages);
+            VmcFrame last = vmc.LatestVmc;
+            if (last != null && last.Expressions.Count > 0)
+                Console.WriteLine("expressions " + string.Join(",", last.Expressions.Keys.OrderBy(k => k, StringComparer.Ordinal)));
             return vmc.Errors + schema.Errors == 0 ? 0 : 1;
         }
     }

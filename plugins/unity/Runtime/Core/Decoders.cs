@@ -14,6 +14,17 @@ namespace Mocap.Receiver
         public Quat RootRotation = Quat.Identity;
         public readonly Dictionary<string, Vec3> Offsets = new Dictionary<string, Vec3>();
         public readonly Dictionary<string, Quat> Rotations = new Dictionary<string, Quat>();
+        /// <summary>Expression weights 0..1 by name (/VMC/Ext/Blend/Val), as of the frame's /VMC/Ext/Blend/Apply.</summary>
+        public readonly Dictionary<string, float> Expressions = new Dictionary<string, float>();
+        readonly Dictionary<string, float> pendingExpressions = new Dictionary<string, float>();
+
+        internal void SetExpression(string name, float weight) { pendingExpressions[name] = weight; }
+
+        internal void ApplyExpressions()
+        {
+            foreach (var pair in pendingExpressions) Expressions[pair.Key] = pair.Value;
+            pendingExpressions.Clear();
+        }
 
         /// <summary>World positions of every bone received, by forward kinematics from the root.</summary>
         public Dictionary<string, Vec3> WorldPositions()
@@ -66,6 +77,12 @@ namespace Mocap.Receiver
                 case "/VMC/Ext/Bone/Pos":
                     if (IsTransform(m)) { current.Offsets[m.String(0)] = Position(m); current.Rotations[m.String(0)] = Rotation(m); }
                     else Ignored++;
+                    return null;
+                case "/VMC/Ext/Blend/Val":
+                    if (m.Count >= 2 && m.IsString(0) && m.IsFloat(1)) current.SetExpression(m.String(0), m.Float(1)); else Ignored++;
+                    return null;
+                case "/VMC/Ext/Blend/Apply":
+                    current.ApplyExpressions();
                     return null;
                 default:
                     return null;

@@ -12,6 +12,9 @@ namespace Mocap.Receiver
         public int port = 39539;
         [Tooltip("Move the avatar's hips with the performer (off: rotations only).")]
         public bool applyRootPosition = true;
+        [Tooltip("A mesh whose blend shapes are named as the expressions sent (mocap --vmc-expressions arkit for " +
+                 "perfect-sync meshes); VRM blend shape clips go through UniVRM's own proxy instead.")]
+        public SkinnedMeshRenderer expressionMesh;
 
         MocapReceiver receiver;
         Transform[] bones;             // the avatar's bone for each of Humanoid.Bones (null if it has none)
@@ -60,6 +63,12 @@ namespace Mocap.Receiver
                 world[i] = (parent >= 0 && posed[parent] ? world[parent] : transform.rotation) * ToUnity(local);
                 if (bones[i] != null) bones[i].rotation = world[i] * restWorld[i];
             }
+            if (expressionMesh != null && expressionMesh.sharedMesh != null)
+                foreach (var expression in frame.Expressions)
+                {
+                    int index = expressionMesh.sharedMesh.GetBlendShapeIndex(expression.Key);
+                    if (index >= 0) expressionMesh.SetBlendShapeWeight(index, 100f * expression.Value);   // Unity's weights run 0..100
+                }
             Transform hips = bones[0];   // Humanoid.Bones starts with the hips
             Vec3 offset;
             if (applyRootPosition && hips != null && frame.Offsets.TryGetValue("Hips", out offset))
