@@ -8,12 +8,16 @@ extends SkeletonModifier3D
 
 @export var port := 39539
 @export var apply_hips_position := true
+## A mesh whose blend shapes are named as the expressions mocap sends (--vmc-expressions arkit for
+## perfect-sync meshes, vrm1 or vrm0 where the shapes carry those names); none: bones only.
+@export var expression_mesh: MeshInstance3D
 
 var _peer := PacketPeerUDP.new()
 var _rotations := {}  # VMC bone name -> Quaternion, Godot axes, from the T-pose
 var _root := Vector3.ZERO
 var _hips_height := 0.0
 var _global_rest := {}  # bone index -> its global rest rotation
+var _pending_expressions := {}  # expression name -> weight 0..1, until /VMC/Ext/Blend/Apply
 
 
 func _ready() -> void:
@@ -31,6 +35,13 @@ func _process(_delta: float) -> void:
 
 
 func _apply_message(address: String, args: Array) -> void:
+	if address == "/VMC/Ext/Blend/Val":
+		if args.size() >= 2 and args[0] is String and args[1] is float:
+			_pending_expressions[args[0]] = args[1]
+		return
+	if address == "/VMC/Ext/Blend/Apply":
+		_apply_expressions()
+		return
 	if args.size() < 8 or not args[0] is String:
 		return
 	for i in range(1, 8):
@@ -45,6 +56,15 @@ func _apply_message(address: String, args: Array) -> void:
 		_rotations[args[0]] = rotation
 		if args[0] == "Hips":
 			_hips_height = position.y
+
+
+func _apply_expressions() -> void:
+	if expression_mesh != null:
+		for expression in _pending_expressions:
+			var index := expression_mesh.find_blend_shape_by_name(expression)
+			if index >= 0:
+				expression_mesh.set_blend_shape_value(index, _pending_expressions[expression])
+	_pending_expressions.clear()
 
 
 func _process_modification() -> void:
