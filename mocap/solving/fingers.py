@@ -3,9 +3,9 @@
 Each hand is first turned into the canonical hand's own axes (:func:`hand_axes`: the palm from the
 wrist and the index, middle and pinky knuckles), so the fingers' rotations do not depend on how the
 hand or the camera is turned, nor on the landmarks' scale (pixels or metres). Each finger then has
-two angles at its proximal joint (spread in the palm's plane, curl toward the palm) and a curl at
-each of the two joints after it; the thumb the same about its own rest direction (45 degrees
-forward of the fingers). Angles are clamped to :data:`FINGER_LIMITS_DEG`, so a finger never bends
+two angles at its proximal joint (a curl toward the palm, then a spread out of that curling plane)
+and a curl at each of the two joints after it (the thumb's across the palm); the thumb's first two
+about its own rest direction (45 degrees forward of the fingers). Angles are clamped to :data:`FINGER_LIMITS_DEG`, so a finger never bends
 backwards or sideways through its neighbour whatever the landmarks say. See docs/hands-and-face.md.
 """
 
