@@ -53,14 +53,26 @@ def close_eye(face: np.ndarray, eye: object, amount: float = 1.0) -> np.ndarray:
 
 
 def test_blink_mouth_and_gaze_agree_with_mediapipes_blendshape_model() -> None:
+    """MediaPipe's blendshape model names each side as the picture shows it (its eyeBlinkLeft is
+    the eye on the image's left, the performer's right: only so do its eight eyeLook scores and
+    the irises agree on where the eyes look); mocap names the performer's own sides, as ARKit and
+    VRM avatars take them."""
     points, expected = blendshape_pair()
     face = FaceTracker()(points, 0.0)
-    assert abs(face.blink_left - expected["eyeBlinkLeft"]) < BLENDSHAPE_TOLERANCE
-    assert abs(face.blink_right - expected["eyeBlinkRight"]) < BLENDSHAPE_TOLERANCE
+    assert abs(face.blink_left - expected["eyeBlinkRight"]) < BLENDSHAPE_TOLERANCE
+    assert abs(face.blink_right - expected["eyeBlinkLeft"]) < BLENDSHAPE_TOLERANCE
     assert abs(face.jaw_open - expected["jawOpen"]) < BLENDSHAPE_TOLERANCE
     look_down = (expected["eyeLookDownLeft"] + expected["eyeLookDownRight"]) / 2.0
     weights = expression_weights(face, "vrm0")
     assert weights["LookUp"] == 0.0 and abs(weights["LookDown"] - look_down) < BLENDSHAPE_TOLERANCE
+    toward_image_left = expected["eyeLookOutLeft"] + expected["eyeLookInRight"]
+    toward_image_right = expected["eyeLookInLeft"] + expected["eyeLookOutRight"]
+    assert toward_image_left > toward_image_right and face.gaze_yaw_deg < 0.0   # both: toward the performer's right
+    arkit = expression_weights(face, "arkit")
+    for ours, theirs in (("Left", "Right"), ("Right", "Left")):
+        for look in ("Up", "Down", "In", "Out"):
+            got, model = arkit[f"eyeLook{look}{ours}"], expected[f"eyeLook{look}{theirs}"]
+            assert abs(got - model) < BLENDSHAPE_TOLERANCE, (look, ours, got, model)
 
 
 def test_a_real_face_with_open_eyes_and_a_closed_mouth_reads_neutral() -> None:
