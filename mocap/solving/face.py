@@ -2,7 +2,7 @@
 
 Every measure is a ratio of distances between landmarks in 3D (MediaPipe's depth is scaled like
 x), so it does not depend on the face's size in the image nor much on how the head is turned.
-Each is judged against the performer's own levels (:class:`AdaptiveLevel`): open eyes are the
+Each is judged against the performer's own levels (:class:`AdaptiveLevels`): open eyes are the
 eye opening held most of the time, a closed mouth the smallest opening seen, so a performer with
 narrow eyes or glasses blinks as fully as anyone. Until about a second has been seen, typical
 levels stand in. See docs/hands-and-face.md.
@@ -68,7 +68,6 @@ class AdaptiveLevels:
     they change slowly)."""
 
     def __init__(self, typical: NDArray[np.float64]) -> None:
-        self.typical = typical
         self._samples: deque[tuple[float, NDArray[np.float64]]] = deque()
         self._levels = typical
         self._since_refresh = 0
@@ -145,7 +144,6 @@ class FaceTracker:
 
     def __init__(self, filter_settings: OneEuroSettings = FACE_FILTER, *, mirror: bool = False) -> None:
         self.mirror = mirror
-        self.frames_seen = 0
         self._filter = PointFilter(filter_settings)
         self._levels = AdaptiveLevels(TYPICAL_LEVELS)
 
@@ -153,7 +151,6 @@ class FaceTracker:
         """The expression of ``face_px`` (478, 3: x, y, depth px; None or NaN: no face seen, neutral)."""
         if face_px is None or not np.isfinite(face_px).all():
             return NEUTRAL_FACE
-        self.frames_seen += 1
         raw = face_measures(face_px)
         m = self._filter(raw[:, None], timestamp_s)[:, 0]
         levels = self._levels.update(raw, timestamp_s)

@@ -43,7 +43,6 @@ class HandTracker:
         self.mirror = mirror
         self._filter = RotationFilter(filter_settings)
         self._hold_then_rest = HoldThenRest(len(FINGER_BONES), hold_s=hold_s, ease_s=ease_s)
-        self.frames_seen = np.zeros(2, dtype=int)    # per hand (left, right): frames with its fingers solved
 
     def __call__(self, observations: Observations, timestamp_s: float) -> Rotation:
         rotations = Rotation.identity(len(FINGER_BONES)).as_quat()
@@ -60,6 +59,5 @@ class HandTracker:
             bones = slice(hand * BONES_PER_HAND, (hand + 1) * BONES_PER_HAND)
             rotations[bones] = finger_rotations(angles, side).as_quat()
             tracked[bones] = True
-            self.frames_seen[hand] += 1
         held = self._hold_then_rest(Rotation.from_quat(rotations), tracked, timestamp_s)
         return self._filter(held, timestamp_s)
