@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 from conftest import DEMO_CALIBRATION, DEMO_VIDEO, REPO, shared, unavailable
 
-from mocap.display.preview import HAND_COLOURS_BGR, IRIS_CENTRES, IRIS_COLOUR_BGR, WINDOW_TITLE, draw_skeleton
+from mocap.core.conventions import FACE_IRIS_CENTRES
+from mocap.display.preview import HAND_COLOURS_BGR, IRIS_COLOUR_BGR, WINDOW_TITLE, draw_skeleton
 from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator
 from mocap.formats.bvh import read_bvh
 from mocap.sources.frame_sources import VideoFileSource
@@ -50,8 +51,8 @@ def test_the_hands_and_face_are_drawn_over_the_image() -> None:
     drawn = draw_skeleton(image, replace(observation, keypoints=np.full((33, 3), np.nan)))   # hands and face only
     x, y = observation.hands_px[1, 8, :2].astype(int)              # the right index fingertip
     assert (drawn[y - 2:y + 3, x - 2:x + 3] == HAND_COLOURS_BGR[1]).all(axis=2).any()
-    x, y = observation.face_px[IRIS_CENTRES[0], :2].astype(int)
-    radius = int(np.linalg.norm(observation.face_px[IRIS_CENTRES[0] + 1, :2] - observation.face_px[IRIS_CENTRES[0], :2]))
+    x, y = observation.face_px[FACE_IRIS_CENTRES[0], :2].astype(int)
+    radius = int(np.linalg.norm(observation.face_px[FACE_IRIS_CENTRES[0] + 1, :2] - observation.face_px[FACE_IRIS_CENTRES[0], :2]))
     assert (drawn[y, x - radius - 1:x + radius + 2] == IRIS_COLOUR_BGR).all(axis=1).any()
     assert not (drawn == HAND_COLOURS_BGR[0]).all(axis=2).any()
 

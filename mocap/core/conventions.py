@@ -26,6 +26,15 @@ LANDMARK_INDEX: dict[str, int] = {name: i for i, name in enumerate(POSE_LANDMARK
 NUM_POSE_LANDMARKS = len(POSE_LANDMARK_NAMES)
 NUM_HAND_LANDMARKS = 21     # MediaPipe Hands: wrist, then thumb to little finger, knuckle to tip
 NUM_FACE_LANDMARKS = 478    # MediaPipe Face Mesh with irises (refined): 468 mesh points, then 5 per iris
+# MediaPipe hand landmarks: the wrist, and each finger's joints from its knuckle (the thumb's: its
+# base) to its tip, thumb first.
+HAND_WRIST = 0
+HAND_FINGER_LANDMARKS = ((1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (17, 18, 19, 20))
+# Face mesh points more than one stage uses: the outer corners of the performer's right and left
+# eye, the right and left corners of the mouth, and the centres of the right and left iris.
+FACE_EYE_OUTER_CORNERS = (33, 263)
+FACE_MOUTH_CORNERS = (61, 291)
+FACE_IRIS_CENTRES = (468, 473)
 HIP_LANDMARKS: tuple[int, int] = (LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"])
 
 # A body seen again after more than this many seconds out of view is a new appearance: the

@@ -8,19 +8,16 @@ import sys
 import cv2
 import numpy as np
 
-from mocap.core.conventions import LANDMARK_INDEX, POSE_CONNECTIONS
+from mocap.core.conventions import FACE_IRIS_CENTRES, HAND_FINGER_LANDMARKS, HAND_WRIST, LANDMARK_INDEX, POSE_CONNECTIONS
 from mocap.core.errors import note
 from mocap.core.frames import Frame, PoseObservation
 
 WINDOW_TITLE = "mocap preview (q or Esc to stop)"
 
 
-# Each finger's chain of hand landmarks from the wrist, thumb first.
-HAND_CHAINS = ((0, 1, 2, 3, 4), (0, 5, 6, 7, 8), (0, 9, 10, 11, 12), (0, 13, 14, 15, 16), (0, 17, 18, 19, 20))
 HAND_COLOURS_BGR = ((240, 160, 40), (40, 200, 240))     # the performer's left hand, right hand
 FACE_COLOUR_BGR = (200, 200, 200)
 IRIS_COLOUR_BGR = (40, 240, 240)
-IRIS_CENTRES = (468, 473)
 
 
 def draw_hands_and_face(canvas: np.ndarray, observation: PoseObservation) -> None:
@@ -29,13 +26,13 @@ def draw_hands_and_face(canvas: np.ndarray, observation: PoseObservation) -> Non
         for hand, colour in zip(observation.hands_px, HAND_COLOURS_BGR):
             if not np.isfinite(hand).all():
                 continue
-            chains = [hand[list(chain), :2].astype(np.int32) for chain in HAND_CHAINS]
+            chains = [hand[[HAND_WRIST, *finger], :2].astype(np.int32) for finger in HAND_FINGER_LANDMARKS]
             cv2.polylines(canvas, chains, isClosed=False, color=colour, thickness=2)
     face = observation.face_px
     if face is not None and np.isfinite(face).all():
-        for x, y in face[:IRIS_CENTRES[0], :2].astype(np.int32):
+        for x, y in face[:FACE_IRIS_CENTRES[0], :2].astype(np.int32):
             canvas[np.clip(y, 0, canvas.shape[0] - 1), np.clip(x, 0, canvas.shape[1] - 1)] = FACE_COLOUR_BGR
-        for centre in IRIS_CENTRES:
+        for centre in FACE_IRIS_CENTRES:
             radius = max(int(np.linalg.norm(face[centre + 1, :2] - face[centre, :2])), 1)
             cv2.circle(canvas, tuple(map(int, face[centre, :2])), radius, IRIS_COLOUR_BGR, 1)
 

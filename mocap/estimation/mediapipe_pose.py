@@ -29,7 +29,7 @@ from mocap.sources.sync import FrameSet, camera_frames
 os.environ.setdefault("GLOG_minloglevel", "2")  # keep MediaPipe's C++ logging off the console
 
 
-def _pixels(landmarks: object, width: int, height: int, count: int) -> NDArray[np.float64]:
+def landmarks_px(landmarks: object, width: int, height: int, count: int) -> NDArray[np.float64]:
     """A MediaPipe NormalizedLandmarkList (or None) as (count, 3) x px, y px, depth px (scaled like x)."""
     if landmarks is None:
         return np.full((count, 3), np.nan)
@@ -101,13 +101,13 @@ class MediaPipePoseEstimator:
         result = self._pose.process(frame.image_rgb)
         hands = face = None
         if self.hands:
-            hands = np.stack([_pixels(result.left_hand_landmarks, width, height, NUM_HAND_LANDMARKS),
-                              _pixels(result.right_hand_landmarks, width, height, NUM_HAND_LANDMARKS)])
+            hands = np.stack([landmarks_px(result.left_hand_landmarks, width, height, NUM_HAND_LANDMARKS),
+                              landmarks_px(result.right_hand_landmarks, width, height, NUM_HAND_LANDMARKS)])
         if self._face_mesh is not None:
             faces = self._face_mesh.process(frame.image_rgb).multi_face_landmarks
-            face = _pixels(faces[0] if faces else None, width, height, NUM_FACE_LANDMARKS)
+            face = landmarks_px(faces[0] if faces else None, width, height, NUM_FACE_LANDMARKS)
         elif self.face:
-            face = _pixels(result.face_landmarks, width, height, NUM_FACE_LANDMARKS)
+            face = landmarks_px(result.face_landmarks, width, height, NUM_FACE_LANDMARKS)
         if result.pose_landmarks is None:
             nothing = np.full((NUM_POSE_LANDMARKS, 3), np.nan)
             return PoseObservation(frame.timestamp_s, (width, height), nothing, None, hands, face)

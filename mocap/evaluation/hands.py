@@ -11,7 +11,9 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
+from mocap.core.conventions import NUM_HAND_LANDMARKS
 from mocap.core.skeleton import FINGERS, HAND_BONE_INDEX, PHALANX_LENGTHS_M, Skeleton, finger_rest_direction, humanoid_skeleton
+from mocap.estimation.mediapipe_pose import landmarks_px
 from mocap.formats.bvh import read_bvh
 from mocap.solving.fingers import FINGER_LANDMARKS, finger_rotations
 
@@ -64,7 +66,7 @@ def mediapipe_hands(image_rgb: NDArray[np.uint8]) -> list[tuple[str, NDArray[np.
     found = []
     for landmarks, handedness in zip(result.multi_hand_landmarks or [], result.multi_handedness or []):
         side = "Right" if handedness.classification[0].label == "Left" else "Left"
-        found.append((side, np.array([(lm.x * width, lm.y * height, lm.z * width) for lm in landmarks.landmark])))
+        found.append((side, landmarks_px(landmarks, width, height, NUM_HAND_LANDMARKS)))
     return found
 
 

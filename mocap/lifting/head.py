@@ -12,12 +12,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from mocap.core.conventions import LANDMARK_INDEX
+from mocap.core.conventions import FACE_EYE_OUTER_CORNERS, FACE_MOUTH_CORNERS, LANDMARK_INDEX
 from mocap.core.vectors import unit
 
 # The same four anatomical points on the face mesh and in the pose's landmarks: the outer
 # corners of the right and left eye, the right and left corners of the mouth.
-MESH_POINTS = (33, 263, 61, 291)
+MESH_POINTS = (*FACE_EYE_OUTER_CORNERS, *FACE_MOUTH_CORNERS)
 POSE_POINTS = tuple(LANDMARK_INDEX[name] for name in ("right_eye_outer", "left_eye_outer", "mouth_right", "mouth_left"))
 FACE_LANDMARKS = list(range(LANDMARK_INDEX["mouth_right"] + 1))     # nose, eyes, ears, mouth: BlazePose's first 11
 EARS = [LANDMARK_INDEX["left_ear"], LANDMARK_INDEX["right_ear"]]

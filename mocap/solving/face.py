@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
+from mocap.core.conventions import FACE_EYE_OUTER_CORNERS, FACE_IRIS_CENTRES, FACE_MOUTH_CORNERS
 from mocap.core.frames import NEUTRAL_FACE, FaceExpression, Observations
 from mocap.core.vectors import unit
 from mocap.filtering.temporal import OneEuroSettings, PointFilter
@@ -33,12 +34,10 @@ class Eye:
     brow: int                       # the brow's middle
 
 
-RIGHT_EYE = Eye(corners=(33, 133), upper=(160, 159, 158), lower=(144, 145, 153), iris=468, brow=105)
-LEFT_EYE = Eye(corners=(362, 263), upper=(385, 386, 387), lower=(380, 374, 373), iris=473, brow=334)
+RIGHT_EYE = Eye(corners=(33, 133), upper=(160, 159, 158), lower=(144, 145, 153), iris=FACE_IRIS_CENTRES[0], brow=105)
+LEFT_EYE = Eye(corners=(362, 263), upper=(385, 386, 387), lower=(380, 374, 373), iris=FACE_IRIS_CENTRES[1], brow=334)
 LIPS_INNER = (13, 14)         # upper, lower lip's inner edge, mid-line
-MOUTH_CORNERS = (61, 291)     # the performer's right, left
 FOREHEAD, CHIN = 10, 152
-EYE_OUTER_CORNERS = (33, 263)
 
 EYE_RADIUS_PER_WIDTH = 0.4    # an eyeball's radius over the eye's corner-to-corner width
 HISTORY_S = 10.0              # how far back the performer's own levels look
@@ -108,15 +107,15 @@ def face_measures(points: NDArray[np.float64]) -> NDArray[np.float64]:
     """The raw measures of one face (478, 3): eye openings (right, left), mouth gap and width and
     brow heights (right, left) over the distance between the eyes' outer corners, and gaze across
     and up (mean of both eyes, over the eye's width)."""
-    eyes_apart = _distance(points, *EYE_OUTER_CORNERS)
-    across = points[EYE_OUTER_CORNERS[1]] - points[EYE_OUTER_CORNERS[0]]
+    eyes_apart = _distance(points, *FACE_EYE_OUTER_CORNERS)
+    across = points[FACE_EYE_OUTER_CORNERS[1]] - points[FACE_EYE_OUTER_CORNERS[0]]
     up = points[FOREHEAD] - points[CHIN]
     up = unit(up - across * (up @ across) / (across @ across))
     gazes = np.array([eye_gaze(points, eye, up) for eye in (RIGHT_EYE, LEFT_EYE)]).mean(axis=0)
     brows = [abs(float((points[eye.brow] - points[eye.upper[1]]) @ up)) / eyes_apart for eye in (RIGHT_EYE, LEFT_EYE)]
     return np.array([
         eye_opening(points, RIGHT_EYE), eye_opening(points, LEFT_EYE),
-        _distance(points, *LIPS_INNER) / eyes_apart, _distance(points, *MOUTH_CORNERS) / eyes_apart,
+        _distance(points, *LIPS_INNER) / eyes_apart, _distance(points, *FACE_MOUTH_CORNERS) / eyes_apart,
         *brows, *gazes,
     ])
 
@@ -127,7 +126,7 @@ def best_face(observations: Observations) -> NDArray[np.float64] | None:
     seen = [o.face_px for o in observations if o.face_px is not None and np.isfinite(o.face_px).all()]
     if not seen:
         return None
-    return max(seen, key=lambda face: float(np.linalg.norm(face[EYE_OUTER_CORNERS[1], :2] - face[EYE_OUTER_CORNERS[0], :2])))
+    return max(seen, key=lambda face: float(np.linalg.norm(face[FACE_EYE_OUTER_CORNERS[1], :2] - face[FACE_EYE_OUTER_CORNERS[0], :2])))
 
 
 def _ramp(value: float, start: float, end: float) -> float:

@@ -15,12 +15,12 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
+from mocap.core.conventions import HAND_FINGER_LANDMARKS, HAND_WRIST
 from mocap.core.skeleton import FINGERS, THUMB_REST_TURN_DEG
 from mocap.core.vectors import cross, unit
 
-WRIST, INDEX_MCP, MIDDLE_MCP, PINKY_MCP = 0, 5, 9, 17
-# Hand landmarks of each finger's joints, proximal to tip (MediaPipe's order: thumb CMC, MCP, IP, tip; ...).
-FINGER_LANDMARKS = np.array([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16], [17, 18, 19, 20]])
+FINGER_LANDMARKS = np.array(HAND_FINGER_LANDMARKS)   # (5, 4): each finger's joints, knuckle to tip
+INDEX_MCP, MIDDLE_MCP, PINKY_MCP = (HAND_FINGER_LANDMARKS[finger][0] for finger in (1, 2, 4))   # knuckles
 # Per finger (thumb, index, middle, ring, little), degrees, (low, high) of: spread at the proximal
 # joint (+ toward the thumb's side; the thumb's + away from the index), curl at the proximal,
 # middle and distal joints (+ toward the palm).
@@ -49,7 +49,7 @@ def hand_axes(landmarks: NDArray[np.float64], side: str) -> NDArray[np.float64] 
     """The rotation (3, 3) taking vectors between ``landmarks`` (21, 3; any right-handed axes, any
     unit) into the canonical ``side`` hand's axes in T-pose (fingers along +-X, palm toward -Y,
     thumb toward +Z); None if the palm's landmarks are missing or degenerate."""
-    along = landmarks[MIDDLE_MCP] - landmarks[WRIST]
+    along = landmarks[MIDDLE_MCP] - landmarks[HAND_WRIST]
     across = landmarks[INDEX_MCP] - landmarks[PINKY_MCP]          # toward the thumb's side
     if not (np.isfinite(along).all() and np.isfinite(across).all()):
         return None

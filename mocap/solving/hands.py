@@ -6,10 +6,11 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
+from mocap.core.conventions import HAND_WRIST
 from mocap.core.frames import Observations
 from mocap.core.skeleton import FINGER_BONES
 from mocap.filtering.temporal import HoldThenRest, OneEuroSettings, RotationFilter
-from mocap.solving.fingers import INDEX_MCP, PINKY_MCP, WRIST, finger_angles_deg, finger_rotations
+from mocap.solving.fingers import INDEX_MCP, PINKY_MCP, finger_angles_deg, finger_rotations
 
 SIDES = ("Left", "Right")
 BONES_PER_HAND = len(FINGER_BONES) // 2
@@ -24,8 +25,8 @@ def best_view(observations: Observations, hand: int) -> NDArray[np.float64] | No
         if observation.hands_px is None or not np.isfinite(observation.hands_px[hand]).all():
             continue
         points = observation.hands_px[hand]
-        span = float(np.linalg.norm(points[INDEX_MCP, :2] - points[WRIST, :2])
-                     + np.linalg.norm(points[PINKY_MCP, :2] - points[WRIST, :2]))
+        span = float(np.linalg.norm(points[INDEX_MCP, :2] - points[HAND_WRIST, :2])
+                     + np.linalg.norm(points[PINKY_MCP, :2] - points[HAND_WRIST, :2]))
         if span > best_span:
             best, best_span = points, span
     return best
