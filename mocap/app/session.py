@@ -226,8 +226,7 @@ def open_sinks(
     if config.vmc.address is not None:
         host, port = parse_address(config.vmc.address, default_port=DEFAULT_VMC_PORT)
         on_sent = None if latency is None else lambda timestamp_s: latency.mark(timestamp_s, SENT, time.monotonic())
-        vmc = VmcSender(host, port, max_rate_hz=config.vmc.rate_hz, on_sent=on_sent)
-        vmc.expressions = config.vmc.expressions
+        vmc = VmcSender(host, port, expressions=config.vmc.expressions, max_rate_hz=config.vmc.rate_hz, on_sent=on_sent)
         sinks.append(BackgroundSink(vmc if retargeter is None else RigProportionsSink(vmc, retargeter), max_queued=newest))
     if config.osc.address is not None:
         host, port = parse_address(config.osc.address, default_port=DEFAULT_OSC_PORT)

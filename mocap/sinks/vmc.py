@@ -8,6 +8,8 @@ Positions and rotations are converted to Unity axes here and nowhere else.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -58,8 +60,11 @@ class VmcSender(OscSender):
     before it, so receivers never see q then -q. ``expressions``: the face's blend shape names
     (:data:`mocap.sinks.expressions.EXPRESSION_SCHEMES`)."""
 
-    _sent_quats_unity: NDArray[np.float64] | None = None
-    expressions: str = "vrm0"
+    def __init__(self, host: str, port: int, *, expressions: str = "vrm0", max_rate_hz: float = 0.0,
+                 on_sent: Callable[[float], None] | None = None) -> None:
+        super().__init__(host, port, max_rate_hz=max_rate_hz, on_sent=on_sent)
+        self.expressions = expressions
+        self._sent_quats_unity: NDArray[np.float64] | None = None
 
     def messages(self, pose: SkeletonPose) -> list[bytes]:
         quats_unity = quaternions_to_unity(pose.local_rotations.as_quat())
