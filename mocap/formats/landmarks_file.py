@@ -110,6 +110,12 @@ def journal_path(path: Path) -> Path:
 # Python literal is cut or corrupted (numpy parses it with the tokenizer).
 _DAMAGED = (EOFError, ValueError, OSError, SyntaxError, tokenize.TokenError)
 
+# Each per-camera key's shape within one camera's frame.
+POINT_SHAPES: dict[str, tuple[int, ...]] = {
+    "keypoints": (NUM_POSE_LANDMARKS, 3), "world": (NUM_POSE_LANDMARKS, 3),
+    "hands": (2, NUM_HAND_LANDMARKS, 3), "face": (NUM_FACE_LANDMARKS, 3),
+}
+
 Chunk = dict[str, NDArray[np.float64]]
 """Some frames' arrays by key: keypoints and world (cameras, frames, 33, 3), timestamps (frames,),
 and hands (cameras, frames, 2, 21, 3) and face (cameras, frames, 478, 3) when tracked."""
@@ -216,8 +222,9 @@ def load_landmarks(path: Path) -> LandmarkRecording:
         world = np.full_like(full, np.nan)
         world[:, :, target_rows] = world_in[:, :, source_columns]
     extras = {}
-    for key, points in (("hands", (2, NUM_HAND_LANDMARKS, 3)), ("face", (NUM_FACE_LANDMARKS, 3))):
+    for key in ("hands", "face"):
         if key in contents:
+            points = POINT_SHAPES[key]
             array = _numbers(contents, key, path)
             _require(array.shape == (cameras, frames, *points), path,
                      f"'{key}' has shape {array.shape}, expected {(cameras, frames, *points)}")
@@ -245,12 +252,10 @@ def _per_camera(frames: list[Observations], values: Callable[[PoseObservation], 
 
 def _stacked(frames: list[Observations], keys: tuple[str, ...]) -> Chunk:
     """The arrays of ``frames`` under ``keys`` (:data:`Chunk`)."""
-    shapes = {"keypoints": (NUM_POSE_LANDMARKS, 3), "world": (NUM_POSE_LANDMARKS, 3),
-              "hands": (2, NUM_HAND_LANDMARKS, 3), "face": (NUM_FACE_LANDMARKS, 3)}
     chosen: dict[str, Callable[[PoseObservation], NDArray | None]] = {
         "keypoints": lambda obs: obs.keypoints, "world": lambda obs: obs.world_m,
         "hands": lambda obs: obs.hands_px, "face": lambda obs: obs.face_px}
-    chunk = {key: _per_camera(frames, chosen[key], shapes[key]) for key in keys if key != "timestamps"}
+    chunk = {key: _per_camera(frames, chosen[key], POINT_SHAPES[key]) for key in keys if key != "timestamps"}
     chunk["timestamps"] = np.array([frame[0].timestamp_s for frame in frames])
     return chunk
 
@@ -268,15 +273,14 @@ def _finish_from_journal(path: Path, frames: int, keys: tuple[str, ...]) -> None
     """Write the recording ``path`` from the ``frames`` frames of its journal, a chunk at a time
     (the keys of :func:`save_landmarks`, compressed), via a temporary file, then drop the journal."""
     journal = journal_path(path)
-    cameras, sizes, chunks = _journal_chunks(journal)
-    first = next(chunks)
+    cameras, sizes, _ = _journal_chunks(journal)
     partial = path.with_name(path.name + ".partial")
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name in keys:
             if name == "timestamps":
                 _write_npy(archive, name, (frames,), (chunk[name] for chunk in _journal_chunks(journal)[2]))
                 continue
-            shape = (len(cameras), frames, *first[name].shape[2:])   # each camera's frames in turn: C order
+            shape = (len(cameras), frames, *POINT_SHAPES[name])   # each camera's frames in turn: C order
             _write_npy(archive, name, shape, (chunk[name][view] for view in range(len(cameras))
                                               for chunk in _journal_chunks(journal)[2]))
         for name, array in (("joints", np.array(POSE_LANDMARK_NAMES)), ("cameras", cameras),
