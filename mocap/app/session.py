@@ -192,7 +192,7 @@ def load_retargeter(config: CaptureConfig, *, fingers: bool = False, face: bool 
     path = Path(config.rig.path)
     retargeter = Retargeter(load_rig(path, Path(config.rig.map) if config.rig.map else None), fingers=fingers, eyes=face)
     if face:
-        note(describe_rig_expressions(path, config.vmc.expressions))
+        note(describe_rig_expressions(path.name, retargeter.rig.expressions, config.vmc.expressions))
     return retargeter
 
 

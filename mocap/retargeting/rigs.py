@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +37,7 @@ class Rig:
     name: str
     skeleton: Skeleton
     humanoid: dict[str, int]                 # HumanBodyBones name -> joint index
+    expressions: tuple[str, ...] = ()        # a VRM's expression (blend shape group) names; none for other rigs
 
 
 # VRM 1.0 names the thumb's bones metacarpal, proximal, distal; Unity (and VRM 0.x) proximal,
@@ -216,7 +217,22 @@ def load_gltf_rig(path: Path, bone_map: dict[str, str] | None = None) -> Rig:
             f"rig {path} has no VRM humanoid: give a bone map with --rig-map (a TOML file of "
             "HumanBodyBones = \"node name\" lines, see rigs/kaykit_mannequin.toml)"
         )
-    return _rig_from_world(path.stem, names, parents, world, humanoid)
+    rig = _rig_from_world(path.stem, names, parents, world, humanoid)
+    return replace(rig, expressions=_vrm_expressions(extensions)) if isinstance(extensions, dict) else rig
+
+
+def _vrm_expressions(extensions: dict) -> tuple[str, ...]:
+    """The expression names a VRM declares: VRM 0.x's blend shape groups by their names (the
+    presets' are the names VMC sends, ``Blink_L``), VRM 1.0's presets and custom expressions;
+    none where the extension is malformed (the expressions are only reported, never needed)."""
+    try:
+        if "VRMC_vrm" in extensions:
+            expressions = extensions["VRMC_vrm"].get("expressions", {})
+            return tuple(str(name) for name in (*expressions.get("preset", {}), *expressions.get("custom", {})))
+        groups = extensions.get("VRM", {}).get("blendShapeMaster", {}).get("blendShapeGroups", [])
+        return tuple(str(group.get("name", "")) for group in groups if isinstance(group, dict))
+    except (AttributeError, TypeError):
+        return ()
 
 
 # BVH joint names per HumanBodyBones bone, tried in order ({S}: Left/Right, {s}: L/R, {l}: l/r).
@@ -315,18 +331,4 @@ def load_rig(path: Path, bone_map_path: Path | None = None) -> Rig:
         if needed not in rig.humanoid:
             raise MocapError(f"rig {path}: no {needed} bone found; give a bone map with --rig-map")
     return rig
-
-
-def rig_expressions(path: Path) -> list[str]:
-    """The expression (blend shape group) names a VRM declares: VRM 0.x's presets by their VMC
-    names (``Blink_L``), or their own names when custom; VRM 1.0's presets and custom names. Empty
-    for BVH and plain glTF rigs."""
-    if path.suffix.lower() not in (".vrm", ".glb", ".gltf"):
-        return []
-    extensions = _gltf_json(path).get("extensions", {})
-    if "VRMC_vrm" in extensions:
-        expressions = extensions["VRMC_vrm"].get("expressions", {})
-        return [*expressions.get("preset", {}), *expressions.get("custom", {})]
-    groups = extensions.get("VRM", {}).get("blendShapeMaster", {}).get("blendShapeGroups", [])
-    return [str(group.get("name", "")) for group in groups if isinstance(group, dict)]
 

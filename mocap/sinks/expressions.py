@@ -4,10 +4,9 @@ avatars."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterable
 
 from mocap.core.frames import NEUTRAL_FACE, FaceExpression
-from mocap.retargeting.rigs import rig_expressions
 
 EXPRESSION_SCHEMES = ("vrm0", "vrm1", "arkit")
 LOOK_FULL_DEG = 20.0          # gaze this far from straight ahead is a full Look expression
@@ -46,11 +45,12 @@ def expression_weights(face: FaceExpression, scheme: str = "vrm0") -> dict[str, 
     raise ValueError(f"unknown expression scheme {scheme!r}: use one of {', '.join(EXPRESSION_SCHEMES)}")
 
 
-def describe_rig_expressions(path: Path, scheme: str) -> str:
-    """One line: which of the expressions sent in ``scheme`` the rig at ``path`` has, and which it lacks."""
+def describe_rig_expressions(rig_file: str, rig_expressions: Iterable[str], scheme: str) -> str:
+    """One line: which of the expressions sent in ``scheme`` the rig (``rig_file``, declaring
+    ``rig_expressions``) has, and which it lacks."""
     sent = list(expression_weights(NEUTRAL_FACE, scheme))
-    has = {name.lower() for name in rig_expressions(path)}
+    has = {name.lower() for name in rig_expressions}
     present = [name for name in sent if name.lower() in has]
     missing = [name for name in sent if name.lower() not in has]
-    return (f"rig {path.name}: {len(present)} of the {len(sent)} {scheme} expressions sent are on it"
+    return (f"rig {rig_file}: {len(present)} of the {len(sent)} {scheme} expressions sent are on it"
             + (f" ({', '.join(present)})" if present else "") + (f"; it lacks {', '.join(missing)}" if missing else ""))
