@@ -200,7 +200,8 @@ class MotionPipeline:
         proportions = self.measurer.proportions
         if self._skeletons_for is None or self._skeletons_for[0] != proportions:
             body = humanoid_skeleton(proportions)
-            sent = humanoid_skeleton(proportions, fingers=self.hands is not None, eyes=self.face is not None)
+            sent = body if self.hands is None and self.face is None else humanoid_skeleton(
+                proportions, fingers=self.hands is not None, eyes=self.face is not None)
             self._skeletons_for = (proportions, body, sent)
         return self._skeletons_for[1], self._skeletons_for[2]
 

@@ -12,7 +12,15 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from mocap.core.conventions import NUM_HAND_LANDMARKS
-from mocap.core.skeleton import FINGERS, HAND_BONE_INDEX, PHALANX_LENGTHS_M, Skeleton, finger_rest_direction, humanoid_skeleton
+from mocap.core.skeleton import (
+    FINGERS,
+    HAND_BONE_INDEX,
+    PHALANGES,
+    PHALANX_LENGTHS_M,
+    Skeleton,
+    finger_rest_direction,
+    humanoid_skeleton,
+)
 from mocap.estimation.mediapipe_pose import landmarks_px
 from mocap.formats.bvh import read_bvh
 from mocap.solving.fingers import FINGER_LANDMARKS, finger_rotations
@@ -36,7 +44,7 @@ def posed_hand_landmarks(
     scale = np.linalg.norm(skeleton.rest_offsets_m[index[f"{side}IndexIntermediate"]]) / PHALANX_LENGTHS_M["Index"][0]
     points = [positions[index[f"{side}Hand"]]]
     for finger in FINGERS:
-        bones = [index[f"{side}{finger}{phalanx}"] for phalanx in ("Proximal", "Intermediate", "Distal")]
+        bones = [index[f"{side}{finger}{phalanx}"] for phalanx in PHALANGES]
         tip = world[bones[2]].apply(scale * PHALANX_LENGTHS_M[finger][2] * finger_rest_direction(finger, side))
         points += [positions[bone] for bone in bones] + [positions[bones[2]] + tip]
     return np.array(points)
