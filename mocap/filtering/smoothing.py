@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.signal import butter, filtfilt
 
 from mocap.core.frames import BodyPose
 
@@ -20,6 +19,8 @@ ORDER = 2
 
 def smooth_trajectories(joints_m: NDArray[np.float64], timestamps_s: NDArray[np.float64], cutoff_hz: float) -> NDArray[np.float64]:
     """(frames, joints, 3) positions low-passed at ``cutoff_hz`` with zero phase; NaN stays NaN."""
+    from scipy.signal import butter, filtfilt  # a second to import: only offline work pays it
+
     frames = len(joints_m)
     rate_hz = 1.0 / float(np.median(np.diff(timestamps_s)))
     if frames <= 3 * (ORDER + 1) or cutoff_hz >= rate_hz / 2.0:
