@@ -105,6 +105,10 @@ def _report(config: CaptureConfig, work: Callable[[], tuple[RunSummary, OpenedSi
         if sender is not None:
             per_frame = sender.sent_bytes // max(sender.sent_frames, 1)
             click.echo(f"{label}: {sender.sent_frames} frames sent to {address} ({per_frame} bytes a frame)")
+    if sinks.virtual_camera is not None:
+        camera = sinks.virtual_camera
+        click.echo(f"Virtual camera: {camera.sent_frames} frames sent to {camera.device_name} "
+                   f"({camera.width}x{camera.height}, at most {camera.fps:g} a second)")
 
 
 def _run(config: CaptureConfig, progress: bool) -> None:
@@ -162,8 +166,8 @@ def offline_cutoff(config: CaptureConfig, smooth_hz: float | None) -> float | No
 # batch chooses the outputs.
 _NOT_FOR_BATCH = {"--camera", "--video", "--images", "--realtime", "--width", "--height", "--fps", "--calib",
                   "--calib-camera", "--vmc", "--vmc-rate", "--osc", "--osc-axes", "--osc-rate", "--vrchat", "--vrchat-rate",
-                  "--bvh", "--preview",
-                  "--record-landmarks"}
+                  "--bvh", "--preview", "--virtual-camera", "--virtual-camera-width", "--virtual-camera-height",
+                  "--virtual-camera-fps", "--virtual-camera-view", "--record-landmarks"}
 
 
 def _batch_options(function: Any) -> Any:

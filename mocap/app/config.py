@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import tomli_w
 
 from mocap.core.errors import MocapError
+from mocap.display.skeleton_view import VIEWS
 from mocap.formats.toml_files import read_toml
 from mocap.sinks.expressions import EXPRESSION_SCHEMES
 
@@ -250,6 +251,23 @@ class BvhSettings(_Section):
 
 
 @dataclass(frozen=True)
+class VirtualCameraSettings(_Section):
+    """[virtual_camera]: a virtual camera for OBS and video calls (docs/rendering.md): v4l2loopback
+    on Linux, OBS Virtual Camera on Windows and macOS."""
+
+    SECTION: ClassVar[str] = "virtual_camera"
+    show: str | None = setting(
+        None, "Send to a virtual camera: avatar (the solved skeleton on chroma-key green) or preview "
+        "(the camera image with the landmarks).", choices=("avatar", "preview"), flag="--virtual-camera", example="avatar")
+    width: int = setting(1280, "Virtual camera width, pixels.", low=16, high=7680, flag="--virtual-camera-width")
+    height: int = setting(720, "Virtual camera height, pixels.", low=16, high=4320, flag="--virtual-camera-height")
+    fps: float = setting(30.0, "Most frames a second sent to the virtual camera (fewer when capture is slower).",
+                         low=0.0, above_low=True, high=240.0, flag="--virtual-camera-fps")
+    view: str = setting("front", "avatar: where its camera stands, seen from the performer.", choices=VIEWS,
+                        flag="--virtual-camera-view")
+
+
+@dataclass(frozen=True)
 class CaptureConfig:
     source: SourceSettings = field(default_factory=SourceSettings)
     optics: OpticsSettings = field(default_factory=OpticsSettings)
@@ -261,6 +279,7 @@ class CaptureConfig:
     osc: OscSettings = field(default_factory=OscSettings)
     vrchat: VrchatSettings = field(default_factory=VrchatSettings)
     bvh: BvhSettings = field(default_factory=BvhSettings)
+    virtual_camera: VirtualCameraSettings = field(default_factory=VirtualCameraSettings)
     preview: bool = setting(False, "Show the camera image with the skeleton (needs a display).", flag="--preview")
     preset: str | None = setting(None, "vtuber: the hands and face tracked as well as the body.", choices=("vtuber",),
                                  flag="--preset", example="vtuber")

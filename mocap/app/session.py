@@ -19,7 +19,7 @@ from typing import TypeVar
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from mocap.app.config import OFFLINE_CUTOFF_HZ, CaptureConfig
+from mocap.app.config import OFFLINE_CUTOFF_HZ, CaptureConfig, VirtualCameraSettings
 from mocap.cameras.camera_model import CameraModel
 from mocap.core.errors import MocapError, note, require_writable
 from mocap.core.frames import Frame, Observations, PoseObservation
@@ -56,6 +56,7 @@ from mocap.sinks.expressions import describe_rig_expressions
 from mocap.sinks.osc import parse_address
 from mocap.sinks.osc_schema import DEFAULT_OSC_PORT, OscSchemaSender
 from mocap.sinks.rig import RetargetedSink, RigProportionsSink
+from mocap.sinks.virtual_camera import AvatarFeed, PreviewFeed, VirtualCamera
 from mocap.sinks.vmc import DEFAULT_VMC_PORT, VmcSender
 from mocap.sinks.vrchat import DEFAULT_VRCHAT_PORT, VrchatTrackerSender
 from mocap.solving.face import FaceTracker
@@ -182,6 +183,7 @@ class OpenedSinks:
     vmc: VmcSender | None
     osc: OscSchemaSender | None = None
     vrchat: VrchatTrackerSender | None = None
+    virtual_camera: VirtualCamera | None = None
 
 
 def load_retargeter(config: CaptureConfig, *, fingers: bool = False, face: bool = False) -> Retargeter | None:
@@ -245,6 +247,13 @@ def open_sinks(
         )
         sinks.append(BackgroundSink(bvh if retargeter is None else RetargetedSink(bvh, retargeter)))
     return OpenedSinks(sinks, bvh, vmc, osc, vrchat)
+
+
+def open_virtual_camera(settings: VirtualCameraSettings) -> VirtualCamera | None:
+    """The virtual camera ``--virtual-camera`` asks for, opened (None when not asked for)."""
+    if settings.show is None:
+        return None
+    return VirtualCamera(settings.width, settings.height, settings.fps)
 
 
 def make_estimator(config: CaptureConfig, count: int) -> PerCameraEstimator:
@@ -360,7 +369,8 @@ def solves_offline(config: CaptureConfig) -> bool:
     """Whether a capture is offline work: a BVH from files (no camera, no --realtime) with no
     live output (VMC, OSC, VRChat, preview) and no --live."""
     source = config.source
-    live_output = config.vmc.address or config.osc.address or config.vrchat.address or config.preview
+    live_output = (config.vmc.address or config.osc.address or config.vrchat.address or config.preview
+                   or config.virtual_camera.show)
     return (config.bvh.path is not None and not as_list(source.camera) and not source.realtime
             and not live_output and not config.live)
 
@@ -408,15 +418,25 @@ def _capture_live(config: CaptureConfig, *, progress: bool = True) -> tuple[RunS
         frame_time_s = 1.0 / source.nominal_fps if source.frame_count and source.nominal_fps else None
         cameras = calibrated_cameras(config, count)
         if not (config.vmc.address or config.osc.address or config.vrchat.address or config.bvh.path or config.preview
-                or config.record_landmarks):
-            note("no output chosen (--vmc, --osc, --vrchat, --bvh, --record-landmarks or --preview); capturing anyway")
+                or config.record_landmarks or config.virtual_camera.show):
+            note("no output chosen (--vmc, --osc, --vrchat, --bvh, --record-landmarks, --preview or --virtual-camera); "
+                 "capturing anyway")
+        virtual_camera = open_virtual_camera(config.virtual_camera)
+        if virtual_camera is not None:
+            stack.callback(virtual_camera.close)
         estimator = make_estimator(config, count)
         stack.callback(estimator.close)
         latency = LatencyLog()
-        opened = open_sinks(config, frame_time_s, retargeter, latency)
+        opened = replace(open_sinks(config, frame_time_s, retargeter, latency), virtual_camera=virtual_camera)
+        observers: list[FrameObserver] = []
+        if virtual_camera is not None and config.virtual_camera.show == "avatar":
+            opened.sinks.append(BackgroundSink(AvatarFeed(virtual_camera, config.virtual_camera.view), max_queued=1))
+        elif virtual_camera is not None:
+            preview_feed = BackgroundSink(PreviewFeed(virtual_camera), max_queued=1)
+            stack.callback(preview_feed.close)
+            observers.append(_first_view(lambda frame, observation: preview_feed.write((frame, observation))))
         for sink in opened.sinks:
             stack.callback(sink.close)
-        observers: list[FrameObserver] = []
         if config.record_landmarks is not None:
             names = tuple(c.name for c in cameras) if cameras else tuple(f"cam_{i}" for i in range(count))
             recorder = LandmarkRecorder(Path(config.record_landmarks), names, hands=hands, face=face)

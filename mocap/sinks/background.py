@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import queue
 import threading
+from typing import Generic, Protocol, TypeVar
 
-from mocap.core.frames import SkeletonPose
-from mocap.core.pipeline import PoseSink
+Item = TypeVar("Item")
+Received = TypeVar("Received", contravariant=True)
 
 _STOP = object()
 
 
-class BackgroundSink:
-    """Hands poses to ``sink`` through a queue served by one worker thread.
+class Sink(Protocol[Received]):
+    def write(self, item: Received) -> None: ...
+    def close(self) -> None: ...
+
+
+class BackgroundSink(Generic[Item]):
+    """Hands poses (or any items: the virtual camera's preview takes frames) to ``sink`` through
+    a queue served by one worker thread.
 
     ``max_queued``: poses waiting beyond this are dropped oldest-first (right for live
     streaming, where only the newest pose matters); None keeps every pose (right for
     recordings). An error in the worker is raised from the next ``write`` or from ``close``.
     """
 
-    def __init__(self, sink: PoseSink, *, max_queued: int | None = None) -> None:
+    def __init__(self, sink: Sink[Item], *, max_queued: int | None = None) -> None:
         self.sink = sink
         self._queue: queue.Queue[object] = queue.Queue()
         self._max_queued = max_queued
@@ -49,7 +56,7 @@ class BackgroundSink:
         """Poses handed over but not yet written."""
         return self._queue.qsize()
 
-    def write(self, pose: SkeletonPose) -> None:
+    def write(self, item: Item) -> None:
         self._raise_pending()
         while self._max_queued is not None and self._queue.qsize() >= self._max_queued:
             try:
@@ -57,7 +64,7 @@ class BackgroundSink:
                 self.dropped += 1
             except queue.Empty:
                 break
-        self._queue.put(pose)
+        self._queue.put(item)
 
     def close(self) -> None:
         self._queue.put(_STOP)

@@ -1,0 +1,137 @@
+"""A posed skeleton drawn in 3D as a camera placed in the scene sees it: the picture
+`mocap render` writes and `--virtual-camera avatar` sends.
+
+The bones are drawn as thick lines, farthest first, thicker when nearer the camera; the
+performer's left side in one colour and the right in another, so a mirrored take shows at a
+glance. Under them a floor grid at y = 0 and the hips' recent path on the floor. The
+background is a flat chroma-key colour that OBS keys out. Plain OpenCV drawing: a frame takes
+about a millisecond, so it keeps up with capture on the CPU (docs/rendering.md).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from mocap.cameras.camera_model import CameraModel
+
+CHROMA_GREEN_BGR = (64, 177, 0)
+LEFT_BGR = (240, 160, 40)     # the performer's left: blue
+RIGHT_BGR = (40, 120, 240)    # their right: orange
+CENTRE_BGR = (235, 235, 235)
+GRID_BGR = (40, 120, 20)
+PATH_BGR = (30, 230, 230)
+BONE_RADIUS_M = 0.035
+VIEWS = ("front", "back", "left", "right")   # where the camera stands, seen from the performer facing +Z
+
+
+@dataclass(frozen=True)
+class ViewSettings:
+    """The picture: size in pixels, the camera's side of the performer, its lens and the background."""
+
+    width: int = 1280
+    height: int = 720
+    view: str = "front"
+    horizontal_fov_deg: float = 50.0
+    background_bgr: tuple[int, int, int] = CHROMA_GREEN_BGR
+
+
+def framing_camera(settings: ViewSettings, target_m: NDArray[np.float64], height_m: float) -> CameraModel:
+    """A camera on ``settings.view``'s side of ``target_m`` (the performer faces +Z, their left is
+    +X), looking at it from a little above (the floor shows as a floor), far enough that
+    ``height_m`` of the scene fills 80% of the picture's height."""
+    if settings.view not in VIEWS:
+        raise ValueError(f"view must be one of {', '.join(VIEWS)}")
+    camera = CameraModel.from_field_of_view((settings.width, settings.height), settings.horizontal_fov_deg)
+    focal_px = camera.matrix[1, 1]
+    distance_m = max(height_m, 0.5) * focal_px / (0.8 * settings.height)
+    direction = {"front": (0.0, 0.0, 1.0), "back": (0.0, 0.0, -1.0), "left": (1.0, 0.0, 0.0), "right": (-1.0, 0.0, 0.0)}
+    position = np.asarray(target_m, dtype=np.float64) + distance_m * (np.array(direction[settings.view]) + [0.0, 0.2, 0.0])
+    return camera.looking_at(settings.view, position, target_m)
+
+
+def side_colours(names: tuple[str, ...]) -> list[tuple[int, int, int]]:
+    """Each joint's colour by the side its name says (``Left``/``Right``, any case; centre otherwise)."""
+    def colour(name: str) -> tuple[int, int, int]:
+        lower = name.lower()
+        return LEFT_BGR if "left" in lower else RIGHT_BGR if "right" in lower else CENTRE_BGR
+    return [colour(name) for name in names]
+
+
+class SkeletonView:
+    """Draws one pose after another of a skeleton (``names``, ``parents``: -1 for a root) through
+    ``camera``, over a floor grid around ``floor_centre_m`` (its y is ignored: the floor is y = 0);
+    ``path_frames``: how many recent hip positions the floor path shows."""
+
+    def __init__(
+        self, names: tuple[str, ...], parents: tuple[int, ...], camera: CameraModel, settings: ViewSettings,
+        floor_centre_m: NDArray[np.float64], *, grid_step_m: float = 0.5, grid_half_m: float = 3.0, path_frames: int = 90,
+    ) -> None:
+        self.camera = camera
+        self.settings = settings
+        self._parents = np.array(parents)
+        self._bones = np.array([joint for joint, parent in enumerate(parents) if parent >= 0], dtype=np.intp)
+        self._colours = side_colours(names)
+        self._focal_px = float(camera.matrix[1, 1])
+        self._background = self._floor_grid(np.asarray(floor_centre_m, dtype=np.float64), grid_step_m, grid_half_m)
+        self._path: deque[NDArray[np.float64]] = deque(maxlen=path_frames)
+
+    def _depths(self, points_m: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Distances along the camera's axis (metres) of world points (N, 3)."""
+        return self.camera.rotation.apply(points_m)[:, 2] + self.camera.translation_m[2]
+
+    def _floor_grid(self, centre: NDArray[np.float64], step_m: float, half_m: float) -> NDArray[np.uint8]:
+        """The background with the floor grid (y = 0) around ``centre``."""
+        s = self.settings
+        image = np.empty((s.height, s.width, 3), dtype=np.uint8)
+        image[:] = s.background_bgr
+        ticks = np.arange(-half_m, half_m + 1e-9, step_m)
+        along = np.linspace(-half_m, half_m, 61)   # lines in short pieces, so the part behind the camera drops out
+        for tick in ticks:
+            for line in (np.stack([centre[0] + along, np.zeros_like(along), np.full_like(along, centre[2] + tick)], 1),
+                         np.stack([np.full_like(along, centre[0] + tick), np.zeros_like(along), centre[2] + along], 1)):
+                self._polyline(image, line, GRID_BGR, 1)
+        return image
+
+    def _polyline(self, image: NDArray[np.uint8], points_m: NDArray[np.float64], colour: tuple[int, int, int], thickness: int) -> None:
+        """Draws the pieces of a 3D polyline that lie in front of the camera."""
+        in_front = self._depths(points_m) > 0.1
+        pixels = self.camera.project(points_m)
+        for start in range(len(points_m) - 1):
+            if in_front[start] and in_front[start + 1]:
+                cv2.line(image, _pixel(pixels[start]), _pixel(pixels[start + 1]), colour, thickness, cv2.LINE_AA)
+
+    def draw(self, positions_m: NDArray[np.float64], hips_m: NDArray[np.float64] | None = None) -> NDArray[np.uint8]:
+        """The picture (height, width, 3; BGR) of the joints at ``positions_m`` (joints, 3; metres,
+        NaN where unknown); ``hips_m``: the point whose path is drawn on the floor (default: the root)."""
+        image = self._background.copy()
+        hips = positions_m[int(np.flatnonzero(self._parents < 0)[0])] if hips_m is None else hips_m
+        if np.isfinite(hips).all():
+            self._path.append(np.array([hips[0], 0.0, hips[2]]))
+        if len(self._path) > 1:
+            self._polyline(image, np.array(self._path), PATH_BGR, 2)
+        ends = positions_m[self._bones]
+        starts = positions_m[self._parents[self._bones]]
+        known = np.isfinite(ends).all(axis=1) & np.isfinite(starts).all(axis=1)
+        bones, starts, ends = self._bones[known], starts[known], ends[known]
+        if not len(bones):
+            return image
+        start_depth, end_depth = self._depths(starts), self._depths(ends)
+        in_front = (start_depth > 0.1) & (end_depth > 0.1)
+        start_px, end_px = self.camera.project(starts), self.camera.project(ends)
+        for bone in np.argsort(-(start_depth + end_depth)):   # farthest first: nearer bones cover them
+            if not in_front[bone]:
+                continue
+            thickness = max(int(2.0 * BONE_RADIUS_M * self._focal_px / end_depth[bone]), 2)
+            colour = self._colours[bones[bone]]
+            cv2.line(image, _pixel(start_px[bone]), _pixel(end_px[bone]), colour, thickness, cv2.LINE_AA)
+            cv2.circle(image, _pixel(end_px[bone]), max(thickness // 2 + 1, 2), colour, -1, cv2.LINE_AA)
+        return image
+
+
+def _pixel(point: NDArray[np.float64]) -> tuple[int, int]:
+    return int(round(float(np.clip(point[0], -1e5, 1e5)))), int(round(float(np.clip(point[1], -1e5, 1e5))))
