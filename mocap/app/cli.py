@@ -1,4 +1,4 @@
-"""The ``mocap`` command: ``capture``, ``solve``, ``calibrate``, ``demo`` and ``models``."""
+"""The ``mocap`` command: ``capture``, ``solve``, ``render``, ``calibrate``, ``demo`` and ``models``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import numpy as np
 from mocap.app.config import OFFLINE_CUTOFF_HZ, CaptureConfig, declared_options, load_config
 from mocap.app.console import quiet_native_logs
 from mocap.core.errors import MocapError, note, require_writable
+from mocap.display.skeleton_view import VIEWS
 
 if TYPE_CHECKING:
     from mocap.app.session import OpenedSinks
@@ -152,6 +153,53 @@ def solve(landmarks: str, smooth_hz: float | None, **options: Any) -> None:
         note(f"{landmarks} was never finished (the capture was killed); using the "
              f"{recording.frame_count} frames saved in {journal_path(Path(landmarks))}")
     _report(config, lambda: run_replay(config, recording, progress=options["progress"], smooth_hz=offline_hz))
+
+
+@main.command()
+@click.argument("take", type=str)
+@click.option("--out", required=True, help="Video file (.mp4, .mov, .avi) or a folder for PNG frames.")
+@click.option("--width", type=click.IntRange(16, 7680), default=1280, show_default=True, help="Picture width, pixels.")
+@click.option("--height", type=click.IntRange(16, 4320), default=720, show_default=True, help="Picture height, pixels.")
+@click.option("--fps", type=click.FloatRange(min=1.0, max=240.0), help="Frames a second (default: the take's own).")
+@click.option("--view", type=click.Choice(VIEWS), default="front", show_default=True,
+              help="Where the camera stands, seen from the performer.")
+@click.option("--video", "source_video", type=str, help="The take's source video, shown beside it frame for frame.")
+@click.option("--units", type=click.Choice(("auto", "cm", "m")), default="auto", show_default=True,
+              help="A BVH file's length unit (auto: from the skeleton's size).")
+@click.option("--calib", type=str, help="Landmarks of two or more cameras: their calibration TOML.")
+@click.option("--progress/--no-progress", default=True, help="Progress bar.")
+def render(take: str, out: str, width: int, height: int, fps: float | None, view: str, source_video: str | None,
+           units: str, calib: str | None, progress: bool) -> None:
+    """Draw a take (a BVH file, or a landmarks .npz solved as `mocap solve` does) into a video or PNG frames."""
+    import tempfile
+
+    from mocap.display.render_take import bvh_take, render_take
+    from mocap.display.skeleton_view import ViewSettings
+
+    take_path, out_path = Path(take), Path(out)
+    if not take_path.is_file():
+        raise MocapError(f"take {take} not found: give a BVH file or a landmarks .npz file")
+    if take_path.suffix.lower() not in (".bvh", ".npz"):
+        raise MocapError(f"cannot render {take}: give a BVH file (.bvh) or a landmarks file (.npz)")
+    if source_video is not None and not Path(source_video).is_file():
+        raise MocapError(f"--video {source_video} not found")
+    require_writable(out_path / "frame_00000.png" if out_path.is_dir() else out_path, "render output")
+    with tempfile.TemporaryDirectory(prefix="mocap-render-") as folder:
+        if take_path.suffix.lower() == ".npz":
+            take_path, units = _solved_for_render(take_path, calib, Path(folder) / "take.bvh", progress), "m"
+        written = render_take(bvh_take(take_path, units), out_path, ViewSettings(width, height, view), fps=fps,
+                              source_video=Path(source_video) if source_video else None, progress=progress)
+    click.echo(f"Render: {written} frames ({width}x{height}, {view} view) written to {out}")
+
+
+def _solved_for_render(landmarks: Path, calib: str | None, bvh: Path, progress: bool) -> Path:
+    """A landmarks file solved offline (as `mocap solve` does) into a BVH in metres, for rendering."""
+    from mocap.app.session import run_replay
+    from mocap.formats.landmarks_file import load_landmarks
+
+    config = CaptureConfig().with_overrides({"optics": {"calib": calib}, "bvh": {"path": str(bvh), "units": "m"}})
+    run_replay(config, load_landmarks(landmarks), progress=progress, smooth_hz=OFFLINE_CUTOFF_HZ)
+    return bvh
 
 
 def offline_cutoff(config: CaptureConfig, smooth_hz: float | None) -> float | None:

@@ -1,0 +1,293 @@
+"""What a user sees of a take: the skeleton drawn in 3D (`mocap render`, `--virtual-camera`).
+
+Pictures are judged by their pixels: the performer's left side is drawn in LEFT_BGR, the
+right in RIGHT_BGR, so a picture shows which side of the image each arm is on, where the body
+is, and where the feet stand. Pictures of a failed test are kept in pytest's temporary folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from mocap.core.frames import Frame, PoseObservation, SkeletonPose
+from mocap.core.skeleton import BONE_INDEX, Skeleton, humanoid_skeleton
+from mocap.display.render_take import bvh_take
+from mocap.display.skeleton_view import (
+    CENTRE_BGR,
+    LEFT_BGR,
+    RIGHT_BGR,
+    SkeletonView,
+    ViewSettings,
+    framing_camera,
+)
+from mocap.sinks.bvh import BvhWriter
+from tests.conftest import DEMO_VIDEO, DemoCapture, assert_one_line_error, run_mocap
+
+TARGET_M = np.array([0.0, 0.9, 0.0])
+
+
+def posed(skeleton: Skeleton, hip_height_m: float | None = None, **turns_deg: tuple[float, float, float]) -> SkeletonPose:
+    """A pose of ``skeleton``: each named bone turned by a rotation vector (degrees) in its parent's frame."""
+    quats = Rotation.identity(len(skeleton.names)).as_quat()
+    for bone, rotvec in turns_deg.items():
+        quats[BONE_INDEX[bone]] = Rotation.from_rotvec(np.radians(rotvec)).as_quat()
+    root = skeleton.rest_offsets_m[0].copy()
+    if hip_height_m is not None:
+        root[1] = hip_height_m
+    return SkeletonPose(0.0, skeleton, root, Rotation.from_quat(quats), tracked=True, skeleton_settled=True)
+
+
+ARMS_DOWN = {"LeftUpperArm": (0.0, 0.0, -80.0), "RightUpperArm": (0.0, 0.0, 80.0)}
+SITTING = {"LeftUpperLeg": (-90.0, 0.0, 0.0), "RightUpperLeg": (-90.0, 0.0, 0.0),
+           "LeftLowerLeg": (90.0, 0.0, 0.0), "RightLowerLeg": (90.0, 0.0, 0.0)}
+
+
+def drawn(pose: SkeletonPose, view: str, tmp_path: Path, name: str) -> tuple[np.ndarray, SkeletonView, np.ndarray]:
+    """The picture of ``pose`` from ``view`` (kept as ``name``.png), its view, and the joints' positions."""
+    settings = ViewSettings(640, 360, view)
+    skeleton = pose.skeleton
+    view_ = SkeletonView(skeleton.names, skeleton.parents, framing_camera(settings, TARGET_M, 2.0), settings, TARGET_M)
+    _, positions = skeleton.forward_kinematics(pose.local_rotations, pose.root_position_m)
+    image = view_.draw(positions)
+    cv2.imwrite(str(tmp_path / f"{name}.png"), image)
+    return image, view_, positions
+
+
+def coloured(image: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:
+    """(rows, columns) of the pixels of that colour (anti-aliased edges excluded)."""
+    return np.argwhere(np.abs(image.astype(int) - colour).max(axis=2) <= 12)
+
+
+def pixel_of(view: SkeletonView, point_m: np.ndarray) -> tuple[int, int]:
+    x, y = view.camera.project(point_m[None])[0]
+    return int(round(y)), int(round(x))
+
+
+def near(image: np.ndarray, row_column: tuple[int, int], colour: tuple[int, int, int], radius: int = 3) -> bool:
+    row, column = row_column
+    patch = image[max(row - radius, 0):row + radius + 1, max(column - radius, 0):column + radius + 1]
+    return len(coloured(patch, colour)) > 0
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(("view", "left_on_image_right"), [("front", True), ("back", False)])
+def test_the_performers_left_arm_is_on_the_image_side_the_camera_sees_it(tmp_path: Path, view: str,
+                                                                         left_on_image_right: bool) -> None:
+    """A T-pose seen from the front shows the performer's left arm on the image's right (they
+    face the camera); from behind, on the image's left. Their hands are drawn where they are."""
+    image, view_, positions = drawn(posed(humanoid_skeleton()), view, tmp_path, f"tpose_{view}")
+    left, right = coloured(image, LEFT_BGR), coloured(image, RIGHT_BGR)
+    assert len(left) > 200 and len(right) > 200
+    assert (left[:, 1].mean() > right[:, 1].mean()) == left_on_image_right
+    assert near(image, pixel_of(view_, positions[BONE_INDEX["LeftHand"]]), LEFT_BGR)
+    assert near(image, pixel_of(view_, positions[BONE_INDEX["RightHand"]]), RIGHT_BGR)
+    assert near(image, pixel_of(view_, positions[BONE_INDEX["Chest"]]), CENTRE_BGR)
+
+
+@pytest.mark.unit
+def test_arms_down_are_drawn_below_the_shoulders_and_feet_stand_on_the_floor(tmp_path: Path) -> None:
+    """Arms lowered 80 degrees: the hands are drawn below the shoulders, beside the hips. The
+    lowest drawn pixel of each leg is where the floor under that foot is seen."""
+    image, view_, positions = drawn(posed(humanoid_skeleton(), **ARMS_DOWN), "front", tmp_path, "arms_down")
+    for side, colour in (("Left", LEFT_BGR), ("Right", RIGHT_BGR)):
+        hand_row, _ = pixel_of(view_, positions[BONE_INDEX[f"{side}Hand"]])
+        shoulder_row, _ = pixel_of(view_, positions[BONE_INDEX[f"{side}UpperArm"]])
+        assert hand_row > shoulder_row + 60
+        assert near(image, pixel_of(view_, positions[BONE_INDEX[f"{side}Hand"]]), colour)
+        toes = positions[BONE_INDEX[f"{side}Toes"]]
+        floor_row, column = pixel_of(view_, np.array([toes[0], 0.0, toes[2]]))
+        strip = image[:, column - 4:column + 5]
+        lowest = coloured(strip, colour)[:, 0].max()
+        assert abs(lowest - floor_row) <= 6, (lowest, floor_row)
+
+
+@pytest.mark.unit
+def test_a_sitting_pose_seen_from_the_side_has_its_knees_forward(tmp_path: Path) -> None:
+    """Sitting, seen from the performer's left (+X): their front (+Z) is the image's left, so the
+    knees are drawn left of the hips, level with them; the near (left) leg covers the far one."""
+    image, view_, positions = drawn(posed(humanoid_skeleton(), 0.5, **SITTING), "left", tmp_path, "sitting_side")
+    knee_row, knee_column = pixel_of(view_, positions[BONE_INDEX["LeftLowerLeg"]])
+    hip_row, hip_column = pixel_of(view_, positions[BONE_INDEX["LeftUpperLeg"]])
+    assert knee_column < hip_column - 40 and abs(knee_row - hip_row) < 10
+    assert near(image, (knee_row, knee_column), LEFT_BGR)
+    assert len(coloured(image, LEFT_BGR)) > len(coloured(image, RIGHT_BGR))
+
+
+def test_the_demo_takes_deepest_sit_is_drawn_sitting(demo_capture: DemoCapture, tmp_path: Path) -> None:
+    """The demo performer sits on a chair: in the frame where the hips are lowest, the BVH read
+    back from disk is drawn with the thighs forward of the hips, seen from the side."""
+    take = bvh_take(demo_capture.bvh_path)
+    names = list(take.names)
+    hips = take.positions_m[:, names.index("Hips")]
+    frame = int(np.argmin(hips[:, 1]))
+    settings = ViewSettings(640, 360, "left")
+    view = SkeletonView(take.names, take.parents, framing_camera(settings, TARGET_M, 2.0), settings, TARGET_M)
+    image = view.draw(take.positions_m[frame])
+    cv2.imwrite(str(tmp_path / "demo_sitting.png"), image)
+    knee_row, knee_column = pixel_of(view, take.positions_m[frame, names.index("LeftLowerLeg")])
+    hip_row, hip_column = pixel_of(view, take.positions_m[frame, names.index("LeftUpperLeg")])
+    assert knee_column < hip_column - 20, "the knees should be forward (image left) of the hips"
+    assert abs(knee_row - hip_row) < 0.5 * abs(knee_column - hip_column), "the thighs should be near level"
+    assert near(image, (knee_row, knee_column), LEFT_BGR, radius=5)
+
+
+def write_arm_raise(path: Path, still_frames: int = 10, moving_frames: int = 10) -> None:
+    """A BVH take: standing still, then the left arm raising from down to level."""
+    skeleton = humanoid_skeleton()
+    writer = BvhWriter(path, frame_time_s=1 / 30)
+    for frame in range(still_frames + moving_frames):
+        raised = max(frame - still_frames + 1, 0) / moving_frames
+        pose = posed(skeleton, LeftUpperArm=(0.0, 0.0, -80.0 * (1.0 - raised)), RightUpperArm=(0.0, 0.0, 80.0))
+        writer.write(SkeletonPose(frame / 30, skeleton, pose.root_position_m, pose.local_rotations, True,
+                                  skeleton_settled=True))
+    writer.close()
+
+
+def decoded(path: Path) -> list[np.ndarray]:
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, image = capture.read()
+        if not ok:
+            return frames
+        frames.append(image)
+
+
+def test_mocap_render_writes_a_video_that_moves_where_the_take_moves(tmp_path: Path) -> None:
+    """`mocap render` of a BVH: one video frame per take frame at the chosen size; decoded back,
+    frames stay the same while the performer stands still and change while the arm rises."""
+    take, video = tmp_path / "raise.bvh", tmp_path / "raise.mp4"
+    write_arm_raise(take)
+    result = run_mocap("render", str(take), "--out", str(video), "--width", "320", "--height", "240", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert "20 frames (320x240, front view)" in result.stdout
+    frames = decoded(video)
+    assert len(frames) == 20 and frames[0].shape == (240, 320, 3)
+    changes = [float(np.abs(b.astype(int) - a.astype(int)).mean()) for a, b in zip(frames, frames[1:])]
+    assert max(changes[:9]) < 0.3 < min(changes[10:]), changes
+
+
+def test_mocap_render_puts_the_source_video_beside_the_take_and_writes_png_frames(
+        demo_capture: DemoCapture, tmp_path: Path) -> None:
+    """A landmarks file is solved as `mocap solve` does and drawn beside its source video, into
+    a folder of PNG frames, one per captured frame."""
+    out = tmp_path / "frames"
+    result = run_mocap("render", str(demo_capture.landmarks_path), "--out", str(out), "--video", str(DEMO_VIDEO),
+                       "--width", "320", "--height", "240", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    frames = sorted(out.glob("frame_*.png"))
+    source = cv2.VideoCapture(str(DEMO_VIDEO))
+    count = int(source.get(cv2.CAP_PROP_FRAME_COUNT))
+    source_width = round(240 * source.get(cv2.CAP_PROP_FRAME_WIDTH) / source.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    assert len(frames) == count
+    picture = cv2.imread(str(frames[count // 2]))
+    assert picture.shape == (240, source_width + 320, 3)
+    assert len(coloured(picture[:, source_width:], LEFT_BGR)) > 50     # the drawn take on the right
+
+
+@pytest.mark.parametrize(("arguments", "needles"), [
+    (("{tmp}/take.txt", "--out", "{tmp}/x.mp4"), ("cannot render", ".bvh")),
+    (("{tmp}/missing.bvh", "--out", "{tmp}/x.mp4"), ("not found",)),
+    (("{tmp}/raise.bvh", "--out", "{tmp}/x.gif"), ("--out", "PNG frames")),
+    (("{tmp}/raise.bvh", "--out", "{tmp}/missing/x.mp4"), ("cannot write render output",)),
+], ids=["not a take", "missing take", "unknown video type", "missing folder"])
+def test_render_mistakes_are_one_line(tmp_path: Path, arguments: tuple[str, ...], needles: tuple[str, ...]) -> None:
+    (tmp_path / "take.txt").write_text("notes")
+    write_arm_raise(tmp_path / "raise.bvh")
+    result = run_mocap("render", *(a.replace("{tmp}", str(tmp_path)) for a in arguments), "--no-progress")
+    assert_one_line_error(result, *needles)
+
+
+class FakeDevice:
+    """Stands in for pyvirtualcam's Camera (no v4l2loopback device can exist here): keeps every frame sent."""
+
+    opened: list[FakeDevice] = []
+
+    def __init__(self, width: int, height: int, fps: float, *, fmt: object, **options: object) -> None:
+        self.width, self.height, self.fps, self.fmt, self.device = width, height, fps, fmt, "/dev/video7"
+        self.frames: list[np.ndarray] = []
+        self.closed = False
+        FakeDevice.opened.append(self)
+
+    def send(self, frame: np.ndarray) -> None:
+        assert frame.shape == (self.height, self.width, 3) and frame.dtype == np.uint8
+        self.frames.append(frame.copy())
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def fake_device(monkeypatch: pytest.MonkeyPatch) -> type[FakeDevice]:
+    import pyvirtualcam
+
+    FakeDevice.opened = []
+    monkeypatch.setattr(pyvirtualcam, "Camera", FakeDevice)
+    return FakeDevice
+
+
+@pytest.mark.unit
+def test_the_avatar_feed_sends_bgr_pictures_at_the_asked_size_and_rate(fake_device: type[FakeDevice]) -> None:
+    """Poses at 60 a second into a 30 fps virtual camera: every other one goes out, in BGR
+    (pyvirtualcam told so), at the camera's size, the performer's left on the image's right."""
+    import pyvirtualcam
+
+    from mocap.sinks.virtual_camera import AvatarFeed, VirtualCamera
+
+    camera = VirtualCamera(320, 180, 30.0)
+    feed = AvatarFeed(camera, "front")
+    skeleton = humanoid_skeleton()
+    pose = posed(skeleton)
+    for frame in range(12):
+        feed.write(SkeletonPose(frame / 60, skeleton, pose.root_position_m, pose.local_rotations, True, True))
+    (device,) = fake_device.opened
+    assert device.fmt == pyvirtualcam.PixelFormat.BGR and (device.width, device.height, device.fps) == (320, 180, 30.0)
+    assert len(device.frames) == 6 == camera.sent_frames
+    left, right = coloured(device.frames[0], LEFT_BGR), coloured(device.frames[0], RIGHT_BGR)
+    assert left[:, 1].mean() > right[:, 1].mean()
+    camera.close()
+    camera.close()
+    assert device.closed
+
+
+@pytest.mark.unit
+def test_the_preview_feed_letterboxes_the_camera_image(fake_device: type[FakeDevice]) -> None:
+    """A portrait camera image in a landscape virtual camera: scaled to its height, centred on black."""
+    from mocap.sinks.virtual_camera import PreviewFeed, VirtualCamera
+
+    camera = VirtualCamera(320, 180, 30.0)
+    image = np.full((400, 200, 3), 200, dtype=np.uint8)
+    nobody = PoseObservation(0.0, (200, 400), np.full((33, 3), np.nan), None)
+    PreviewFeed(camera).write((Frame(image, 0.0, 0), nobody))
+    (picture,) = fake_device.opened[0].frames
+    assert picture.shape == (180, 320, 3)
+    assert picture[:, :100].max() == 0 and picture[:, -100:].max() == 0       # 90 px wide image in the middle
+    assert (picture[:, 120:200] == 200).all()
+
+
+def test_a_capture_drives_the_virtual_camera_off_the_capture_thread(fake_device: type[FakeDevice]) -> None:
+    """`mocap capture --virtual-camera avatar` on the demo clip (20 frames/s) at 10 fps: half the
+    frames at most reach the camera (stale poses are dropped, never queued), each a picture of
+    the solved skeleton; the device is closed at the end."""
+    from mocap.app.config import CaptureConfig
+    from mocap.app.session import run_capture
+
+    config = CaptureConfig().with_overrides({
+        "source": {"video": str(DEMO_VIDEO)}, "virtual_camera": {"show": "avatar", "width": 320, "height": 180, "fps": 10.0},
+    })
+    summary, opened = run_capture(config, progress=False)
+    (device,) = fake_device.opened
+    assert opened.virtual_camera is not None and device.closed
+    assert 0.3 * summary.frames / 2 <= len(device.frames) <= summary.frames / 2 + 1
+    assert all(len(coloured(frame, LEFT_BGR)) > 20 for frame in device.frames[len(device.frames) // 2:])
+
+
+def test_no_virtual_camera_device_is_one_line_saying_how_to_enable_it() -> None:
+    """Here no v4l2loopback device exists: pyvirtualcam's own error, and how to load one, in one line."""
+    result = run_mocap("capture", "--video", str(DEMO_VIDEO), "--virtual-camera", "preview", "--no-progress")
+    assert_one_line_error(result, "no virtual camera", "modprobe v4l2loopback", "OBS")
