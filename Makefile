@@ -8,7 +8,7 @@ PYTHON := command -v python3.11 || command -v python3
 SYSTEM_PACKAGES := libgl1 libglib2.0-0 libegl1 libxrender1 libxxf86vm1 libxfixes3 libxi6 libxkbcommon0 libsm6 libx11-6 libxext6
 TEST_SYSTEM_PACKAGES := xvfb xdotool mono-mcs mono-runtime  # a virtual screen and key presses for the preview test; Mono for the Unity plugin's core
 
-.PHONY: demo test test-fast mutation python3.11 benchmark benchmark-multiview benchmark-camera-noise benchmark-retarget benchmark-filters benchmark-latency benchmark-batch benchmark-hands-and-face system-packages test-system-packages clean
+.PHONY: demo test test-fast mutation python3.11 benchmark benchmark-multiview benchmark-camera-noise benchmark-retarget benchmark-filters benchmark-latency benchmark-batch benchmark-hands-and-face benchmark-virtual-camera system-packages test-system-packages clean
 
 # Installs the Debian packages in $(1) that are missing (as root), or says which to install.
 define install_packages
@@ -90,6 +90,9 @@ benchmark-batch: system-packages $(VENV)/.installed-test
 
 benchmark-hands-and-face: system-packages $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/hands_and_face.py
+
+benchmark-virtual-camera: system-packages $(VENV)/.installed
+	$(VENV)/bin/python benchmarks/virtual_camera.py
 
 clean:
 	rm -rf $(VENV) demo_output

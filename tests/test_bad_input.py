@@ -212,7 +212,8 @@ def test_a_pose_model_that_fails_to_load_leaves_earlier_takes_untouched(tmp_path
     ({"vmc": {"address": "127.0.0.1:99999"}}, "port 99999 is out of range"),
     ({"rig": {"path": "{tmp}/avatar.vrm"}}, "rig file not found"),
     ({"rig": {"path": "{tmp}/notes.vrm"}}, "not a whole glTF/VRM file"),
-], ids=["bvh folder", "vmc port", "rig missing", "rig unreadable"])
+    ({"virtual_camera": {"show": "avatar"}}, "no virtual camera"),   # no v4l2loopback device here
+], ids=["bvh folder", "vmc port", "rig missing", "rig unreadable", "no virtual camera"])
 def test_outputs_and_rig_are_checked_before_the_model_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                            outputs: dict, needle: str) -> None:
     """A mistake in an output option is reported at once, not after MediaPipe has loaded."""

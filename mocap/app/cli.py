@@ -406,7 +406,7 @@ def _calibration_sources(options: dict[str, Any]) -> list[Any]:
 @click.option("--bvh", "bvh_path", default="demo_output/demo.bvh", show_default=True, help="Where to write the BVH.")
 @click.option("--vmc", "vmc_address", default="127.0.0.1:39539", show_default=True, help="Where to send VMC.")
 def demo(bvh_path: str, vmc_address: str) -> None:
-    """Capture the bundled clip: VMC to a local receiver and a BVH file."""
+    """Capture the bundled clip: VMC to a local receiver and a BVH file, drawn beside the clip into a video."""
     if not DEMO_VIDEO.is_file():
         raise MocapError(f"demo clip not found at {DEMO_VIDEO}: run the demo from a checkout of the repository")
     Path(bvh_path).parent.mkdir(parents=True, exist_ok=True)
@@ -417,6 +417,12 @@ def demo(bvh_path: str, vmc_address: str) -> None:
         "bvh": {"path": bvh_path},
     })
     _run(config, progress=True)
+    from mocap.display.render_take import bvh_take, render_take
+    from mocap.display.skeleton_view import ViewSettings
+
+    video = Path(bvh_path).with_suffix(".mp4")
+    written = render_take(bvh_take(Path(bvh_path)), video, ViewSettings(), source_video=DEMO_VIDEO)
+    click.echo(f"Render: {written} frames of the take beside the clip written to {video}")
     click.echo("Open the BVH in Blender (File > Import > Motion Capture (.bvh), Scale 0.01), or watch the "
                "VMC stream in VSeeFace / VirtualMotionCapture with its VMC receiver on port 39539.")
 
