@@ -58,7 +58,7 @@ def _frame_writer(out: Path, size: tuple[int, int], fps: float) -> cv2.VideoWrit
             raise MocapError(f"--out {out}: write a video ({', '.join(VIDEO_CODECS)}) or a folder of PNG frames (no suffix)")
         out.mkdir(parents=True, exist_ok=True)
         return None
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*codec), fps, size)
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*codec), fps, size)
     if not writer.isOpened():
         raise MocapError(f"cannot write the video {out}: OpenCV has no {codec} encoder here; write .avi or a PNG folder")
     return writer
@@ -72,10 +72,10 @@ class SourceFrames:
         if not self._capture.isOpened():
             raise MocapError(f"cannot read the video {path}: is it a video file OpenCV can decode?")
         self._index = -1
-        self._image: NDArray[np.uint8] | None = None
+        self._image: np.ndarray | None = None
         self._width_per_height = 9 / 16   # of the last frame read: the black after the end keeps the size
 
-    def frame(self, index: int, height: int) -> NDArray[np.uint8]:
+    def frame(self, index: int, height: int) -> np.ndarray:
         """Frame ``index`` scaled to ``height`` pixels (black once the video has ended)."""
         while self._index < index:
             ok, image = self._capture.read()
