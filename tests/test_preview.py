@@ -1,5 +1,6 @@
 """The preview window on a real (virtual) X display: it opens, draws the skeleton, and q stops
-the capture with the recording kept."""
+the capture with the recording kept. The take viewer (`mocap view`) in the same way: keys step,
+play and quit it."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import DEMO_CALIBRATION, DEMO_VIDEO, REPO, shared, unavailable
+from conftest import DEMO_CALIBRATION, DEMO_VIDEO, REPO, DemoCapture, assert_one_line_error, run_mocap, shared, unavailable
 
 from mocap.core.conventions import FACE_IRIS_CENTRES
 from mocap.display.preview import HAND_COLOURS_BGR, IRIS_COLOUR_BGR, WINDOW_TITLE, draw_skeleton
+from mocap.display.viewer import VIEWER_TITLE
 from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator
 from mocap.formats.bvh import read_bvh
 from mocap.sources.frame_sources import VideoFileSource
@@ -78,26 +80,70 @@ def display() -> str:
     server.wait()
 
 
+def press_in_window(process: subprocess.Popen[str], title: str, display: str, keys: list[str]) -> None:
+    """Waits for the window titled ``title`` to appear on ``display``, then presses ``keys`` in it."""
+    environment = {**os.environ, "DISPLAY": display}
+    window = ""
+    deadline = time.monotonic() + 60
+    while not window and time.monotonic() < deadline and process.poll() is None:
+        search = subprocess.run(["xdotool", "search", "--name", re.escape(title)], env=environment, capture_output=True, text=True)
+        window = search.stdout.split()[0] if search.stdout.split() else ""
+        time.sleep(0.2)
+    assert window, f"the window {title!r} never appeared"
+    time.sleep(1.0)
+    subprocess.run(["xdotool", "windowfocus", "--sync", window], env=environment, capture_output=True)  # no window manager
+    for key in keys:
+        subprocess.run(["xdotool", "key", key], env=environment, capture_output=True)
+        time.sleep(0.3)
+
+
 def test_q_in_the_preview_window_stops_and_keeps_the_recording(display: str, tmp_path: Path) -> None:
     bvh = tmp_path / "take.bvh"
-    environment = {**os.environ, "DISPLAY": display}
     capture = subprocess.Popen(
         [sys.executable, "-m", "mocap", "capture", "--video", str(DEMO_VIDEO), "--calib", str(DEMO_CALIBRATION),
          "--preview", "--bvh", str(bvh), "--no-progress"],
-        cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO, env={**os.environ, "DISPLAY": display}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    window = ""
-    deadline = time.monotonic() + 60
-    while not window and time.monotonic() < deadline and capture.poll() is None:
-        search = subprocess.run(["xdotool", "search", "--name", re.escape(WINDOW_TITLE)], env=environment, capture_output=True, text=True)
-        window = search.stdout.split()[0] if search.stdout.split() else ""
-        time.sleep(0.2)
-    assert window, "the preview window never appeared"
-    time.sleep(1.0)
-    subprocess.run(["xdotool", "windowfocus", "--sync", window], env=environment, capture_output=True)  # no window manager
-    subprocess.run(["xdotool", "key", "q"], env=environment, capture_output=True)
+    press_in_window(capture, WINDOW_TITLE, display, ["q"])
     _, stderr = capture.communicate(timeout=60)
     assert capture.returncode == 130, stderr
     assert "BVH saved to" in stderr
     frames = len(read_bvh(bvh).motion)
     assert 0 < frames < 187                                        # stopped early, what was captured is kept
+
+
+@pytest.mark.parametrize(("keys", "shown_last"), [
+    (["d", "d", "d", "Right", "a", "q"], "frame 3 of 187"),
+    (["d", "3", "Escape"], "frame 1 of 187"),
+], ids=["step on and back", "turn then quit"])
+def test_the_take_viewer_steps_and_quits_on_its_keys(display: str, demo_capture: DemoCapture, keys: list[str],
+                                                     shown_last: str) -> None:
+    """`mocap view` opens paused on the first frame; d and the right arrow step on, a steps back,
+    a number turns the camera without moving in the take, q and Esc quit."""
+    viewer = subprocess.Popen([sys.executable, "-m", "mocap", "view", str(demo_capture.bvh_path), "--width", "640",
+                               "--height", "360"], cwd=REPO, env={**os.environ, "DISPLAY": display},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    press_in_window(viewer, VIEWER_TITLE, display, keys)
+    stdout, stderr = viewer.communicate(timeout=60)
+    assert viewer.returncode == 0, stderr
+    assert shown_last in stdout
+
+
+def test_the_take_viewer_plays_on_space(display: str, demo_capture: DemoCapture) -> None:
+    """Space plays the take at its own rate until pressed again."""
+    viewer = subprocess.Popen([sys.executable, "-m", "mocap", "view", str(demo_capture.bvh_path), "--width", "640",
+                               "--height", "360"], cwd=REPO, env={**os.environ, "DISPLAY": display},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    press_in_window(viewer, VIEWER_TITLE, display, ["space"])
+    time.sleep(1.0)
+    press_in_window(viewer, VIEWER_TITLE, display, ["space", "q"])
+    stdout, stderr = viewer.communicate(timeout=60)
+    assert viewer.returncode == 0, stderr
+    shown = int(stdout.split("frame ")[1].split()[0])
+    assert 10 <= shown < 187, stdout     # at least a second at 20 frames a second, less than the whole take
+
+
+def test_the_take_viewer_without_a_display_says_so_in_one_line(demo_capture: DemoCapture, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert_one_line_error(run_mocap("view", str(demo_capture.bvh_path)), "no display", "mocap render")

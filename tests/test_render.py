@@ -26,7 +26,7 @@ from mocap.display.skeleton_view import (
     framing_camera,
 )
 from mocap.sinks.bvh import BvhWriter
-from tests.conftest import DEMO_VIDEO, DemoCapture, assert_one_line_error, run_mocap
+from conftest import DEMO_VIDEO, DemoCapture, assert_one_line_error, run_mocap
 
 TARGET_M = np.array([0.0, 0.9, 0.0])
 
@@ -191,7 +191,7 @@ def test_mocap_render_puts_the_source_video_beside_the_take_and_writes_png_frame
 
 
 @pytest.mark.parametrize(("arguments", "needles"), [
-    (("{tmp}/take.txt", "--out", "{tmp}/x.mp4"), ("cannot render", ".bvh")),
+    (("{tmp}/take.txt", "--out", "{tmp}/x.mp4"), ("cannot draw", ".bvh")),
     (("{tmp}/missing.bvh", "--out", "{tmp}/x.mp4"), ("not found",)),
     (("{tmp}/raise.bvh", "--out", "{tmp}/x.gif"), ("--out", "PNG frames")),
     (("{tmp}/raise.bvh", "--out", "{tmp}/missing/x.mp4"), ("cannot write render output",)),

@@ -1,4 +1,4 @@
-"""The ``mocap`` command: ``capture``, ``solve``, ``render``, ``calibrate``, ``demo`` and ``models``."""
+"""The ``mocap`` command: ``capture``, ``solve``, ``render``, ``view``, ``calibrate``, ``demo`` and ``models``."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from mocap.display.skeleton_view import VIEWS
 if TYPE_CHECKING:
     from mocap.app.session import OpenedSinks
     from mocap.core.pipeline import RunSummary
+    from mocap.display.render_take import Take
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "examples" / "demo"
 DEMO_VIDEO = DEMO_DIR / "bodypose3d_cam0_test.mp4"
@@ -171,35 +172,61 @@ def solve(landmarks: str, smooth_hz: float | None, **options: Any) -> None:
 def render(take: str, out: str, width: int, height: int, fps: float | None, view: str, source_video: str | None,
            units: str, calib: str | None, progress: bool) -> None:
     """Draw a take (a BVH file, or a landmarks .npz solved as `mocap solve` does) into a video or PNG frames."""
-    import tempfile
-
-    from mocap.display.render_take import bvh_take, render_take
+    from mocap.display.render_take import render_take
     from mocap.display.skeleton_view import ViewSettings
 
-    take_path, out_path = Path(take), Path(out)
-    if not take_path.is_file():
-        raise MocapError(f"take {take} not found: give a BVH file or a landmarks .npz file")
-    if take_path.suffix.lower() not in (".bvh", ".npz"):
-        raise MocapError(f"cannot render {take}: give a BVH file (.bvh) or a landmarks file (.npz)")
+    out_path = Path(out)
     if source_video is not None and not Path(source_video).is_file():
         raise MocapError(f"--video {source_video} not found")
     require_writable(out_path / "frame_00000.png" if out_path.is_dir() else out_path, "render output")
-    with tempfile.TemporaryDirectory(prefix="mocap-render-") as folder:
-        if take_path.suffix.lower() == ".npz":
-            take_path, units = _solved_for_render(take_path, calib, Path(folder) / "take.bvh", progress), "m"
-        written = render_take(bvh_take(take_path, units), out_path, ViewSettings(width, height, view), fps=fps,
-                              source_video=Path(source_video) if source_video else None, progress=progress)
+    written = render_take(_take_to_draw(take, units, calib, progress), out_path, ViewSettings(width, height, view),
+                          fps=fps, source_video=Path(source_video) if source_video else None, progress=progress)
     click.echo(f"Render: {written} frames ({width}x{height}, {view} view) written to {out}")
 
 
-def _solved_for_render(landmarks: Path, calib: str | None, bvh: Path, progress: bool) -> Path:
-    """A landmarks file solved offline (as `mocap solve` does) into a BVH in metres, for rendering."""
+@main.command()
+@click.argument("take", type=str)
+@click.option("--width", type=click.IntRange(16, 7680), default=1280, show_default=True, help="Window width, pixels.")
+@click.option("--height", type=click.IntRange(16, 4320), default=720, show_default=True, help="Window height, pixels.")
+@click.option("--view", type=click.Choice(VIEWS), default="front", show_default=True,
+              help="Where the camera stands at first, seen from the performer (keys 1-4 change it).")
+@click.option("--units", type=click.Choice(("auto", "cm", "m")), default="auto", show_default=True,
+              help="A BVH file's length unit (auto: from the skeleton's size).")
+@click.option("--calib", type=str, help="Landmarks of two or more cameras: their calibration TOML.")
+@click.option("--progress/--no-progress", default=True, help="Progress bar while a landmarks file is solved.")
+def view(take: str, width: int, height: int, view: str, units: str, calib: str | None, progress: bool) -> None:
+    """Look at a take (a BVH file, or a landmarks .npz solved as `mocap solve` does) in a window:
+    play, pause, step, scrub, turn."""
+    from mocap.display.render_take import staged
+    from mocap.display.skeleton_view import ViewSettings
+    from mocap.display.viewer import require_display, view_take
+
+    require_display()
+    drawn = _take_to_draw(take, units, calib, progress)
+    last = view_take(staged(drawn), ViewSettings(width, height, view))
+    click.echo(f"Viewed {take}: frame {last} of {len(drawn.positions_m)} shown last")
+
+
+def _take_to_draw(take: str, units: str, calib: str | None, progress: bool) -> Take:
+    """The joints of a BVH file, or of a landmarks file solved offline as `mocap solve` does, to draw."""
+    import tempfile
+
     from mocap.app.session import run_replay
+    from mocap.display.render_take import bvh_take
     from mocap.formats.landmarks_file import load_landmarks
 
-    config = CaptureConfig().with_overrides({"optics": {"calib": calib}, "bvh": {"path": str(bvh), "units": "m"}})
-    run_replay(config, load_landmarks(landmarks), progress=progress, smooth_hz=OFFLINE_CUTOFF_HZ)
-    return bvh
+    path = Path(take)
+    if not path.is_file():
+        raise MocapError(f"take {take} not found: give a BVH file or a landmarks .npz file")
+    if path.suffix.lower() == ".bvh":
+        return bvh_take(path, units)
+    if path.suffix.lower() != ".npz":
+        raise MocapError(f"cannot draw {take}: give a BVH file (.bvh) or a landmarks file (.npz)")
+    with tempfile.TemporaryDirectory(prefix="mocap-draw-") as folder:
+        bvh = Path(folder) / "take.bvh"
+        config = CaptureConfig().with_overrides({"optics": {"calib": calib}, "bvh": {"path": str(bvh), "units": "m"}})
+        run_replay(config, load_landmarks(path), progress=progress, smooth_hz=OFFLINE_CUTOFF_HZ)
+        return bvh_take(bvh, "m")
 
 
 def offline_cutoff(config: CaptureConfig, smooth_hz: float | None) -> float | None:

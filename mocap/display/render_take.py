@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mocap.core.errors import MocapError
-from mocap.display.skeleton_view import SkeletonView, ViewSettings, framing_camera
+from mocap.display.skeleton_view import PATH_S, SkeletonView, ViewSettings, framing_camera
 from mocap.formats.bvh import read_bvh
 
 VIDEO_CODECS = {".mp4": "mp4v", ".mov": "mp4v", ".avi": "MJPG"}
@@ -30,6 +30,24 @@ class Take:
     parents: tuple[int, ...]
     positions_m: NDArray[np.float64]
     frame_time_s: float
+
+
+def planted_feet(take: Take, floor_y_m: float, *, height_m: float = 0.05, speed_m_s: float = 0.8) -> list[NDArray[np.float64]]:
+    """Per frame, the positions (feet, 3) of the feet planted in it: each side's lowest foot or toe
+    joint (by name) within ``height_m`` of the floor, moving slower than ``speed_m_s`` across it
+    (the thresholds foot locking plants with, mocap.solving.foot_contact)."""
+    names = [name.lower() for name in take.names]
+    feet = [[j for j, name in enumerate(names) if side in name and ("foot" in name or "toe" in name)]
+            for side in ("left", "right")]
+    planted: list[list[NDArray[np.float64]]] = [[] for _ in range(len(take.positions_m))]
+    for joints in (side for side in feet if side):
+        heights = take.positions_m[:, joints, 1]
+        lowest = take.positions_m[np.arange(len(heights)), np.array(joints)[np.nanargmin(np.nan_to_num(heights, nan=np.inf), axis=1)]]
+        steps = np.linalg.norm(np.diff(lowest[:, [0, 2]], axis=0), axis=1) / take.frame_time_s
+        speed = np.concatenate([steps[:1], steps]) if len(steps) else np.zeros(1)
+        for frame in np.flatnonzero((lowest[:, 1] - floor_y_m <= height_m) & (speed <= speed_m_s)):
+            planted[frame].append(lowest[frame])
+    return [np.array(frame).reshape(-1, 3) for frame in planted]
 
 
 def bvh_units(rest_height: float) -> str:
@@ -92,6 +110,42 @@ class SourceFrames:
         self._capture.release()
 
 
+@dataclass(frozen=True)
+class StagedTake:
+    """A take made ready to draw: its floor moved to y = 0, where its feet are planted, and the
+    point and height a camera frames."""
+
+    take: Take
+    positions_m: NDArray[np.float64]       # (frames, joints, 3), the floor at y = 0
+    planted_m: list[NDArray[np.float64]]   # per frame, (feet, 3) the planted feet
+    target_m: NDArray[np.float64]          # what the camera looks at
+    height_m: float                        # how much of the scene's height it frames
+
+    def view(self, settings: ViewSettings) -> SkeletonView:
+        camera = framing_camera(settings, self.target_m, self.height_m)
+        return SkeletonView(self.take.names, self.take.parents, camera, settings, self.target_m)
+
+    def picture(self, view: SkeletonView, frame: int) -> NDArray[np.uint8]:
+        """Frame ``frame`` drawn by ``view``, with the hips' last PATH_S seconds of path."""
+        first = max(frame - int(round(PATH_S / self.take.frame_time_s)), 0)
+        root = self.take.parents.index(-1)
+        return view.draw(self.positions_m[frame], path_m=self.positions_m[first:frame + 1, root],
+                         planted_m=self.planted_m[frame])
+
+
+def staged(take: Take) -> StagedTake:
+    """The take with its floor (the 2nd percentile of each frame's lowest joint) at y = 0, framed
+    on the hips' median place and the take's height."""
+    floor_y = float(np.nanpercentile(np.nanmin(take.positions_m[..., 1], axis=1), 2))
+    shift = np.array([0.0, floor_y, 0.0])
+    positions = take.positions_m - shift
+    top_m = float(np.nanpercentile(np.nanmax(positions[..., 1], axis=1), 98))
+    root = positions[:, take.parents.index(-1)]
+    target = np.array([float(np.nanmedian(root[:, 0])), top_m / 2.0, float(np.nanmedian(root[:, 2]))])
+    planted = [feet - shift for feet in planted_feet(take, floor_y)]
+    return StagedTake(take, positions, planted, target, 1.1 * top_m)
+
+
 def render_take(
     take: Take, out: Path, settings: ViewSettings, *, fps: float | None = None, source_video: Path | None = None,
     progress: bool = True,
@@ -101,14 +155,9 @@ def render_take(
     shown to the left of each picture, frame for frame."""
     from tqdm import tqdm
 
-    positions = take.positions_m
-    frames = len(positions)
-    floor_y = float(np.nanpercentile(np.nanmin(positions[..., 1], axis=1), 2))
-    positions = positions - [0.0, floor_y, 0.0]     # the take's floor shown at y = 0
-    top_m = float(np.nanpercentile(np.nanmax(positions[..., 1], axis=1), 98))
-    root = positions[:, take.parents.index(-1)]
-    target = np.array([float(np.nanmedian(root[:, 0])), top_m / 2.0, float(np.nanmedian(root[:, 2]))])
-    view = SkeletonView(take.names, take.parents, framing_camera(settings, target, 1.1 * top_m), settings, target)
+    stage = staged(take)
+    view = stage.view(settings)
+    frames = len(take.positions_m)
     rate_hz = fps or 1.0 / take.frame_time_s
     count = max(int(round(frames * take.frame_time_s * rate_hz)), 1)
     source = SourceFrames(source_video) if source_video is not None else None
@@ -117,7 +166,7 @@ def render_take(
     try:
         for index in tqdm(range(count), unit="frame", disable=not progress, desc="render", leave=False):
             frame = min(int(round(index / rate_hz / take.frame_time_s)), frames - 1)
-            picture = view.draw(positions[frame])
+            picture = stage.picture(view, frame)
             if source is not None:
                 picture = np.hstack([source.frame(frame, settings.height), picture])
             if writer is not None:

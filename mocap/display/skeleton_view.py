@@ -3,14 +3,13 @@
 
 The bones are drawn as thick lines, farthest first, thicker when nearer the camera; the
 performer's left side in one colour and the right in another, so a mirrored take shows at a
-glance. Under them a floor grid at y = 0 and the hips' recent path on the floor. The
+glance. Under them a floor grid at y = 0, the hips' recent path and the planted feet. The
 background is a flat chroma-key colour that OBS keys out. Plain OpenCV drawing: a frame takes
 about a millisecond, so it keeps up with capture on the CPU (docs/rendering.md).
 """
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import cv2
@@ -25,6 +24,8 @@ RIGHT_BGR = (40, 120, 240)    # their right: orange
 CENTRE_BGR = (235, 235, 235)
 GRID_BGR = (40, 120, 20)
 PATH_BGR = (30, 230, 230)
+CONTACT_BGR = (20, 20, 200)   # a planted foot's mark on the floor: red
+PATH_S = 3.0                  # the hips' path drawn under the skeleton, seconds
 BONE_RADIUS_M = 0.035
 VIEWS = ("front", "back", "left", "right")   # where the camera stands, seen from the performer facing +Z
 
@@ -64,12 +65,11 @@ def side_colours(names: tuple[str, ...]) -> list[tuple[int, int, int]]:
 
 class SkeletonView:
     """Draws one pose after another of a skeleton (``names``, ``parents``: -1 for a root) through
-    ``camera``, over a floor grid around ``floor_centre_m`` (its y is ignored: the floor is y = 0);
-    ``path_frames``: how many recent hip positions the floor path shows."""
+    ``camera``, over a floor grid around ``floor_centre_m`` (its y is ignored: the floor is y = 0)."""
 
     def __init__(
         self, names: tuple[str, ...], parents: tuple[int, ...], camera: CameraModel, settings: ViewSettings,
-        floor_centre_m: NDArray[np.float64], *, grid_step_m: float = 0.5, grid_half_m: float = 3.0, path_frames: int = 90,
+        floor_centre_m: NDArray[np.float64], *, grid_step_m: float = 0.5, grid_half_m: float = 3.0,
     ) -> None:
         self.camera = camera
         self.settings = settings
@@ -78,7 +78,6 @@ class SkeletonView:
         self._colours = side_colours(names)
         self._focal_px = float(camera.matrix[1, 1])
         self._background = self._floor_grid(np.asarray(floor_centre_m, dtype=np.float64), grid_step_m, grid_half_m)
-        self._path: deque[NDArray[np.float64]] = deque(maxlen=path_frames)
 
     def _depths(self, points_m: NDArray[np.float64]) -> NDArray[np.float64]:
         """Distances along the camera's axis (metres) of world points (N, 3)."""
@@ -105,15 +104,21 @@ class SkeletonView:
             if in_front[start] and in_front[start + 1]:
                 cv2.line(image, _pixel(pixels[start]), _pixel(pixels[start + 1]), colour, thickness, cv2.LINE_AA)
 
-    def draw(self, positions_m: NDArray[np.float64], hips_m: NDArray[np.float64] | None = None) -> NDArray[np.uint8]:
+    def draw(self, positions_m: NDArray[np.float64], *, path_m: NDArray[np.float64] | None = None,
+             planted_m: NDArray[np.float64] | None = None) -> NDArray[np.uint8]:
         """The picture (height, width, 3; BGR) of the joints at ``positions_m`` (joints, 3; metres,
-        NaN where unknown); ``hips_m``: the point whose path is drawn on the floor (default: the root)."""
+        NaN where unknown); ``path_m``: (points, 3) the hips' recent path, drawn on the floor;
+        ``planted_m``: (feet, 3) planted feet, marked on the floor under them."""
         image = self._background.copy()
-        hips = positions_m[int(np.flatnonzero(self._parents < 0)[0])] if hips_m is None else hips_m
-        if np.isfinite(hips).all():
-            self._path.append(np.array([hips[0], 0.0, hips[2]]))
-        if len(self._path) > 1:
-            self._polyline(image, np.array(self._path), PATH_BGR, 2)
+        if path_m is not None:
+            path = path_m[np.isfinite(path_m).all(axis=1)] * [1.0, 0.0, 1.0]
+            if len(path) > 1:
+                self._polyline(image, path, PATH_BGR, 2)
+        for foot in [] if planted_m is None else planted_m:
+            ring = np.radians(np.arange(0, 361, 30))
+            circle = np.stack([foot[0] + 0.08 * np.cos(ring), np.zeros_like(ring), foot[2] + 0.08 * np.sin(ring)], 1)
+            if (self._depths(circle) > 0.1).all():
+                cv2.fillPoly(image, [np.round(self.camera.project(circle)).astype(np.int32)], CONTACT_BGR, cv2.LINE_AA)
         ends = positions_m[self._bones]
         starts = positions_m[self._parents[self._bones]]
         known = np.isfinite(ends).all(axis=1) & np.isfinite(starts).all(axis=1)

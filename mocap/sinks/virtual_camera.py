@@ -10,6 +10,7 @@ second, paced by the poses' own timestamps.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 import cv2
@@ -19,7 +20,7 @@ from numpy.typing import NDArray
 from mocap.core.errors import MocapError
 from mocap.core.frames import Frame, PoseObservation, SkeletonPose
 from mocap.display.preview import draw_skeleton
-from mocap.display.skeleton_view import SkeletonView, ViewSettings, framing_camera
+from mocap.display.skeleton_view import PATH_S, SkeletonView, ViewSettings, framing_camera
 
 HOW_TO_ENABLE = ("on Linux load v4l2loopback (sudo modprobe v4l2loopback exclusive_caps=1 card_label=mocap); "
                  "on Windows and macOS install OBS Studio and start its Virtual Camera once")
@@ -83,6 +84,7 @@ class AvatarFeed:
         self.camera = camera
         self._settings = ViewSettings(camera.width, camera.height, view)
         self._views: dict[tuple[str, ...], SkeletonView] = {}   # by the skeleton's joint names
+        self._path: deque[tuple[float, NDArray[np.float64]]] = deque()   # (time s, the hips' position)
 
     def write(self, pose: SkeletonPose) -> None:
         if not self.camera.due(pose.timestamp_s):
@@ -94,7 +96,10 @@ class AvatarFeed:
             view = self._views[skeleton.names] = SkeletonView(
                 skeleton.names, skeleton.parents, camera, self._settings, LIVE_FRAMING_TARGET_M)
         _, positions = skeleton.forward_kinematics(pose.local_rotations, pose.root_position_m)
-        self.camera.send(view.draw(positions), pose.timestamp_s)
+        self._path.append((pose.timestamp_s, pose.root_position_m))
+        while self._path[0][0] < pose.timestamp_s - PATH_S:
+            self._path.popleft()
+        self.camera.send(view.draw(positions, path_m=np.array([hips for _, hips in self._path])), pose.timestamp_s)
 
     def close(self) -> None:
         """Nothing: the camera is closed by whoever opened it."""

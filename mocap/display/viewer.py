@@ -1,0 +1,65 @@
+"""`mocap view`: a take in a window, drawn as `mocap render` draws it, to play, pause, step,
+scrub and look at from each side."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import cv2
+
+from mocap.core.errors import MocapError
+from mocap.display.render_take import StagedTake
+from mocap.display.skeleton_view import SkeletonView, ViewSettings
+
+VIEWER_TITLE = "mocap view (space: play/pause, a/d or arrows: step, 1-4: front/left/back/right, q/Esc: quit)"
+STEP_BACK_KEYS = {ord("a"), 65361, 2424832, 63234}      # a, and the left arrow on GTK, Windows, macOS
+STEP_ON_KEYS = {ord("d"), 65363, 2555904, 63235}        # d, and the right arrow
+VIEW_KEYS = {ord("1"): "front", ord("2"): "left", ord("3"): "back", ord("4"): "right"}
+QUIT_KEYS = {ord("q"), 27}
+
+
+def require_display() -> None:
+    """A :class:`MocapError` when there is no screen to open a window on (Linux without X or Wayland)."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise MocapError("no display to open the viewer on (DISPLAY is not set): "
+                         "write a video instead with `mocap render TAKE --out take.mp4`")
+
+
+def view_take(stage: StagedTake, settings: ViewSettings) -> int:
+    """Shows the take, paused on its first frame, until q, Esc or the window is closed; returns
+    the frame shown last."""
+    require_display()
+    frames = len(stage.positions_m)
+    views: dict[str, SkeletonView] = {}
+    frame, playing, side = 0, False, settings.view
+    cv2.namedWindow(VIEWER_TITLE)
+    cv2.createTrackbar("frame", VIEWER_TITLE, 0, max(frames - 1, 1), lambda position: None)
+    next_frame_s = time.monotonic()
+    while True:
+        view = views.get(side)
+        if view is None:
+            view = views[side] = stage.view(ViewSettings(settings.width, settings.height, side, settings.horizontal_fov_deg))
+        cv2.imshow(VIEWER_TITLE, stage.picture(view, frame))
+        wait_ms = max(int(1000 * (next_frame_s - time.monotonic())), 1) if playing else 50
+        key = cv2.waitKeyEx(wait_ms)
+        if key in QUIT_KEYS or cv2.getWindowProperty(VIEWER_TITLE, cv2.WND_PROP_VISIBLE) < 1:
+            break
+        scrubbed = cv2.getTrackbarPos("frame", VIEWER_TITLE)
+        if key == ord(" "):
+            playing, next_frame_s = not playing, time.monotonic()
+        elif key in STEP_BACK_KEYS or key in STEP_ON_KEYS:
+            playing = False
+            frame = min(max(frame + (1 if key in STEP_ON_KEYS else -1), 0), frames - 1)
+        elif key in VIEW_KEYS:
+            side = VIEW_KEYS[key]
+        elif scrubbed != frame:
+            frame, playing = min(scrubbed, frames - 1), False
+        elif playing and time.monotonic() >= next_frame_s:
+            frame = (frame + 1) % frames
+            next_frame_s += stage.take.frame_time_s
+        cv2.setTrackbarPos("frame", VIEWER_TITLE, frame)
+    cv2.destroyAllWindows()
+    return frame
+
