@@ -16,9 +16,10 @@ from scipy.spatial.transform import Rotation
 
 from mocap.core.frames import Frame, PoseObservation, SkeletonPose
 from mocap.core.skeleton import BONE_INDEX, Skeleton, humanoid_skeleton
-from mocap.display.render_take import bvh_take
+from mocap.display.render_take import Take, bvh_take, planted_feet, staged
 from mocap.display.skeleton_view import (
     CENTRE_BGR,
+    CONTACT_BGR,
     LEFT_BGR,
     RIGHT_BGR,
     SkeletonView,
@@ -134,6 +135,30 @@ def test_the_demo_takes_deepest_sit_is_drawn_sitting(demo_capture: DemoCapture, 
     assert knee_column < hip_column - 20, "the knees should be forward (image left) of the hips"
     assert abs(knee_row - hip_row) < 0.5 * abs(knee_column - hip_column), "the thighs should be near level"
     assert near(image, (knee_row, knee_column), LEFT_BGR, radius=5)
+
+
+@pytest.mark.unit
+def test_planted_feet_are_marked_on_the_floor_and_a_raised_foot_is_not(tmp_path: Path) -> None:
+    """Standing on one leg, the left thigh raised 60 degrees: only the right foot is planted, and
+    its mark is drawn on the floor under it; walking at 1.5 m/s plants neither."""
+    skeleton = humanoid_skeleton()
+    pose = posed(skeleton, LeftUpperLeg=(-60.0, 0.0, 0.0))
+    _, positions = skeleton.forward_kinematics(pose.local_rotations, pose.root_position_m)
+    standing = Take(skeleton.names, skeleton.parents, np.repeat(positions[None], 5, axis=0), 1 / 30)
+    planted = planted_feet(standing, 0.0)
+    right_toes = positions[BONE_INDEX["RightToes"]]
+    assert all(len(feet) == 1 and np.allclose(feet[0], right_toes) for feet in planted)
+    walking = Take(skeleton.names, skeleton.parents,
+                   standing.positions_m + np.arange(5)[:, None, None] * [0.0, 0.0, 1.5 / 30], 1 / 30)
+    assert not any(len(feet) for feet in planted_feet(walking, 0.0))
+    stage = staged(standing)
+    image = stage.picture(stage.view(ViewSettings(640, 360, "front")), 2)
+    cv2.imwrite(str(tmp_path / "one_leg.png"), image)
+    marks = coloured(image, CONTACT_BGR)
+    assert len(marks) > 30
+    view = stage.view(ViewSettings(640, 360, "front"))
+    row, column = pixel_of(view, stage.planted_m[2][0] * [1.0, 0.0, 1.0])
+    assert abs(marks[:, 0].mean() - row) < 8 and abs(marks[:, 1].mean() - column) < 8
 
 
 def write_arm_raise(path: Path, still_frames: int = 10, moving_frames: int = 10) -> None:
