@@ -182,8 +182,19 @@ def _vrm_humanoid(extensions: dict, node_count: int, path: Path) -> dict[str, in
     return humanoid
 
 
-def load_gltf_rig(path: Path, bone_map: dict[str, str] | None = None) -> Rig:
-    """A VRM (its own humanoid map) or a glTF/GLB with ``bone_map`` (HumanBodyBones -> node name)."""
+@dataclass(frozen=True)
+class GltfNodes:
+    """A glTF/VRM file's JSON and its node hierarchy at rest."""
+
+    gltf: dict
+    names: list[str]
+    parents: list[int]                  # -1 for a root
+    local: NDArray[np.float64]          # (nodes, 4, 4) each node's own transform
+    world: NDArray[np.float64]          # (nodes, 4, 4)
+
+
+def read_gltf_nodes(path: Path) -> GltfNodes:
+    """The nodes of a VRM, GLB or glTF file; a file that is not whole raises :class:`MocapError`."""
     try:
         gltf = _gltf_json(path)
     except (OSError, ValueError, struct.error) as error:
@@ -193,17 +204,27 @@ def load_gltf_rig(path: Path, bone_map: dict[str, str] | None = None) -> Rig:
         raise MocapError(f"rig {path}: its 'nodes' are not a list of nodes; export the file again")
     names = [str(node.get("name", f"node_{i}")) for i, node in enumerate(nodes)]
     parents = _node_parents(nodes, path)
-    world: list[NDArray[np.float64]] = [np.eye(4)] * len(nodes)
+    local = np.stack([_node_matrix(node, i, path) for i, node in enumerate(nodes)]) if nodes else np.zeros((0, 4, 4))
+    world = local.copy()
     done = [False] * len(nodes)
 
     def world_of(i: int) -> NDArray[np.float64]:
         if not done[i]:
-            world[i] = (world_of(parents[i]) if parents[i] >= 0 else np.eye(4)) @ _node_matrix(nodes[i], i, path)
+            if parents[i] >= 0:
+                world[i] = world_of(parents[i]) @ local[i]
             done[i] = True
         return world[i]
 
     for i in range(len(nodes)):
         world_of(i)
+    return GltfNodes(gltf, names, parents, local, world)
+
+
+def load_gltf_rig(path: Path, bone_map: dict[str, str] | None = None) -> Rig:
+    """A VRM (its own humanoid map) or a glTF/GLB with ``bone_map`` (HumanBodyBones -> node name)."""
+    read = read_gltf_nodes(path)
+    gltf, names, parents, world = read.gltf, read.names, read.parents, list(read.world)
+    nodes = gltf["nodes"]
     extensions = gltf.get("extensions", {})
     if bone_map is not None:
         missing = [node for node in bone_map.values() if node not in names]

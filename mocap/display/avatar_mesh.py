@@ -1,0 +1,208 @@
+"""An avatar's own mesh (a VRM or glTF/GLB rig) skinned on the CPU with a solved pose.
+
+The file is read with pygltflib: trimesh reads a glTF's meshes but not their skins (joint
+indices, weights, inverse bind matrices), which skinning needs. Each vertex goes where the
+weighted blend of its joints' skinning matrices (the joint's posed world matrix times its
+inverse bind matrix) takes it: linear blend skinning, as glTF specifies and as Blender and
+game engines do it, all vertices at once. Each triangle keeps one colour: its material's base
+colour times its texture at the triangle's centre (docs/rendering.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial.transform import Rotation
+
+from mocap.core.errors import MocapError
+from mocap.retargeting.rigs import Rig, read_gltf_nodes
+
+_COMPONENTS = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
+_NORMALISED_MAX = {5120: 127.0, 5121: 255.0, 5122: 32767.0, 5123: 65535.0}
+_SIZES = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}
+_TRIANGLES = 4   # the primitive mode drawn; points, lines and strips are skipped
+
+
+@dataclass(frozen=True)
+class MeshPart:
+    """One drawn primitive of a skinned mesh: bind-pose vertices and what moves them."""
+
+    positions_m: NDArray[np.float64]     # (vertices, 3) bind pose, the file's frame, metres
+    triangles: NDArray[np.intp]          # (triangles, 3) vertex indices
+    triangle_bgr: NDArray[np.uint8]      # (triangles, 3) each triangle's colour
+    joints: NDArray[np.intp]             # (vertices, 4) indices into AvatarMesh.skin_nodes
+    weights: NDArray[np.float64]         # (vertices, 4) summing to 1
+
+
+@dataclass(frozen=True)
+class AvatarMesh:
+    """A rig's skinned meshes and its node hierarchy at rest."""
+
+    parts: tuple[MeshPart, ...]
+    node_names: tuple[str, ...]
+    node_parents: tuple[int, ...]               # -1 for a root
+    rest_local: NDArray[np.float64]             # (nodes, 4, 4)
+    rest_world: NDArray[np.float64]             # (nodes, 4, 4)
+    skin_nodes: NDArray[np.intp]                # (joints,) the skin's joints as node indices
+    inverse_bind: NDArray[np.float64]           # (joints, 4, 4)
+
+    def posed_world(self, rig: Rig, rig_local: Rotation, root_m: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Every node's world matrix (nodes, 4, 4) in the file's frame with ``rig`` posed by its
+        local rotations and root position (as :meth:`Retargeter.retarget` gives them): the rig's
+        joints turned from their rest (their scale kept), other nodes carried by their parents,
+        nodes above the hips left at rest."""
+        rotations, positions = rig.skeleton.forward_kinematics(rig_local, root_m)
+        posed_rotation = rotations.as_matrix()
+        rig_joint = {name: joint for joint, name in enumerate(rig.skeleton.names)}
+        world = self.rest_world.copy()
+        for node in _parents_first(self.node_parents):
+            joint = rig_joint.get(self.node_names[node])
+            if joint is not None:
+                linear = self.rest_world[node, :3, :3]
+                u, _, vt = np.linalg.svd(linear)
+                world[node, :3, :3] = posed_rotation[joint] @ (u @ vt).T @ linear
+                world[node, :3, 3] = positions[joint]
+            elif self.node_parents[node] >= 0:
+                world[node] = world[self.node_parents[node]] @ self.rest_local[node]
+        return world
+
+    def skinned(self, node_world: NDArray[np.float64]) -> list[NDArray[np.float64]]:
+        """Each part's vertices (vertices, 3) moved by linear blend skinning."""
+        skinning = node_world[self.skin_nodes] @ self.inverse_bind           # (joints, 4, 4)
+        moved = []
+        for part in self.parts:
+            blend = np.einsum("vk,vkij->vij", part.weights, skinning[part.joints])
+            moved.append(np.einsum("vij,vj->vi", blend[:, :3, :3], part.positions_m) + blend[:, :3, 3])
+        return moved
+
+
+def _parents_first(parents: tuple[int, ...]) -> list[int]:
+    order: list[int] = []
+    placed = [False] * len(parents)
+
+    def place(node: int) -> None:
+        if not placed[node]:
+            if parents[node] >= 0:
+                place(parents[node])
+            order.append(node)
+            placed[node] = True
+
+    for node in range(len(parents)):
+        place(node)
+    return order
+
+
+def _accessor(gltf: object, blob: bytes, index: int) -> NDArray[np.float64]:
+    """An accessor's values (count, components); normalised integers scaled to 0..1."""
+    accessor = gltf.accessors[index]      # type: ignore[attr-defined]
+    if accessor.sparse is not None or accessor.bufferView is None:
+        raise ValueError(f"accessor {index} is sparse or has no buffer view")
+    view = gltf.bufferViews[accessor.bufferView]      # type: ignore[attr-defined]
+    dtype = np.dtype(_COMPONENTS[accessor.componentType]).newbyteorder("<")
+    size = _SIZES[accessor.type]
+    stride = view.byteStride or dtype.itemsize * size
+    start = (view.byteOffset or 0) + (accessor.byteOffset or 0)
+    rows = np.lib.stride_tricks.as_strided(
+        np.frombuffer(blob, dtype=np.uint8, count=stride * (accessor.count - 1) + dtype.itemsize * size, offset=start),
+        shape=(accessor.count, dtype.itemsize * size), strides=(stride, 1))
+    values = np.ascontiguousarray(rows).view(dtype).reshape(accessor.count, size).astype(np.float64)
+    if accessor.normalized and accessor.componentType in _NORMALISED_MAX:
+        values /= _NORMALISED_MAX[accessor.componentType]
+    return values
+
+
+def _texture_images(gltf: object, blob: bytes) -> dict[int, np.ndarray]:
+    """Each texture's image (BGR) by texture index, for those embedded in the file."""
+    images = {}
+    for number, texture in enumerate(gltf.textures or []):       # type: ignore[attr-defined]
+        image = gltf.images[texture.source] if texture.source is not None else None     # type: ignore[attr-defined]
+        if image is None or image.bufferView is None:
+            continue
+        view = gltf.bufferViews[image.bufferView]       # type: ignore[attr-defined]
+        data = np.frombuffer(blob, dtype=np.uint8, count=view.byteLength, offset=view.byteOffset or 0)
+        decoded = cv2.imdecode(data, cv2.IMREAD_COLOR)
+        if decoded is not None:
+            images[number] = decoded
+    return images
+
+
+def _triangle_colours(gltf: object, primitive: object, uv: NDArray[np.float64] | None, triangles: NDArray[np.intp],
+                      textures: dict[int, np.ndarray]) -> NDArray[np.uint8]:
+    """Each triangle's colour (BGR): its material's base colour times its texture at the triangle's centre."""
+    factor_rgb = np.ones(3)
+    texture = None
+    if primitive.material is not None:       # type: ignore[attr-defined]
+        pbr = gltf.materials[primitive.material].pbrMetallicRoughness      # type: ignore[attr-defined]
+        if pbr is not None:
+            factor_rgb = np.asarray((pbr.baseColorFactor or [1.0, 1.0, 1.0, 1.0])[:3], dtype=np.float64)
+            if pbr.baseColorTexture is not None:
+                texture = textures.get(pbr.baseColorTexture.index)
+    colours = np.tile(factor_rgb[::-1] * 255.0, (len(triangles), 1))
+    if texture is not None and uv is not None:
+        centre = uv[triangles].mean(axis=1) % 1.0
+        height, width = texture.shape[:2]
+        rows = np.clip((centre[:, 1] * height).astype(int), 0, height - 1)
+        columns = np.clip((centre[:, 0] * width).astype(int), 0, width - 1)
+        colours = colours * texture[rows, columns] / 255.0
+    return np.clip(colours, 0, 255).astype(np.uint8)
+
+
+def load_avatar_mesh(path: Path) -> AvatarMesh:
+    """The skinned meshes of a VRM, GLB or glTF file (its first skin). A file without one, or
+    that cannot be read, raises :class:`MocapError`."""
+    import pygltflib
+
+    hierarchy = read_gltf_nodes(path)
+    try:
+        gltf = pygltflib.GLTF2.load_binary(str(path)) if path.suffix.lower() in (".vrm", ".glb") else pygltflib.GLTF2.load(str(path))
+        blob = gltf.binary_blob() if gltf.buffers and gltf.buffers[0].uri is None else \
+            (path.parent / gltf.buffers[0].uri).read_bytes()
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise MocapError(f"cannot read the avatar's mesh from {path} ({error}); export it again") from None
+    if not gltf.skins or blob is None:
+        raise MocapError(f"{path} has no skinned mesh to draw: draw the skeleton instead (leave out --rig)")
+    skin = gltf.skins[0]
+    textures = _texture_images(gltf, blob)
+    nodes = gltf.nodes
+    try:
+        inverse_bind = (_accessor(gltf, blob, skin.inverseBindMatrices).reshape(-1, 4, 4).transpose(0, 2, 1)
+                        if skin.inverseBindMatrices is not None else np.tile(np.eye(4), (len(skin.joints), 1, 1)))
+        parts = [part for number, node in enumerate(nodes) if node.mesh is not None and node.skin == 0
+                 for part in _parts(gltf, blob, gltf.meshes[node.mesh], textures)]
+    except (IndexError, KeyError, ValueError) as error:
+        raise MocapError(f"cannot read the avatar's mesh from {path} ({error}); export it again") from None
+    if not parts:
+        raise MocapError(f"{path} has no skinned triangles to draw: draw the skeleton instead (leave out --rig)")
+    return AvatarMesh(tuple(parts), tuple(hierarchy.names), tuple(hierarchy.parents), hierarchy.local, hierarchy.world,
+                      np.array(skin.joints, dtype=np.intp), inverse_bind)
+
+
+def _parts(gltf: object, blob: bytes, mesh: object, textures: dict[int, np.ndarray]) -> list[MeshPart]:
+    """The mesh's skinned triangle primitives; those sharing their vertices (one per material,
+    as exporters write them) become one part, so each vertex is skinned once."""
+    by_vertices: dict[tuple[int, int, int], list[object]] = {}
+    for primitive in mesh.primitives:      # type: ignore[attr-defined]
+        attributes = primitive.attributes
+        if (primitive.mode or _TRIANGLES) == _TRIANGLES and attributes.JOINTS_0 is not None and attributes.WEIGHTS_0 is not None:
+            by_vertices.setdefault((attributes.POSITION, attributes.JOINTS_0, attributes.WEIGHTS_0), []).append(primitive)
+    parts = []
+    for (position_accessor, joint_accessor, weight_accessor), primitives in by_vertices.items():
+        positions = _accessor(gltf, blob, position_accessor)
+        triangles, colours = [], []
+        for primitive in primitives:
+            attributes = primitive.attributes      # type: ignore[attr-defined]
+            indices = primitive.indices      # type: ignore[attr-defined]
+            faces = (_accessor(gltf, blob, indices) if indices is not None
+                     else np.arange(len(positions), dtype=np.float64)).astype(np.intp).reshape(-1, 3)
+            uv = _accessor(gltf, blob, attributes.TEXCOORD_0) if attributes.TEXCOORD_0 is not None else None
+            triangles.append(faces)
+            colours.append(_triangle_colours(gltf, primitive, uv, faces, textures))
+        weights = _accessor(gltf, blob, weight_accessor)
+        weights /= np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
+        parts.append(MeshPart(positions, np.concatenate(triangles), np.concatenate(colours),
+                              _accessor(gltf, blob, joint_accessor).astype(np.intp), weights))
+    return parts
