@@ -1,7 +1,7 @@
 """What drawing the avatar costs: `mocap render`'s milliseconds a frame, and capture's speed with
 `--virtual-camera` against without, in the same run.
 
-Render: the demo clip's BVH (captured first) drawn by :class:`~mocap.display.skeleton_view.SkeletonView`
+Render: the demo clip's BVH (captured first) drawn by :class:`~mocap.display.scene_view.SceneView`
 at each size, median milliseconds a frame over the take. Capture: `run_capture` on the demo
 clip played ``--repeat`` times, without and then with ``--virtual-camera avatar`` (1280x720,
 30 fps), ``--rounds`` times in turn; frames/s are the summary's (start-up excluded). No
@@ -26,7 +26,7 @@ from mocap.app.config import CaptureConfig
 from mocap.app.console import quiet_native_logs
 from mocap.app.session import run_capture
 from mocap.display.render_take import bvh_take
-from mocap.display.skeleton_view import SkeletonView, ViewSettings, framing_camera
+from mocap.display.scene_view import SceneView, ViewSettings, framing_camera
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pipeline_speed import DEMO, repeated_video  # noqa: E402
@@ -50,7 +50,7 @@ def render_ms(bvh: Path, size: tuple[int, int]) -> float:
     take = bvh_take(bvh)
     settings = ViewSettings(*size)
     target = np.array([0.0, 0.9, 0.0])
-    view = SkeletonView(take.names, take.parents, framing_camera(settings, target, 2.0), settings, target)
+    view = SceneView(take.names, take.parents, framing_camera(settings, target, 2.0), settings, target)
     times = []
     for positions in take.positions_m:
         start = time.perf_counter()

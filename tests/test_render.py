@@ -12,22 +12,22 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import DEMO_VIDEO, DemoCapture, assert_one_line_error, run_mocap
 from scipy.spatial.transform import Rotation
 
 from mocap.core.frames import Frame, PoseObservation, SkeletonPose
 from mocap.core.skeleton import BONE_INDEX, Skeleton, humanoid_skeleton
 from mocap.display.render_take import Take, bvh_take, planted_feet, staged
-from mocap.display.skeleton_view import (
+from mocap.display.scene_view import (
     CENTRE_BGR,
     CONTACT_BGR,
     LEFT_BGR,
     RIGHT_BGR,
-    SkeletonView,
+    SceneView,
     ViewSettings,
     framing_camera,
 )
 from mocap.sinks.bvh import BvhWriter
-from conftest import DEMO_VIDEO, DemoCapture, assert_one_line_error, run_mocap
 
 TARGET_M = np.array([0.0, 0.9, 0.0])
 
@@ -48,13 +48,13 @@ SITTING = {"LeftUpperLeg": (-90.0, 0.0, 0.0), "RightUpperLeg": (-90.0, 0.0, 0.0)
            "LeftLowerLeg": (90.0, 0.0, 0.0), "RightLowerLeg": (90.0, 0.0, 0.0)}
 
 
-def drawn(pose: SkeletonPose, view: str, tmp_path: Path, name: str) -> tuple[np.ndarray, SkeletonView, np.ndarray]:
+def drawn(pose: SkeletonPose, view: str, tmp_path: Path, name: str) -> tuple[np.ndarray, SceneView, np.ndarray]:
     """The picture of ``pose`` from ``view`` (kept as ``name``.png), its view, and the joints' positions."""
     settings = ViewSettings(640, 360, view)
     skeleton = pose.skeleton
-    view_ = SkeletonView(skeleton.names, skeleton.parents, framing_camera(settings, TARGET_M, 2.0), settings, TARGET_M)
+    view_ = SceneView(skeleton.names, skeleton.parents, framing_camera(settings, TARGET_M, 2.0), settings, TARGET_M)
     _, positions = skeleton.forward_kinematics(pose.local_rotations, pose.root_position_m)
-    image = view_.draw(positions)
+    image = view_.skeleton(positions)
     cv2.imwrite(str(tmp_path / f"{name}.png"), image)
     return image, view_, positions
 
@@ -64,7 +64,7 @@ def coloured(image: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:
     return np.argwhere(np.abs(image.astype(int) - colour).max(axis=2) <= 12)
 
 
-def pixel_of(view: SkeletonView, point_m: np.ndarray) -> tuple[int, int]:
+def pixel_of(view: SceneView, point_m: np.ndarray) -> tuple[int, int]:
     x, y = view.camera.project(point_m[None])[0]
     return int(round(y)), int(round(x))
 
@@ -127,8 +127,8 @@ def test_the_demo_takes_deepest_sit_is_drawn_sitting(demo_capture: DemoCapture, 
     hips = take.positions_m[:, names.index("Hips")]
     frame = int(np.argmin(hips[:, 1]))
     settings = ViewSettings(640, 360, "left")
-    view = SkeletonView(take.names, take.parents, framing_camera(settings, TARGET_M, 2.0), settings, TARGET_M)
-    image = view.draw(take.positions_m[frame])
+    view = SceneView(take.names, take.parents, framing_camera(settings, TARGET_M, 2.0), settings, TARGET_M)
+    image = view.skeleton(take.positions_m[frame])
     cv2.imwrite(str(tmp_path / "demo_sitting.png"), image)
     knee_row, knee_column = pixel_of(view, take.positions_m[frame, names.index("LeftLowerLeg")])
     hip_row, hip_column = pixel_of(view, take.positions_m[frame, names.index("LeftUpperLeg")])

@@ -18,12 +18,12 @@ import numpy as np
 from mocap.app.config import OFFLINE_CUTOFF_HZ, CaptureConfig, declared_options, load_config
 from mocap.app.console import quiet_native_logs
 from mocap.core.errors import MocapError, note, require_writable
-from mocap.display.skeleton_view import VIEWS
+from mocap.display.scene_view import VIEWS
 
 if TYPE_CHECKING:
     from mocap.app.session import OpenedSinks
     from mocap.core.pipeline import RunSummary
-    from mocap.display.render_take import Take
+    from mocap.display.render_take import StagedTake
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "examples" / "demo"
 DEMO_VIDEO = DEMO_DIR / "bodypose3d_cam0_test.mp4"
@@ -168,19 +168,22 @@ def solve(landmarks: str, smooth_hz: float | None, **options: Any) -> None:
 @click.option("--units", type=click.Choice(("auto", "cm", "m")), default="auto", show_default=True,
               help="A BVH file's length unit (auto: from the skeleton's size).")
 @click.option("--calib", type=str, help="Landmarks of two or more cameras: their calibration TOML.")
+@click.option("--rig", type=str, help="Draw this avatar (.vrm, or .glb/.gltf with --rig-map) instead of the skeleton.")
+@click.option("--rig-map", type=str, help="Bone map for a glTF rig (see rigs/).")
 @click.option("--progress/--no-progress", default=True, help="Progress bar.")
 def render(take: str, out: str, width: int, height: int, fps: float | None, view: str, source_video: str | None,
-           units: str, calib: str | None, progress: bool) -> None:
+           units: str, calib: str | None, rig: str | None, rig_map: str | None, progress: bool) -> None:
     """Draw a take (a BVH file, or a landmarks .npz solved as `mocap solve` does) into a video or PNG frames."""
     from mocap.display.render_take import render_take
-    from mocap.display.skeleton_view import ViewSettings
+    from mocap.display.scene_view import ViewSettings
 
     out_path = Path(out)
     if source_video is not None and not Path(source_video).is_file():
         raise MocapError(f"--video {source_video} not found")
     require_writable(out_path / "frame_00000.png" if out_path.is_dir() else out_path, "render output")
-    written = render_take(_take_to_draw(take, units, calib, progress), out_path, ViewSettings(width, height, view),
-                          fps=fps, source_video=Path(source_video) if source_video else None, progress=progress)
+    written = render_take(_staged_take(take, units, calib, rig, rig_map, progress), out_path,
+                          ViewSettings(width, height, view), fps=fps,
+                          source_video=Path(source_video) if source_video else None, progress=progress)
     click.echo(f"Render: {written} frames ({width}x{height}, {view} view) written to {out}")
 
 
@@ -193,40 +196,55 @@ def render(take: str, out: str, width: int, height: int, fps: float | None, view
 @click.option("--units", type=click.Choice(("auto", "cm", "m")), default="auto", show_default=True,
               help="A BVH file's length unit (auto: from the skeleton's size).")
 @click.option("--calib", type=str, help="Landmarks of two or more cameras: their calibration TOML.")
+@click.option("--rig", type=str, help="Draw this avatar (.vrm, or .glb/.gltf with --rig-map) instead of the skeleton.")
+@click.option("--rig-map", type=str, help="Bone map for a glTF rig (see rigs/).")
 @click.option("--progress/--no-progress", default=True, help="Progress bar while a landmarks file is solved.")
-def view(take: str, width: int, height: int, view: str, units: str, calib: str | None, progress: bool) -> None:
+def view(take: str, width: int, height: int, view: str, units: str, calib: str | None, rig: str | None,
+         rig_map: str | None, progress: bool) -> None:
     """Look at a take (a BVH file, or a landmarks .npz solved as `mocap solve` does) in a window:
     play, pause, step, scrub, turn."""
-    from mocap.display.render_take import staged
-    from mocap.display.skeleton_view import ViewSettings
+    from mocap.display.scene_view import ViewSettings
     from mocap.display.viewer import require_display, view_take
 
     require_display()
-    drawn = _take_to_draw(take, units, calib, progress)
-    last = view_take(staged(drawn), ViewSettings(width, height, view))
-    click.echo(f"Viewed {take}: frame {last} of {len(drawn.positions_m)} shown last")
+    stage = _staged_take(take, units, calib, rig, rig_map, progress)
+    last = view_take(stage, ViewSettings(width, height, view))
+    click.echo(f"Viewed {take}: frame {last} of {len(stage.positions_m)} shown last")
 
 
-def _take_to_draw(take: str, units: str, calib: str | None, progress: bool) -> Take:
-    """The joints of a BVH file, or of a landmarks file solved offline as `mocap solve` does, to draw."""
+def _staged_take(take: str, units: str, calib: str | None, rig: str | None, rig_map: str | None,
+                 progress: bool) -> StagedTake:
+    """A take to draw (a BVH file, or a landmarks file solved offline as `mocap solve` does), with
+    the avatar of ``rig`` when given."""
     import tempfile
 
     from mocap.app.session import run_replay
-    from mocap.display.render_take import bvh_take
+    from mocap.display.avatar_mesh import load_avatar
+    from mocap.display.render_take import bvh_take, staged
     from mocap.formats.landmarks_file import load_landmarks
+    from mocap.retargeting.rigs import load_rig
 
     path = Path(take)
     if not path.is_file():
         raise MocapError(f"take {take} not found: give a BVH file or a landmarks .npz file")
+    rig_path = Path(rig) if rig else None
+    loaded_rig = load_rig(rig_path, Path(rig_map) if rig_map else None) if rig_path else None
     if path.suffix.lower() == ".bvh":
-        return bvh_take(path, units)
-    if path.suffix.lower() != ".npz":
+        drawn = bvh_take(path, units)
+    elif path.suffix.lower() == ".npz":
+        with tempfile.TemporaryDirectory(prefix="mocap-draw-") as folder:
+            bvh = Path(folder) / "take.bvh"
+            config = CaptureConfig().with_overrides({"optics": {"calib": calib}, "bvh": {"path": str(bvh), "units": "m"}})
+            run_replay(config, load_landmarks(path), progress=progress, smooth_hz=OFFLINE_CUTOFF_HZ)
+            drawn = bvh_take(bvh, "m")
+    else:
         raise MocapError(f"cannot draw {take}: give a BVH file (.bvh) or a landmarks file (.npz)")
-    with tempfile.TemporaryDirectory(prefix="mocap-draw-") as folder:
-        bvh = Path(folder) / "take.bvh"
-        config = CaptureConfig().with_overrides({"optics": {"calib": calib}, "bvh": {"path": str(bvh), "units": "m"}})
-        run_replay(config, load_landmarks(path), progress=progress, smooth_hz=OFFLINE_CUTOFF_HZ)
-        return bvh_take(bvh, "m")
+    if loaded_rig is None or rig_path is None:
+        return staged(drawn)
+    motion = drawn.humanoid
+    avatar = load_avatar(loaded_rig, rig_path, fingers=motion is not None and motion.fingers,
+                         eyes=motion is not None and motion.eyes)
+    return staged(drawn, avatar)
 
 
 def offline_cutoff(config: CaptureConfig, smooth_hz: float | None) -> float | None:
@@ -444,11 +462,11 @@ def demo(bvh_path: str, vmc_address: str) -> None:
         "bvh": {"path": bvh_path},
     })
     _run(config, progress=True)
-    from mocap.display.render_take import bvh_take, render_take
-    from mocap.display.skeleton_view import ViewSettings
+    from mocap.display.render_take import bvh_take, render_take, staged
+    from mocap.display.scene_view import ViewSettings
 
     video = Path(bvh_path).with_suffix(".mp4")
-    written = render_take(bvh_take(Path(bvh_path)), video, ViewSettings(), source_video=DEMO_VIDEO)
+    written = render_take(staged(bvh_take(Path(bvh_path))), video, ViewSettings(), source_video=DEMO_VIDEO)
     click.echo(f"Render: {written} frames of the take beside the clip written to {video}")
     click.echo("Open the BVH in Blender (File > Import > Motion Capture (.bvh), Scale 0.01), or watch the "
                "VMC stream in VSeeFace / VirtualMotionCapture with its VMC receiver on port 39539.")

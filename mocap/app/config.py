@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import tomli_w
 
 from mocap.core.errors import MocapError
-from mocap.display.skeleton_view import VIEWS
+from mocap.display.scene_view import VIEWS
 from mocap.formats.toml_files import read_toml
 from mocap.sinks.expressions import EXPRESSION_SCHEMES
 

@@ -18,7 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
-from mocap.core.errors import MocapError
+from mocap.core.errors import MocapError, note
+from mocap.retargeting.retarget import Retargeter
 from mocap.retargeting.rigs import Rig, read_gltf_nodes
 
 _COMPONENTS = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
@@ -78,6 +79,38 @@ class AvatarMesh:
             blend = np.einsum("vk,vkij->vij", part.weights, skinning[part.joints])
             moved.append(np.einsum("vij,vj->vi", blend[:, :3, :3], part.positions_m) + blend[:, :3, 3])
         return moved
+
+
+class AvatarPoser:
+    """Canonical poses onto an avatar's mesh: retargeted onto its rig, its nodes posed, its mesh
+    skinned; vertices in mocap's world frame (the avatar facing +Z, its floor at y = 0)."""
+
+    def __init__(self, rig: Rig, mesh: AvatarMesh, *, fingers: bool = False, eyes: bool = False) -> None:
+        self.rig = rig
+        self.mesh = mesh
+        self.retargeter = Retargeter(rig, fingers=fingers, eyes=eyes)
+        starts = np.cumsum([0] + [len(part.positions_m) for part in mesh.parts])
+        self.triangles = np.concatenate([part.triangles + start for part, start in zip(mesh.parts, starts)])
+        self.triangle_bgr = np.concatenate([part.triangle_bgr for part in mesh.parts])
+
+    def vertices(self, canonical_local: Rotation, root_m: NDArray[np.float64], performer_hip_height_m: float) -> NDArray[np.float64]:
+        """Every vertex (vertices, 3; metres) of the mesh in the pose of the canonical humanoid's
+        ``canonical_local`` rotations and hips at ``root_m``, scaled by the hip heights as VMC is."""
+        local, root = self.retargeter.retarget(canonical_local, root_m, performer_hip_height_m)
+        moved = np.concatenate(self.mesh.skinned(self.mesh.posed_world(self.rig, local, root)))
+        return self.retargeter.facing.apply(moved)
+
+
+def load_avatar(rig: Rig, path: Path, *, fingers: bool = False, eyes: bool = False) -> AvatarPoser | None:
+    """The avatar of a VRM or glTF rig file ready to pose, or None (with a note) when it has no
+    skinned mesh to draw (a BVH rig, a skeleton-only glTF)."""
+    if path.suffix.lower() == ".bvh":
+        return None
+    try:
+        return AvatarPoser(rig, load_avatar_mesh(path), fingers=fingers, eyes=eyes)
+    except MocapError as error:
+        note(f"{error}; drawing the skeleton instead")
+        return None
 
 
 def _parents_first(parents: tuple[int, ...]) -> list[int]:
@@ -164,7 +197,7 @@ def load_avatar_mesh(path: Path) -> AvatarMesh:
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise MocapError(f"cannot read the avatar's mesh from {path} ({error}); export it again") from None
     if not gltf.skins or blob is None:
-        raise MocapError(f"{path} has no skinned mesh to draw: draw the skeleton instead (leave out --rig)")
+        raise MocapError(f"{path} has no skinned mesh to draw")
     skin = gltf.skins[0]
     textures = _texture_images(gltf, blob)
     nodes = gltf.nodes
@@ -176,7 +209,7 @@ def load_avatar_mesh(path: Path) -> AvatarMesh:
     except (IndexError, KeyError, ValueError) as error:
         raise MocapError(f"cannot read the avatar's mesh from {path} ({error}); export it again") from None
     if not parts:
-        raise MocapError(f"{path} has no skinned triangles to draw: draw the skeleton instead (leave out --rig)")
+        raise MocapError(f"{path} has no skinned triangles to draw")
     return AvatarMesh(tuple(parts), tuple(hierarchy.names), tuple(hierarchy.parents), hierarchy.local, hierarchy.world,
                       np.array(skin.joints, dtype=np.intp), inverse_bind)
 

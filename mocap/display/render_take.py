@@ -1,4 +1,4 @@
-"""`mocap render`: a take drawn frame by frame (:mod:`mocap.display.skeleton_view`) into a video
+"""`mocap render`: a take drawn frame by frame (:mod:`mocap.display.scene_view`) into a video
 file or a folder of PNG frames, optionally beside its source video.
 
 A take is a BVH file (ours or another tool's: its length unit is read from the skeleton's size
@@ -13,23 +13,40 @@ from pathlib import Path
 import cv2
 import numpy as np
 from numpy.typing import NDArray
+from scipy.spatial.transform import Rotation
 
 from mocap.core.errors import MocapError
-from mocap.display.skeleton_view import PATH_S, SkeletonView, ViewSettings, framing_camera
-from mocap.formats.bvh import read_bvh
+from mocap.core.skeleton import BONE_NAMES, EYE_BONES, FINGER_BONES, humanoid_skeleton
+from mocap.display.avatar_mesh import AvatarPoser
+from mocap.display.scene_view import PATH_S, SceneView, ViewSettings, framing_camera
+from mocap.formats.bvh import BvhClip, read_bvh
 
 VIDEO_CODECS = {".mp4": "mp4v", ".mov": "mp4v", ".avi": "MJPG"}
 UNIT_SCALES_M = {"m": 1.0, "cm": 0.01}
 
 
 @dataclass(frozen=True)
+class HumanoidMotion:
+    """A take's motion on mocap's canonical humanoid (a BVH mocap wrote without ``--rig``): what
+    an avatar is posed with."""
+
+    local_quats: NDArray[np.float64]   # (frames, bones, 4) local rotations, humanoid_skeleton(fingers, eyes) order
+    roots_m: NDArray[np.float64]       # (frames, 3) the hips
+    hip_height_m: float                # the performer's, as the skeleton says
+    fingers: bool
+    eyes: bool
+
+
+@dataclass(frozen=True)
 class Take:
-    """A take's joints: names, parents (-1 for a root) and positions (frames, joints, 3) in metres."""
+    """A take's joints: names, parents (-1 for a root) and positions (frames, joints, 3) in metres;
+    its humanoid motion when it is on mocap's humanoid."""
 
     names: tuple[str, ...]
     parents: tuple[int, ...]
     positions_m: NDArray[np.float64]
     frame_time_s: float
+    humanoid: HumanoidMotion | None = None
 
 
 def planted_feet(take: Take, floor_y_m: float, *, height_m: float = 0.05, speed_m_s: float = 0.8) -> list[NDArray[np.float64]]:
@@ -63,9 +80,25 @@ def bvh_take(path: Path, units: str = "auto") -> Take:
     rest = clip.rest_positions()
     if units == "auto":
         units = bvh_units(float(np.ptp(rest[:, 1])))
+    scale = UNIT_SCALES_M[units]
     positions, _ = clip.forward_kinematics()
-    return Take(tuple(clip.names), tuple(joint.parent for joint in clip.joints),
-                positions * UNIT_SCALES_M[units], clip.frame_time_s)
+    return Take(tuple(clip.names), tuple(joint.parent for joint in clip.joints), positions * scale, clip.frame_time_s,
+                _humanoid_motion(clip, scale))
+
+
+def _humanoid_motion(clip: BvhClip, scale_m: float) -> HumanoidMotion | None:
+    """The clip's motion on mocap's humanoid, when its joints are the humanoid's bones (None otherwise)."""
+    names = clip.names
+    if not set(BONE_NAMES) <= set(names) or clip.joints[0].name != "Hips":
+        return None
+    fingers = all(bone in names for bone, _ in FINGER_BONES)
+    eyes = all(bone in names for bone, _ in EYE_BONES)
+    bones = humanoid_skeleton(fingers=fingers, eyes=eyes).names
+    local, translations = clip.local_transforms()
+    quats = local.as_quat().reshape(len(clip.motion), len(names), 4)[:, [names.index(bone) for bone in bones]]
+    rest = clip.rest_positions()
+    hip_height = float(rest[names.index("LeftUpperLeg"), 1] - rest[:, 1].min()) * scale_m
+    return HumanoidMotion(quats, translations[:, 0] * scale_m, hip_height, fingers, eyes)
 
 
 def _frame_writer(out: Path, size: tuple[int, int], fps: float) -> cv2.VideoWriter | None:
@@ -120,22 +153,35 @@ class StagedTake:
     planted_m: list[NDArray[np.float64]]   # per frame, (feet, 3) the planted feet
     target_m: NDArray[np.float64]          # what the camera looks at
     height_m: float                        # how much of the scene's height it frames
+    floor_y_m: float                       # the take's floor, moved to y = 0
+    avatar: AvatarPoser | None = None      # drawn instead of the skeleton
 
-    def view(self, settings: ViewSettings) -> SkeletonView:
+    def view(self, settings: ViewSettings) -> SceneView:
         camera = framing_camera(settings, self.target_m, self.height_m)
-        return SkeletonView(self.take.names, self.take.parents, camera, settings, self.target_m)
+        return SceneView(self.take.names, self.take.parents, camera, settings, self.target_m)
 
-    def picture(self, view: SkeletonView, frame: int) -> NDArray[np.uint8]:
-        """Frame ``frame`` drawn by ``view``, with the hips' last PATH_S seconds of path."""
+    def picture(self, view: SceneView, frame: int) -> NDArray[np.uint8]:
+        """Frame ``frame`` drawn by ``view`` (the avatar, or the skeleton), with the hips' last
+        PATH_S seconds of path and the planted feet."""
         first = max(frame - int(round(PATH_S / self.take.frame_time_s)), 0)
-        root = self.take.parents.index(-1)
-        return view.draw(self.positions_m[frame], path_m=self.positions_m[first:frame + 1, root],
-                         planted_m=self.planted_m[frame])
+        path, planted = self.positions_m[first:frame + 1, self.take.parents.index(-1)], self.planted_m[frame]
+        motion = self.take.humanoid
+        if self.avatar is None or motion is None:
+            return view.skeleton(self.positions_m[frame], path_m=path, planted_m=planted)
+        vertices = self.avatar.vertices(Rotation.from_quat(motion.local_quats[frame]), motion.roots_m[frame],
+                                        motion.hip_height_m) - [0.0, self.floor_y_m, 0.0]
+        scale = np.array([1.0, 0.0, 1.0]) * self.avatar.retargeter.hip_height_m / motion.hip_height_m   # as the avatar's hips move
+        return view.mesh(vertices, self.avatar.triangles, self.avatar.triangle_bgr, path_m=path * scale,
+                         planted_m=planted * scale)
 
 
-def staged(take: Take) -> StagedTake:
+def staged(take: Take, avatar: AvatarPoser | None = None) -> StagedTake:
     """The take with its floor (the 2nd percentile of each frame's lowest joint) at y = 0, framed
-    on the hips' median place and the take's height."""
+    on the hips' median place and the take's height; ``avatar``: drawn instead of the skeleton
+    (the take must be on mocap's humanoid)."""
+    if avatar is not None and take.humanoid is None:
+        raise MocapError("this BVH is not on mocap's humanoid (recorded with --rig, or by another tool): draw an avatar "
+                         "from the landmarks file, or from a BVH recorded without --rig")
     floor_y = float(np.nanpercentile(np.nanmin(take.positions_m[..., 1], axis=1), 2))
     shift = np.array([0.0, floor_y, 0.0])
     positions = take.positions_m - shift
@@ -143,11 +189,11 @@ def staged(take: Take) -> StagedTake:
     root = positions[:, take.parents.index(-1)]
     target = np.array([float(np.nanmedian(root[:, 0])), top_m / 2.0, float(np.nanmedian(root[:, 2]))])
     planted = [feet - shift for feet in planted_feet(take, floor_y)]
-    return StagedTake(take, positions, planted, target, 1.1 * top_m)
+    return StagedTake(take, positions, planted, target, 1.1 * top_m, floor_y, avatar)
 
 
 def render_take(
-    take: Take, out: Path, settings: ViewSettings, *, fps: float | None = None, source_video: Path | None = None,
+    stage: StagedTake, out: Path, settings: ViewSettings, *, fps: float | None = None, source_video: Path | None = None,
     progress: bool = True,
 ) -> int:
     """Writes the take as pictures at ``fps`` (default: the take's own rate) to ``out`` (a video
@@ -155,7 +201,7 @@ def render_take(
     shown to the left of each picture, frame for frame."""
     from tqdm import tqdm
 
-    stage = staged(take)
+    take = stage.take
     view = stage.view(settings)
     frames = len(take.positions_m)
     rate_hz = fps or 1.0 / take.frame_time_s

@@ -11,7 +11,7 @@ import cv2
 
 from mocap.core.errors import MocapError
 from mocap.display.render_take import StagedTake
-from mocap.display.skeleton_view import SkeletonView, ViewSettings
+from mocap.display.scene_view import SceneView, ViewSettings
 
 VIEWER_TITLE = "mocap view (space: play/pause, a/d or arrows: step, 1-4: front/left/back/right, q/Esc: quit)"
 STEP_BACK_KEYS = {ord("a"), 65361, 2424832, 63234}      # a, and the left arrow on GTK, Windows, macOS
@@ -32,7 +32,7 @@ def view_take(stage: StagedTake, settings: ViewSettings) -> int:
     the frame shown last."""
     require_display()
     frames = len(stage.positions_m)
-    views: dict[str, SkeletonView] = {}
+    views: dict[str, SceneView] = {}
     frame, playing, side = 0, False, settings.view
     cv2.namedWindow(VIEWER_TITLE)
     cv2.createTrackbar("frame", VIEWER_TITLE, 0, max(frames - 1, 1), lambda position: None)

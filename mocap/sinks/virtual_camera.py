@@ -1,7 +1,7 @@
 """A virtual camera for OBS and video calls, through pyvirtualcam (v4l2loopback on Linux, OBS
 Virtual Camera on Windows and macOS).
 
-Two feeds: the avatar (the solved skeleton drawn on chroma-key green, :mod:`mocap.display.skeleton_view`)
+Two feeds: the avatar (the solved skeleton drawn on chroma-key green, :mod:`mocap.display.scene_view`)
 or the preview (the camera image with the landmarks drawn on). Each runs on its own thread
 behind a one-pose queue (:class:`~mocap.sinks.background.BackgroundSink`), so drawing never
 slows capture and a stale pose is dropped for the newest. Frames go out at most ``fps`` a
@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from mocap.core.errors import MocapError
 from mocap.core.frames import Frame, PoseObservation, SkeletonPose
 from mocap.display.preview import draw_skeleton
-from mocap.display.skeleton_view import PATH_S, SkeletonView, ViewSettings, framing_camera
+from mocap.display.scene_view import PATH_S, SceneView, ViewSettings, framing_camera
 
 HOW_TO_ENABLE = ("on Linux load v4l2loopback (sudo modprobe v4l2loopback exclusive_caps=1 card_label=mocap); "
                  "on Windows and macOS install OBS Studio and start its Virtual Camera once")
@@ -83,7 +83,7 @@ class AvatarFeed:
     def __init__(self, camera: VirtualCamera, view: str) -> None:
         self.camera = camera
         self._settings = ViewSettings(camera.width, camera.height, view)
-        self._views: dict[tuple[str, ...], SkeletonView] = {}   # by the skeleton's joint names
+        self._views: dict[tuple[str, ...], SceneView] = {}   # by the skeleton's joint names
         self._path: deque[tuple[float, NDArray[np.float64]]] = deque()   # (time s, the hips' position)
 
     def write(self, pose: SkeletonPose) -> None:
@@ -93,13 +93,13 @@ class AvatarFeed:
         view = self._views.get(skeleton.names)
         if view is None:
             camera = framing_camera(self._settings, LIVE_FRAMING_TARGET_M, LIVE_FRAMING_HEIGHT_M)
-            view = self._views[skeleton.names] = SkeletonView(
+            view = self._views[skeleton.names] = SceneView(
                 skeleton.names, skeleton.parents, camera, self._settings, LIVE_FRAMING_TARGET_M)
         _, positions = skeleton.forward_kinematics(pose.local_rotations, pose.root_position_m)
         self._path.append((pose.timestamp_s, pose.root_position_m))
         while self._path[0][0] < pose.timestamp_s - PATH_S:
             self._path.popleft()
-        self.camera.send(view.draw(positions, path_m=np.array([hips for _, hips in self._path])), pose.timestamp_s)
+        self.camera.send(view.skeleton(positions, path_m=np.array([hips for _, hips in self._path])), pose.timestamp_s)
 
     def close(self) -> None:
         """Nothing: the camera is closed by whoever opened it."""

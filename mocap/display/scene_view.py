@@ -1,11 +1,12 @@
-"""A posed skeleton drawn in 3D as a camera placed in the scene sees it: the picture
-`mocap render` writes and `--virtual-camera avatar` sends.
+"""A posed skeleton, or an avatar's skinned mesh, drawn in 3D as a camera placed in the scene
+sees it: the picture `mocap render` and `mocap view` show and `--virtual-camera avatar` sends.
 
 The bones are drawn as thick lines, farthest first, thicker when nearer the camera; the
 performer's left side in one colour and the right in another, so a mirrored take shows at a
 glance. Under them a floor grid at y = 0, the hips' recent path and the planted feet. The
-background is a flat chroma-key colour that OBS keys out. Plain OpenCV drawing: a frame takes
-about a millisecond, so it keeps up with capture on the CPU (docs/rendering.md).
+background is a flat chroma-key colour that OBS keys out. A mesh is drawn triangle by
+triangle, farthest first, each in its colour lit from the camera. Plain OpenCV drawing on the
+CPU: a few milliseconds a frame for the skeleton, tens for a low-poly avatar (docs/rendering.md).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ PATH_BGR = (30, 230, 230)
 CONTACT_BGR = (20, 20, 200)   # a planted foot's mark on the floor: red
 PATH_S = 3.0                  # the hips' path drawn under the skeleton, seconds
 BONE_RADIUS_M = 0.035
+_SHIFT = 4                     # triangle corners drawn to 1/16 pixel
+_SUBPIXELS = 1 << _SHIFT
 VIEWS = ("front", "back", "left", "right")   # where the camera stands, seen from the performer facing +Z
 
 
@@ -63,9 +66,9 @@ def side_colours(names: tuple[str, ...]) -> list[tuple[int, int, int]]:
     return [colour(name) for name in names]
 
 
-class SkeletonView:
-    """Draws one pose after another of a skeleton (``names``, ``parents``: -1 for a root) through
-    ``camera``, over a floor grid around ``floor_centre_m`` (its y is ignored: the floor is y = 0)."""
+class SceneView:
+    """Draws pose after pose of a skeleton (``names``, ``parents``: -1 for a root), or of a mesh,
+    through ``camera``, over a floor grid around ``floor_centre_m`` (its y is ignored: the floor is y = 0)."""
 
     def __init__(
         self, names: tuple[str, ...], parents: tuple[int, ...], camera: CameraModel, settings: ViewSettings,
@@ -104,11 +107,8 @@ class SkeletonView:
             if in_front[start] and in_front[start + 1]:
                 cv2.line(image, _pixel(pixels[start]), _pixel(pixels[start + 1]), colour, thickness, cv2.LINE_AA)
 
-    def draw(self, positions_m: NDArray[np.float64], *, path_m: NDArray[np.float64] | None = None,
-             planted_m: NDArray[np.float64] | None = None) -> NDArray[np.uint8]:
-        """The picture (height, width, 3; BGR) of the joints at ``positions_m`` (joints, 3; metres,
-        NaN where unknown); ``path_m``: (points, 3) the hips' recent path, drawn on the floor;
-        ``planted_m``: (feet, 3) planted feet, marked on the floor under them."""
+    def _ground(self, path_m: NDArray[np.float64] | None, planted_m: NDArray[np.float64] | None) -> NDArray[np.uint8]:
+        """The background with the hips' path (points, 3) and the planted feet (feet, 3) marked on the floor."""
         image = self._background.copy()
         if path_m is not None:
             path = path_m[np.isfinite(path_m).all(axis=1)] * [1.0, 0.0, 1.0]
@@ -119,6 +119,14 @@ class SkeletonView:
             circle = np.stack([foot[0] + 0.08 * np.cos(ring), np.zeros_like(ring), foot[2] + 0.08 * np.sin(ring)], 1)
             if (self._depths(circle) > 0.1).all():
                 cv2.fillPoly(image, [np.round(self.camera.project(circle)).astype(np.int32)], CONTACT_BGR, cv2.LINE_AA)
+        return image
+
+    def skeleton(self, positions_m: NDArray[np.float64], *, path_m: NDArray[np.float64] | None = None,
+                 planted_m: NDArray[np.float64] | None = None) -> NDArray[np.uint8]:
+        """The picture (height, width, 3; BGR) of the joints at ``positions_m`` (joints, 3; metres,
+        NaN where unknown); ``path_m``: (points, 3) the hips' recent path, drawn on the floor;
+        ``planted_m``: (feet, 3) planted feet, marked on the floor under them."""
+        image = self._ground(path_m, planted_m)
         ends = positions_m[self._bones]
         starts = positions_m[self._parents[self._bones]]
         known = np.isfinite(ends).all(axis=1) & np.isfinite(starts).all(axis=1)
@@ -135,6 +143,25 @@ class SkeletonView:
             colour = self._colours[bones[bone]]
             cv2.line(image, _pixel(start_px[bone]), _pixel(end_px[bone]), colour, thickness, cv2.LINE_AA)
             cv2.circle(image, _pixel(end_px[bone]), max(thickness // 2 + 1, 2), colour, -1, cv2.LINE_AA)
+        return image
+
+    def mesh(self, vertices_m: NDArray[np.float64], triangles: NDArray[np.intp], colours_bgr: NDArray[np.uint8], *,
+             path_m: NDArray[np.float64] | None = None, planted_m: NDArray[np.float64] | None = None) -> NDArray[np.uint8]:
+        """The picture of a mesh: ``vertices_m`` (vertices, 3; metres), ``triangles`` (triangles, 3)
+        each in its colour, lit from the camera (flat, both sides), farthest first; ground as :meth:`skeleton`."""
+        image = self._ground(path_m, planted_m)
+        corners = vertices_m[triangles]                                   # (triangles, 3, 3)
+        depth = self._depths(corners.reshape(-1, 3)).reshape(-1, 3)
+        in_front = (depth > 0.1).all(axis=1)
+        normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+        towards_camera = self.camera.position_m - corners.mean(axis=1)
+        facing = np.abs(np.sum(normals * towards_camera, axis=1)) / np.maximum(
+            np.linalg.norm(normals, axis=1) * np.linalg.norm(towards_camera, axis=1), 1e-12)
+        shaded = (colours_bgr * (0.45 + 0.55 * facing)[:, None]).astype(np.uint8)
+        pixels = np.round(self.camera.project(corners.reshape(-1, 3)) * _SUBPIXELS).astype(np.int32).reshape(-1, 3, 2)
+        for triangle in np.argsort(-depth.mean(axis=1)):                  # farthest first
+            if in_front[triangle]:
+                cv2.fillConvexPoly(image, pixels[triangle], tuple(int(c) for c in shaded[triangle]), cv2.LINE_8, _SHIFT)
         return image
 
 
