@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import DEMO_VIDEO, DemoCapture, assert_one_line_error, run_mocap
+from conftest import DEMO_VIDEO, DemoCapture, assert_one_line_error, run_mocap, shared
 from scipy.spatial.transform import Rotation
 
 from mocap.core.frames import Frame, PoseObservation, SkeletonPose
@@ -20,8 +20,11 @@ from mocap.core.skeleton import BONE_INDEX, Skeleton, humanoid_skeleton
 from mocap.display.render_take import Take, bvh_take, planted_feet, staged
 from mocap.display.scene_view import (
     CENTRE_BGR,
+    CHROMA_GREEN_BGR,
     CONTACT_BGR,
+    GRID_BGR,
     LEFT_BGR,
+    PATH_BGR,
     RIGHT_BGR,
     SceneView,
     ViewSettings,
@@ -295,21 +298,73 @@ def test_the_preview_feed_letterboxes_the_camera_image(fake_device: type[FakeDev
     assert (picture[:, 120:200] == 200).all()
 
 
-def test_a_capture_drives_the_virtual_camera_off_the_capture_thread(fake_device: type[FakeDevice]) -> None:
+def avatar_pixels(picture: np.ndarray) -> np.ndarray:
+    """(rows, columns) of the pixels that are neither the background, the floor grid nor a skeleton's colours."""
+    drawn = np.ones(picture.shape[:2], dtype=bool)
+    for colour in (CHROMA_GREEN_BGR, GRID_BGR, LEFT_BGR, RIGHT_BGR, CENTRE_BGR, PATH_BGR, CONTACT_BGR):
+        drawn &= np.abs(picture.astype(int) - colour).max(axis=2) > 40
+    return np.argwhere(drawn)
+
+
+@pytest.mark.parametrize("rig", [None, "rigs/vrm/Godette_vrm_v4.vrm"], ids=["skeleton", "Godette"])
+def test_a_capture_drives_the_virtual_camera_off_the_capture_thread(fake_device: type[FakeDevice], rig: str | None) -> None:
     """`mocap capture --virtual-camera avatar` on the demo clip (20 frames/s) at 10 fps: half the
     frames at most reach the camera (stale poses are dropped, never queued), each a picture of
-    the solved skeleton; the device is closed at the end."""
+    the solved skeleton, or with --rig of the avatar's own mesh; the device is closed at the end."""
     from mocap.app.config import CaptureConfig
     from mocap.app.session import run_capture
 
     config = CaptureConfig().with_overrides({
         "source": {"video": str(DEMO_VIDEO)}, "virtual_camera": {"show": "avatar", "width": 320, "height": 180, "fps": 10.0},
+        "rig": {"path": str(shared(rig)) if rig else None},
     })
     summary, opened = run_capture(config, progress=False)
     (device,) = fake_device.opened
     assert opened.virtual_camera is not None and device.closed
     assert 0.3 * summary.frames / 2 <= len(device.frames) <= summary.frames / 2 + 1
-    assert all(len(coloured(frame, LEFT_BGR)) > 20 for frame in device.frames[len(device.frames) // 2:])
+    for picture in device.frames[len(device.frames) // 2:]:
+        if rig is None:
+            assert len(coloured(picture, LEFT_BGR)) > 20
+        else:
+            assert len(coloured(picture, LEFT_BGR)) == 0 and len(avatar_pixels(picture)) > 300
+
+
+def test_mocap_render_draws_the_avatar_raising_its_left_arm_on_the_image_right(tmp_path: Path) -> None:
+    """`mocap render --rig` draws Godette's own mesh posed by the take: seen from the front, the
+    pixels that change while the left arm rises lie on the image's right (the performer's left,
+    facing the camera), above the hips."""
+    take, video = tmp_path / "raise.bvh", tmp_path / "raise.mp4"
+    write_arm_raise(take)
+    result = run_mocap("render", str(take), "--out", str(video), "--rig", str(shared("rigs/vrm/Godette_vrm_v4.vrm")),
+                       "--width", "320", "--height", "240", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    frames = decoded(video)
+    assert len(frames) == 20
+    cv2.imwrite(str(tmp_path / "first.png"), frames[0])
+    cv2.imwrite(str(tmp_path / "last.png"), frames[-1])
+    assert len(avatar_pixels(frames[0])) > 300 and len(coloured(frames[0], LEFT_BGR)) == 0
+    changed = np.argwhere(np.abs(frames[-1].astype(int) - frames[0].astype(int)).max(axis=2) > 60)
+    assert len(changed) > 50
+    assert changed[:, 1].mean() > 160 + 10, changed[:, 1].mean()
+    assert changed[:, 0].mean() < 240 / 2
+
+
+def test_an_avatar_needs_a_take_on_mocaps_humanoid(tmp_path: Path) -> None:
+    """A BVH already on the rig's own skeleton cannot pose the avatar again: one line saying what to give."""
+    from mocap.retargeting.retarget import Retargeter
+    from mocap.retargeting.rigs import load_rig
+    from mocap.sinks.rig import RetargetedSink
+
+    rig_file = shared("rigs/vrm/Godette_vrm_v4.vrm")
+    take = tmp_path / "on_rig.bvh"
+    sink = RetargetedSink(BvhWriter(take, frame_time_s=1 / 30), Retargeter(load_rig(rig_file)))
+    skeleton = humanoid_skeleton()
+    for frame in range(3):
+        pose = posed(skeleton)
+        sink.write(SkeletonPose(frame / 30, skeleton, pose.root_position_m, pose.local_rotations, True, True))
+    sink.close()
+    result = run_mocap("render", str(take), "--out", str(tmp_path / "x.mp4"), "--rig", str(rig_file), "--no-progress")
+    assert_one_line_error(result, "not on mocap's humanoid", "landmarks file")
 
 
 def test_no_virtual_camera_device_is_one_line_saying_how_to_enable_it() -> None:

@@ -33,6 +33,7 @@ from mocap.core.pipeline import (
     RunSummary,
 )
 from mocap.core.skeleton import BONE_NAMES
+from mocap.display.avatar_mesh import load_avatar
 from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator, PerCameraEstimator
 from mocap.filtering.outliers import OutlierGuard
 from mocap.filtering.smoothing import smooth_bodies
@@ -430,7 +431,9 @@ def _capture_live(config: CaptureConfig, *, progress: bool = True) -> tuple[RunS
         opened = replace(open_sinks(config, frame_time_s, retargeter, latency), virtual_camera=virtual_camera)
         observers: list[FrameObserver] = []
         if virtual_camera is not None and config.virtual_camera.show == "avatar":
-            opened.sinks.append(BackgroundSink(AvatarFeed(virtual_camera, config.virtual_camera.view), max_queued=1))
+            avatar = load_avatar(retargeter.rig, Path(config.rig.path), fingers=hands, eyes=face) \
+                if retargeter is not None and config.rig.path else None
+            opened.sinks.append(BackgroundSink(AvatarFeed(virtual_camera, config.virtual_camera.view, avatar), max_queued=1))
         elif virtual_camera is not None:
             preview_feed = BackgroundSink(PreviewFeed(virtual_camera), max_queued=1)
             stack.callback(preview_feed.close)

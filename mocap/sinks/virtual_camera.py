@@ -19,8 +19,10 @@ from numpy.typing import NDArray
 
 from mocap.core.errors import MocapError
 from mocap.core.frames import Frame, PoseObservation, SkeletonPose
+from mocap.display.avatar_mesh import AvatarPoser
 from mocap.display.preview import draw_skeleton
 from mocap.display.scene_view import PATH_S, SceneView, ViewSettings, framing_camera
+from mocap.sinks.rig import performer_hip_height_m
 
 HOW_TO_ENABLE = ("on Linux load v4l2loopback (sudo modprobe v4l2loopback exclusive_caps=1 card_label=mocap); "
                  "on Windows and macOS install OBS Studio and start its Virtual Camera once")
@@ -78,10 +80,12 @@ class VirtualCamera:
 
 
 class AvatarFeed:
-    """A pose sink: each pose drawn as the skeleton it solves to, from ``view``'s camera."""
+    """A pose sink: each pose drawn from ``view``'s camera as ``avatar``'s mesh posed by it, or
+    as the skeleton it solves to."""
 
-    def __init__(self, camera: VirtualCamera, view: str) -> None:
+    def __init__(self, camera: VirtualCamera, view: str, avatar: AvatarPoser | None = None) -> None:
         self.camera = camera
+        self.avatar = avatar
         self._settings = ViewSettings(camera.width, camera.height, view)
         self._views: dict[tuple[str, ...], SceneView] = {}   # by the skeleton's joint names
         self._path: deque[tuple[float, NDArray[np.float64]]] = deque()   # (time s, the hips' position)
@@ -95,11 +99,19 @@ class AvatarFeed:
             camera = framing_camera(self._settings, LIVE_FRAMING_TARGET_M, LIVE_FRAMING_HEIGHT_M)
             view = self._views[skeleton.names] = SceneView(
                 skeleton.names, skeleton.parents, camera, self._settings, LIVE_FRAMING_TARGET_M)
-        _, positions = skeleton.forward_kinematics(pose.local_rotations, pose.root_position_m)
         self._path.append((pose.timestamp_s, pose.root_position_m))
         while self._path[0][0] < pose.timestamp_s - PATH_S:
             self._path.popleft()
-        self.camera.send(view.skeleton(positions, path_m=np.array([hips for _, hips in self._path])), pose.timestamp_s)
+        path = np.array([hips for _, hips in self._path])
+        if self.avatar is None:
+            _, positions = skeleton.forward_kinematics(pose.local_rotations, pose.root_position_m)
+            picture = view.skeleton(positions, path_m=path)
+        else:
+            hip_height_m = performer_hip_height_m(pose)
+            vertices = self.avatar.vertices(pose.local_rotations, pose.root_position_m, hip_height_m)
+            scale = self.avatar.retargeter.hip_height_m / hip_height_m    # as the avatar's hips move
+            picture = view.mesh(vertices, self.avatar.triangles, self.avatar.triangle_bgr, path_m=path * scale)
+        self.camera.send(picture, pose.timestamp_s)
 
     def close(self) -> None:
         """Nothing: the camera is closed by whoever opened it."""
