@@ -20,7 +20,7 @@ from conftest import DEMO_CALIBRATION, DEMO_VIDEO, REPO, DemoCapture, assert_one
 
 from mocap.core.conventions import FACE_IRIS_CENTRES
 from mocap.display.preview import HAND_COLOURS_BGR, IRIS_COLOUR_BGR, WINDOW_TITLE, draw_skeleton
-from mocap.display.viewer import VIEWER_TITLE
+from mocap.display.viewer import LIVE_TITLE, VIEWER_TITLE
 from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator
 from mocap.formats.bvh import read_bvh
 from mocap.sources.frame_sources import VideoFileSource
@@ -141,6 +141,21 @@ def test_the_take_viewer_plays_on_space(display: str, demo_capture: DemoCapture)
     assert viewer.returncode == 0, stderr
     shown = int(stdout.split("frame ")[1].split()[0])
     assert 10 <= shown < 187, stdout     # at least a second at 20 frames a second, less than the whole take
+
+
+def test_q_in_the_live_view_stops_a_capture_drawing_the_avatar(display: str, tmp_path: Path) -> None:
+    """`mocap capture --viewer --rig` opens the live 3D view of the avatar beside the capture; q in
+    it stops the capture as Ctrl-C would, the recording kept."""
+    bvh = tmp_path / "take.bvh"
+    capture = subprocess.Popen(
+        [sys.executable, "-m", "mocap", "capture", "--video", str(DEMO_VIDEO), "--calib", str(DEMO_CALIBRATION),
+         "--viewer", "--rig", str(shared("rigs/vrm/Godette_vrm_v4.vrm")), "--bvh", str(bvh), "--no-progress"],
+        cwd=REPO, env={**os.environ, "DISPLAY": display}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    press_in_window(capture, LIVE_TITLE, display, ["q"])
+    _, stderr = capture.communicate(timeout=60)
+    assert capture.returncode == 130, stderr
+    assert 0 < len(read_bvh(bvh).motion) < 187
 
 
 def test_the_take_viewer_without_a_display_says_so_in_one_line(demo_capture: DemoCapture, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -281,6 +281,8 @@ class CaptureConfig:
     bvh: BvhSettings = field(default_factory=BvhSettings)
     virtual_camera: VirtualCameraSettings = field(default_factory=VirtualCameraSettings)
     preview: bool = setting(False, "Show the camera image with the skeleton (needs a display).", flag="--preview")
+    viewer: bool = setting(False, "Show the solved skeleton, or --rig's avatar, in 3D in a window (needs a display).",
+                           flag="--viewer")
     preset: str | None = setting(None, "vtuber: the hands and face tracked as well as the body.", choices=("vtuber",),
                                  flag="--preset", example="vtuber")
     live: bool = setting(

@@ -34,6 +34,8 @@ from mocap.core.pipeline import (
 )
 from mocap.core.skeleton import BONE_NAMES
 from mocap.display.avatar_mesh import load_avatar
+from mocap.display.scene_view import ViewSettings
+from mocap.display.viewer import LiveWindow
 from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator, PerCameraEstimator
 from mocap.filtering.outliers import OutlierGuard
 from mocap.filtering.smoothing import smooth_bodies
@@ -250,6 +252,34 @@ def open_sinks(
     return OpenedSinks(sinks, bvh, vmc, osc, vrchat)
 
 
+VIEWER_FPS = 30.0   # the live view window's most pictures a second
+
+
+def open_pictures(config: CaptureConfig, stack: ExitStack, opened: OpenedSinks, virtual_camera: VirtualCamera | None,
+                  retargeter: Retargeter | None) -> list[FrameObserver]:
+    """The pictures a capture draws, each on its own thread, newest pose only: the virtual
+    camera's feed and the live view window (``--viewer``), the avatar's mesh when ``--rig`` has
+    one. Pose feeds join ``opened.sinks``; returns the frame observers they need (closed by ``stack``)."""
+    observers: list[FrameObserver] = []
+    draws_avatar = config.viewer or config.virtual_camera.show == "avatar"
+    avatar = load_avatar(retargeter.rig, Path(config.rig.path), fingers=config.tracks_hands, eyes=config.tracks_face) \
+        if draws_avatar and retargeter is not None and config.rig.path else None
+    if virtual_camera is not None and config.virtual_camera.show == "avatar":
+        opened.sinks.append(BackgroundSink(AvatarFeed(virtual_camera, config.virtual_camera.view, avatar), max_queued=1))
+    elif virtual_camera is not None:
+        preview_feed = BackgroundSink(PreviewFeed(virtual_camera), max_queued=1)
+        stack.callback(preview_feed.close)
+        observers.append(_first_view(lambda frame, observation: preview_feed.write((frame, observation))))
+    live_window = LiveWindow.open_if_possible() if config.viewer else None
+    if live_window is not None:
+        stack.callback(live_window.close)
+        settings = ViewSettings()
+        window_output = VirtualCamera(settings.width, settings.height, VIEWER_FPS, device=live_window)
+        opened.sinks.append(BackgroundSink(AvatarFeed(window_output, settings.view, avatar), max_queued=1))
+        observers.append(live_window.show)
+    return observers
+
+
 def open_virtual_camera(settings: VirtualCameraSettings) -> VirtualCamera | None:
     """The virtual camera ``--virtual-camera`` asks for, opened (None when not asked for)."""
     if settings.show is None:
@@ -371,7 +401,7 @@ def solves_offline(config: CaptureConfig) -> bool:
     live output (VMC, OSC, VRChat, preview) and no --live."""
     source = config.source
     live_output = (config.vmc.address or config.osc.address or config.vrchat.address or config.preview
-                   or config.virtual_camera.show)
+                   or config.virtual_camera.show or config.viewer)
     return (config.bvh.path is not None and not as_list(source.camera) and not source.realtime
             and not live_output and not config.live)
 
@@ -419,9 +449,9 @@ def _capture_live(config: CaptureConfig, *, progress: bool = True) -> tuple[RunS
         frame_time_s = 1.0 / source.nominal_fps if source.frame_count and source.nominal_fps else None
         cameras = calibrated_cameras(config, count)
         if not (config.vmc.address or config.osc.address or config.vrchat.address or config.bvh.path or config.preview
-                or config.record_landmarks or config.virtual_camera.show):
-            note("no output chosen (--vmc, --osc, --vrchat, --bvh, --record-landmarks, --preview or --virtual-camera); "
-                 "capturing anyway")
+                or config.record_landmarks or config.virtual_camera.show or config.viewer):
+            note("no output chosen (--vmc, --osc, --vrchat, --bvh, --record-landmarks, --preview, --viewer or "
+                 "--virtual-camera); capturing anyway")
         virtual_camera = open_virtual_camera(config.virtual_camera)
         if virtual_camera is not None:
             stack.callback(virtual_camera.close)
@@ -429,15 +459,7 @@ def _capture_live(config: CaptureConfig, *, progress: bool = True) -> tuple[RunS
         stack.callback(estimator.close)
         latency = LatencyLog()
         opened = replace(open_sinks(config, frame_time_s, retargeter, latency), virtual_camera=virtual_camera)
-        observers: list[FrameObserver] = []
-        if virtual_camera is not None and config.virtual_camera.show == "avatar":
-            avatar = load_avatar(retargeter.rig, Path(config.rig.path), fingers=hands, eyes=face) \
-                if retargeter is not None and config.rig.path else None
-            opened.sinks.append(BackgroundSink(AvatarFeed(virtual_camera, config.virtual_camera.view, avatar), max_queued=1))
-        elif virtual_camera is not None:
-            preview_feed = BackgroundSink(PreviewFeed(virtual_camera), max_queued=1)
-            stack.callback(preview_feed.close)
-            observers.append(_first_view(lambda frame, observation: preview_feed.write((frame, observation))))
+        observers = open_pictures(config, stack, opened, virtual_camera, retargeter)
         for sink in opened.sinks:
             stack.callback(sink.close)
         if config.record_landmarks is not None:

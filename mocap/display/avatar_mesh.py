@@ -35,6 +35,7 @@ class MeshPart:
     positions_m: NDArray[np.float64]     # (vertices, 3) bind pose, the file's frame, metres
     triangles: NDArray[np.intp]          # (triangles, 3) vertex indices
     triangle_bgr: NDArray[np.uint8]      # (triangles, 3) each triangle's colour
+    double_sided: NDArray[np.bool_]      # (triangles,) its material is seen from both sides
     joints: NDArray[np.intp]             # (vertices, 4) indices into AvatarMesh.skin_nodes
     weights: NDArray[np.float64]         # (vertices, 4) summing to 1
 
@@ -92,6 +93,9 @@ class AvatarPoser:
         starts = np.cumsum([0] + [len(part.positions_m) for part in mesh.parts])
         self.triangles = np.concatenate([part.triangles + start for part, start in zip(mesh.parts, starts)])
         self.triangle_bgr = np.concatenate([part.triangle_bgr for part in mesh.parts])
+        self.double_sided = np.concatenate([part.double_sided for part in mesh.parts])
+        bind_heights = np.concatenate([part.positions_m[:, 1] for part in mesh.parts])
+        self.height_m = float(np.ptp(bind_heights))    # as modelled, metres: for framing it
 
     def vertices(self, canonical_local: Rotation, root_m: NDArray[np.float64], performer_hip_height_m: float) -> NDArray[np.float64]:
         """Every vertex (vertices, 3; metres) of the mesh in the pose of the canonical humanoid's
@@ -225,7 +229,7 @@ def _parts(gltf: object, blob: bytes, mesh: object, textures: dict[int, np.ndarr
     parts = []
     for (position_accessor, joint_accessor, weight_accessor), primitives in by_vertices.items():
         positions = _accessor(gltf, blob, position_accessor)
-        triangles, colours = [], []
+        triangles, colours, double_sided = [], [], []
         for primitive in primitives:
             attributes = primitive.attributes      # type: ignore[attr-defined]
             indices = primitive.indices      # type: ignore[attr-defined]
@@ -234,8 +238,10 @@ def _parts(gltf: object, blob: bytes, mesh: object, textures: dict[int, np.ndarr
             uv = _accessor(gltf, blob, attributes.TEXCOORD_0) if attributes.TEXCOORD_0 is not None else None
             triangles.append(faces)
             colours.append(_triangle_colours(gltf, primitive, uv, faces, textures))
+            material = gltf.materials[primitive.material] if primitive.material is not None else None    # type: ignore[attr-defined]
+            double_sided.append(np.full(len(faces), bool(material is not None and material.doubleSided)))
         weights = _accessor(gltf, blob, weight_accessor)
         weights /= np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
-        parts.append(MeshPart(positions, np.concatenate(triangles), np.concatenate(colours),
+        parts.append(MeshPart(positions, np.concatenate(triangles), np.concatenate(colours), np.concatenate(double_sided),
                               _accessor(gltf, blob, joint_accessor).astype(np.intp), weights))
     return parts

@@ -171,21 +171,23 @@ class StagedTake:
         vertices = self.avatar.vertices(Rotation.from_quat(motion.local_quats[frame]), motion.roots_m[frame],
                                         motion.hip_height_m) - [0.0, self.floor_y_m, 0.0]
         scale = np.array([1.0, 0.0, 1.0]) * self.avatar.retargeter.hip_height_m / motion.hip_height_m   # as the avatar's hips move
-        return view.mesh(vertices, self.avatar.triangles, self.avatar.triangle_bgr, path_m=path * scale,
+        avatar = self.avatar
+        return view.mesh(vertices, avatar.triangles, avatar.triangle_bgr, avatar.double_sided, path_m=path * scale,
                          planted_m=planted * scale)
 
 
 def staged(take: Take, avatar: AvatarPoser | None = None) -> StagedTake:
     """The take with its floor (the 2nd percentile of each frame's lowest joint) at y = 0, framed
-    on the hips' median place and the take's height; ``avatar``: drawn instead of the skeleton
-    (the take must be on mocap's humanoid)."""
+    on the hips' median place and the take's height (or the avatar's, if taller); ``avatar``:
+    drawn instead of the skeleton (the take must be on mocap's humanoid)."""
     if avatar is not None and take.humanoid is None:
         raise MocapError("this BVH is not on mocap's humanoid (recorded with --rig, or by another tool): draw an avatar "
                          "from the landmarks file, or from a BVH recorded without --rig")
     floor_y = float(np.nanpercentile(np.nanmin(take.positions_m[..., 1], axis=1), 2))
     shift = np.array([0.0, floor_y, 0.0])
     positions = take.positions_m - shift
-    top_m = float(np.nanpercentile(np.nanmax(positions[..., 1], axis=1), 98))
+    top_m = max(float(np.nanpercentile(np.nanmax(positions[..., 1], axis=1), 98)),
+                avatar.height_m if avatar is not None else 0.0)
     root = positions[:, take.parents.index(-1)]
     target = np.array([float(np.nanmedian(root[:, 0])), top_m / 2.0, float(np.nanmedian(root[:, 2]))])
     planted = [feet - shift for feet in planted_feet(take, floor_y)]

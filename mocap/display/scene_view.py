@@ -145,23 +145,28 @@ class SceneView:
             cv2.circle(image, _pixel(end_px[bone]), max(thickness // 2 + 1, 2), colour, -1, cv2.LINE_AA)
         return image
 
-    def mesh(self, vertices_m: NDArray[np.float64], triangles: NDArray[np.intp], colours_bgr: NDArray[np.uint8], *,
-             path_m: NDArray[np.float64] | None = None, planted_m: NDArray[np.float64] | None = None) -> NDArray[np.uint8]:
-        """The picture of a mesh: ``vertices_m`` (vertices, 3; metres), ``triangles`` (triangles, 3)
-        each in its colour, lit from the camera (flat, both sides), farthest first; ground as :meth:`skeleton`."""
+    def mesh(self, vertices_m: NDArray[np.float64], triangles: NDArray[np.intp], colours_bgr: NDArray[np.uint8],
+             double_sided: NDArray[np.bool_], *, path_m: NDArray[np.float64] | None = None,
+             planted_m: NDArray[np.float64] | None = None) -> NDArray[np.uint8]:
+        """The picture of a mesh: ``vertices_m`` (vertices, 3; metres), ``triangles`` (triangles, 3;
+        counter-clockwise seen from their front, as glTF's) each in its colour, lit from the
+        camera, farthest first; a triangle seen from behind is left out unless ``double_sided``.
+        The ground as :meth:`skeleton` draws it."""
         image = self._ground(path_m, planted_m)
         corners = vertices_m[triangles]                                   # (triangles, 3, 3)
         depth = self._depths(corners.reshape(-1, 3)).reshape(-1, 3)
-        in_front = (depth > 0.1).all(axis=1)
+        pixels = self.camera.project(corners.reshape(-1, 3)).reshape(-1, 3, 2)
+        edges = pixels[:, 1:] - pixels[:, :1]
+        seen_from_behind = edges[:, 0, 0] * edges[:, 1, 1] - edges[:, 1, 0] * edges[:, 0, 1] > 0   # clockwise with y down
+        drawn = (depth > 0.1).all(axis=1) & (double_sided | ~seen_from_behind)
         normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
         towards_camera = self.camera.position_m - corners.mean(axis=1)
         facing = np.abs(np.sum(normals * towards_camera, axis=1)) / np.maximum(
             np.linalg.norm(normals, axis=1) * np.linalg.norm(towards_camera, axis=1), 1e-12)
         shaded = (colours_bgr * (0.45 + 0.55 * facing)[:, None]).astype(np.uint8)
-        pixels = np.round(self.camera.project(corners.reshape(-1, 3)) * _SUBPIXELS).astype(np.int32).reshape(-1, 3, 2)
-        for triangle in np.argsort(-depth.mean(axis=1)):                  # farthest first
-            if in_front[triangle]:
-                cv2.fillConvexPoly(image, pixels[triangle], tuple(int(c) for c in shaded[triangle]), cv2.LINE_8, _SHIFT)
+        fixed_point = np.round(pixels * _SUBPIXELS).astype(np.int32)
+        for triangle in np.flatnonzero(drawn)[np.argsort(-depth[drawn].mean(axis=1))]:     # farthest first
+            cv2.fillConvexPoly(image, fixed_point[triangle], tuple(int(c) for c in shaded[triangle]), cv2.LINE_8, _SHIFT)
         return image
 
 

@@ -1,17 +1,22 @@
 """`mocap view`: a take in a window, drawn as `mocap render` draws it, to play, pause, step,
-scrub and look at from each side."""
+scrub and look at from each side; and `mocap capture --viewer`, the live capture's own 3D view."""
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 
 import cv2
+import numpy as np
+from numpy.typing import NDArray
 
-from mocap.core.errors import MocapError
+from mocap.core.errors import MocapError, note
+from mocap.core.frames import Frame, Observations
 from mocap.display.render_take import StagedTake
 from mocap.display.scene_view import SceneView, ViewSettings
+from mocap.sources.sync import FrameSet
 
 VIEWER_TITLE = "mocap view (space: play/pause, a/d or arrows: step, 1-4: front/left/back/right, q/Esc: quit)"
 STEP_BACK_KEYS = {ord("a"), 65361, 2424832, 63234}      # a, and the left arrow on GTK, Windows, macOS
@@ -20,9 +25,55 @@ VIEW_KEYS = {ord("1"): "front", ord("2"): "left", ord("3"): "back", ord("4"): "r
 QUIT_KEYS = {ord("q"), 27}
 
 
+LIVE_TITLE = "mocap live view (q or Esc to stop)"
+
+
+def has_display() -> bool:
+    """Whether a window can be opened (not on Linux without X or Wayland)."""
+    return not sys.platform.startswith("linux") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+class LiveWindow:
+    """The capture's 3D view (``--viewer``): the drawing thread hands pictures in (:meth:`send`,
+    as to a virtual camera), and the capture thread shows the newest (:meth:`show`, where the
+    preview window is shown too); q or Esc stops the capture as Ctrl-C would."""
+
+    device = "the live view window"
+
+    def __init__(self) -> None:
+        self._newest: NDArray[np.uint8] | None = None
+        self._lock = threading.Lock()
+        self._shown = False
+
+    @classmethod
+    def open_if_possible(cls) -> LiveWindow | None:
+        if not has_display():
+            note("no display found; running without --viewer")
+            return None
+        return cls()
+
+    def send(self, picture: NDArray[np.uint8]) -> None:
+        with self._lock:
+            self._newest = picture
+
+    def show(self, frame: Frame | FrameSet, observations: Observations) -> None:
+        with self._lock:
+            picture, self._newest = self._newest, None
+        if picture is not None:
+            cv2.imshow(LIVE_TITLE, picture)
+            self._shown = True
+        if self._shown and cv2.waitKey(1) & 0xFF in QUIT_KEYS:
+            raise KeyboardInterrupt
+
+    def close(self) -> None:
+        if self._shown:
+            cv2.destroyWindow(LIVE_TITLE)
+            self._shown = False
+
+
 def require_display() -> None:
     """A :class:`MocapError` when there is no screen to open a window on (Linux without X or Wayland)."""
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    if not has_display():
         raise MocapError("no display to open the viewer on (DISPLAY is not set): "
                          "write a video instead with `mocap render TAKE --out take.mp4`")
 

@@ -26,8 +26,7 @@ from mocap.sinks.rig import performer_hip_height_m
 
 HOW_TO_ENABLE = ("on Linux load v4l2loopback (sudo modprobe v4l2loopback exclusive_caps=1 card_label=mocap); "
                  "on Windows and macOS install OBS Studio and start its Virtual Camera once")
-LIVE_FRAMING_TARGET_M = np.array([0.0, 0.9, 0.0])   # a live performer starts at the origin, floor at y = 0
-LIVE_FRAMING_HEIGHT_M = 2.0
+LIVE_FRAMING_HEIGHT_M = 2.0   # framed live, around the origin where the performer is first seen (floor at y = 0)
 
 
 def open_pyvirtualcam(width: int, height: int, fps: float) -> Any:
@@ -43,11 +42,13 @@ def open_pyvirtualcam(width: int, height: int, fps: float) -> Any:
 
 class VirtualCamera:
     """Sends BGR pictures of any size to a virtual camera of ``width`` x ``height`` pixels,
-    letterboxed; at most ``fps`` a second by the timestamps given."""
+    letterboxed; at most ``fps`` a second by the timestamps given. ``device``: where they go
+    (anything with ``send(picture)`` and ``close()``: the live viewer's window); by default a
+    pyvirtualcam camera, opened here."""
 
-    def __init__(self, width: int, height: int, fps: float) -> None:
+    def __init__(self, width: int, height: int, fps: float, device: Any = None) -> None:
         self.width, self.height, self.fps = width, height, fps
-        self._device: Any = open_pyvirtualcam(width, height, fps)
+        self._device: Any = device if device is not None else open_pyvirtualcam(width, height, fps)
         self._last_sent_s: float | None = None
         self.sent_frames = 0
         self.device_name = str(getattr(self._device, "device", "virtual camera"))
@@ -96,9 +97,10 @@ class AvatarFeed:
         skeleton = pose.skeleton
         view = self._views.get(skeleton.names)
         if view is None:
-            camera = framing_camera(self._settings, LIVE_FRAMING_TARGET_M, LIVE_FRAMING_HEIGHT_M)
-            view = self._views[skeleton.names] = SceneView(
-                skeleton.names, skeleton.parents, camera, self._settings, LIVE_FRAMING_TARGET_M)
+            height_m = max(LIVE_FRAMING_HEIGHT_M, 1.1 * self.avatar.height_m if self.avatar is not None else 0.0)
+            target = np.array([0.0, height_m / 2.0, 0.0])
+            camera = framing_camera(self._settings, target, height_m)
+            view = self._views[skeleton.names] = SceneView(skeleton.names, skeleton.parents, camera, self._settings, target)
         self._path.append((pose.timestamp_s, pose.root_position_m))
         while self._path[0][0] < pose.timestamp_s - PATH_S:
             self._path.popleft()
@@ -110,7 +112,8 @@ class AvatarFeed:
             hip_height_m = performer_hip_height_m(pose)
             vertices = self.avatar.vertices(pose.local_rotations, pose.root_position_m, hip_height_m)
             scale = self.avatar.retargeter.hip_height_m / hip_height_m    # as the avatar's hips move
-            picture = view.mesh(vertices, self.avatar.triangles, self.avatar.triangle_bgr, path_m=path * scale)
+            avatar = self.avatar
+            picture = view.mesh(vertices, avatar.triangles, avatar.triangle_bgr, avatar.double_sided, path_m=path * scale)
         self.camera.send(picture, pose.timestamp_s)
 
     def close(self) -> None:
