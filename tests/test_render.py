@@ -164,6 +164,31 @@ def test_planted_feet_are_marked_on_the_floor_and_a_raised_foot_is_not(tmp_path:
     assert abs(marks[:, 0].mean() - row) < 8 and abs(marks[:, 1].mean() - column) < 8
 
 
+@pytest.mark.unit
+@pytest.mark.parametrize("double_sided", [False, True], ids=["one-sided", "double-sided"])
+def test_a_mesh_shows_its_near_faces_and_hides_those_turned_away(tmp_path: Path, double_sided: bool) -> None:
+    """A box's front face (counter-clockwise seen from the camera, glTF's front; orange) and back
+    face (counter-clockwise seen from behind; blue), seen from the front: the front face is drawn
+    over the back one; the back face alone is left out unless its material is double-sided."""
+    front = np.array([[-0.3, 0.6, 0.3], [0.3, 0.6, 0.3], [0.3, 1.2, 0.3], [-0.3, 1.2, 0.3]])
+    vertices = np.concatenate([front, front * [1.0, 1.0, -1.0]])
+    triangles = np.array([[0, 1, 2], [0, 2, 3], [5, 4, 7], [5, 7, 6]])
+    colours = np.array([RIGHT_BGR, RIGHT_BGR, LEFT_BGR, LEFT_BGR], dtype=np.uint8)
+    settings = ViewSettings(320, 240, "front")
+    view = SceneView(("Hips",), (-1,), framing_camera(settings, TARGET_M, 2.0), settings, TARGET_M)
+    both = view.mesh(vertices, triangles, colours, np.full(4, double_sided))
+    back_alone = view.mesh(vertices, triangles[2:], colours[2:], np.full(2, double_sided))
+    cv2.imwrite(str(tmp_path / "box.png"), np.hstack([both, back_alone]))
+    centre = pixel_of(view, np.array([0.0, 0.9, 0.3]))
+    blue, _, red = both[centre].astype(int)
+    assert red > blue + 60                                               # the orange front face
+    blue, _, red = back_alone[centre].astype(int)
+    if double_sided:
+        assert blue > red + 60                                           # the blue back face
+    else:
+        assert np.abs(back_alone[centre].astype(int) - CHROMA_GREEN_BGR).max() < 30    # nothing drawn
+
+
 def write_arm_raise(path: Path, still_frames: int = 10, moving_frames: int = 10) -> None:
     """A BVH take: standing still, then the left arm raising from down to level."""
     skeleton = humanoid_skeleton()
