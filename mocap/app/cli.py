@@ -156,6 +156,18 @@ def solve(landmarks: str, smooth_hz: float | None, **options: Any) -> None:
     _report(config, lambda: run_replay(config, recording, progress=options["progress"], smooth_hz=offline_hz))
 
 
+def _drawn_take_options(function: Any) -> Any:
+    """The options `mocap render` and `mocap view` share: how the take is read and what is drawn."""
+    return _options(function, [
+        click.option("--units", type=click.Choice(("auto", "cm", "m")), default="auto", show_default=True,
+                     help="A BVH file's length unit (auto: from the skeleton's height; a skeleton in no known unit "
+                          "is scaled to 1.7 m)."),
+        click.option("--calib", type=str, help="Landmarks of two or more cameras: their calibration TOML."),
+        click.option("--rig", type=str, help="Draw this avatar (.vrm, or .glb/.gltf with --rig-map) instead of the skeleton."),
+        click.option("--rig-map", type=str, help="Bone map for a glTF rig (see rigs/)."),
+    ])
+
+
 @main.command()
 @click.argument("take", type=str)
 @click.option("--out", required=True, help="Video file (.mp4, .mov, .avi) or a folder for PNG frames.")
@@ -165,11 +177,7 @@ def solve(landmarks: str, smooth_hz: float | None, **options: Any) -> None:
 @click.option("--view", type=click.Choice(VIEWS), default="front", show_default=True,
               help="Where the camera stands, seen from the performer.")
 @click.option("--video", "source_video", type=str, help="The take's source video, shown beside it frame for frame.")
-@click.option("--units", type=click.Choice(("auto", "cm", "m")), default="auto", show_default=True,
-              help="A BVH file's length unit (auto: from the skeleton's size).")
-@click.option("--calib", type=str, help="Landmarks of two or more cameras: their calibration TOML.")
-@click.option("--rig", type=str, help="Draw this avatar (.vrm, or .glb/.gltf with --rig-map) instead of the skeleton.")
-@click.option("--rig-map", type=str, help="Bone map for a glTF rig (see rigs/).")
+@_drawn_take_options
 @click.option("--progress/--no-progress", default=True, help="Progress bar.")
 def render(take: str, out: str, width: int, height: int, fps: float | None, view: str, source_video: str | None,
            units: str, calib: str | None, rig: str | None, rig_map: str | None, progress: bool) -> None:
@@ -193,11 +201,7 @@ def render(take: str, out: str, width: int, height: int, fps: float | None, view
 @click.option("--height", type=click.IntRange(16, 4320), default=720, show_default=True, help="Window height, pixels.")
 @click.option("--view", type=click.Choice(VIEWS), default="front", show_default=True,
               help="Where the camera stands at first, seen from the performer (keys 1-4 change it).")
-@click.option("--units", type=click.Choice(("auto", "cm", "m")), default="auto", show_default=True,
-              help="A BVH file's length unit (auto: from the skeleton's size).")
-@click.option("--calib", type=str, help="Landmarks of two or more cameras: their calibration TOML.")
-@click.option("--rig", type=str, help="Draw this avatar (.vrm, or .glb/.gltf with --rig-map) instead of the skeleton.")
-@click.option("--rig-map", type=str, help="Bone map for a glTF rig (see rigs/).")
+@_drawn_take_options
 @click.option("--progress/--no-progress", default=True, help="Progress bar while a landmarks file is solved.")
 def view(take: str, width: int, height: int, view: str, units: str, calib: str | None, rig: str | None,
          rig_map: str | None, progress: bool) -> None:

@@ -20,6 +20,7 @@ from mocap.core.skeleton import BONE_NAMES, EYE_BONES, FINGER_BONES, humanoid_sk
 from mocap.display.avatar_mesh import AvatarPoser
 from mocap.display.scene_view import PATH_S, SceneView, ViewSettings, framing_camera
 from mocap.formats.bvh import BvhClip, read_bvh
+from mocap.retargeting.rigs import bvh_metres_per_unit
 
 VIDEO_CODECS = {".mp4": "mp4v", ".mov": "mp4v", ".avi": "MJPG"}
 UNIT_SCALES_M = {"m": 1.0, "cm": 0.01}
@@ -67,20 +68,14 @@ def planted_feet(take: Take, floor_y_m: float, *, height_m: float = 0.05, speed_
     return [np.array(frame).reshape(-1, 3) for frame in planted]
 
 
-def bvh_units(rest_height: float) -> str:
-    """A BVH skeleton's length unit judged by its rest height in file units: a person is under 3 m and over 30 cm."""
-    return "cm" if rest_height > 10.0 else "m"
-
-
 def bvh_take(path: Path, units: str = "auto") -> Take:
-    """The joints of every frame of a BVH file, in metres (``units``: cm, m, or auto)."""
+    """The joints of every frame of a BVH file, in metres (``units``: cm, m, or auto: judged from
+    the skeleton's height as a rig's are, :func:`mocap.retargeting.rigs.bvh_metres_per_unit`)."""
     clip = read_bvh(path)
     if not len(clip.motion):
         raise MocapError(f"{path} has no motion frames: nothing to render")
-    rest = clip.rest_positions()
-    if units == "auto":
-        units = bvh_units(float(np.ptp(rest[:, 1])))
-    scale = UNIT_SCALES_M[units]
+    rest_height = float(np.ptp(clip.rest_positions()[:, 1]))
+    scale = bvh_metres_per_unit(rest_height) if units == "auto" else UNIT_SCALES_M[units]
     positions, _ = clip.forward_kinematics()
     return Take(tuple(clip.names), tuple(joint.parent for joint in clip.joints), positions * scale, clip.frame_time_s,
                 _humanoid_motion(clip, scale))
