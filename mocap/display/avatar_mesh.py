@@ -19,8 +19,10 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from mocap.core.errors import MocapError, note
+from mocap.core.frames import FaceExpression
 from mocap.retargeting.retarget import Retargeter
 from mocap.retargeting.rigs import Rig, read_gltf_nodes
+from mocap.sinks.expressions import expression_weights
 
 _COMPONENTS = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
 _NORMALISED_MAX = {5120: 127.0, 5121: 255.0, 5122: 32767.0, 5123: 65535.0}
@@ -38,6 +40,8 @@ class MeshPart:
     double_sided: NDArray[np.bool_]      # (triangles,) its material is seen from both sides
     joints: NDArray[np.intp]             # (vertices, 4) indices into AvatarMesh.skin_nodes
     weights: NDArray[np.float64]         # (vertices, 4) summing to 1
+    mesh: int                            # the glTF mesh it belongs to (expressions name meshes)
+    morph_deltas_m: NDArray[np.float64]  # (morph targets, vertices, 3) each blend shape's moves, metres
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,8 @@ class AvatarMesh:
     rest_world: NDArray[np.float64]             # (nodes, 4, 4)
     skin_nodes: NDArray[np.intp]                # (joints,) the skin's joints as node indices
     inverse_bind: NDArray[np.float64]           # (joints, 4, 4)
+    expressions: dict[str, tuple[tuple[int, int, float], ...]]   # lower-case name -> (mesh, morph target, weight 0..1)
+    expression_scheme: str = "vrm0"             # the names the file's expressions go by (mocap.sinks.expressions)
 
     def posed_world(self, rig: Rig, rig_local: Rotation, root_m: NDArray[np.float64]) -> NDArray[np.float64]:
         """Every node's world matrix (nodes, 4, 4) in the file's frame with ``rig`` posed by its
@@ -72,13 +78,29 @@ class AvatarMesh:
                 world[node] = world[self.node_parents[node]] @ self.rest_local[node]
         return world
 
-    def skinned(self, node_world: NDArray[np.float64]) -> list[NDArray[np.float64]]:
-        """Each part's vertices (vertices, 3) moved by linear blend skinning."""
+    def morph_weights(self, expression_weights: dict[str, float]) -> dict[int, NDArray[np.float64]]:
+        """Each mesh's morph target weights (0..1) for expressions by name (any case, 0..1), as
+        the file's expressions bind them."""
+        targets = {part.mesh: len(part.morph_deltas_m) for part in self.parts}
+        weights: dict[int, NDArray[np.float64]] = {}
+        for name, weight in expression_weights.items():
+            for mesh, target, bind_weight in self.expressions.get(name.lower(), ()):
+                if target < targets.get(mesh, 0):
+                    weights.setdefault(mesh, np.zeros(targets[mesh]))[target] += weight * bind_weight
+        return {mesh: np.clip(values, 0.0, 1.0) for mesh, values in weights.items()}
+
+    def skinned(self, node_world: NDArray[np.float64],
+                morph_weights: dict[int, NDArray[np.float64]] | None = None) -> list[NDArray[np.float64]]:
+        """Each part's vertices (vertices, 3), its blend shapes applied by ``morph_weights`` (per
+        mesh, per morph target), then moved by linear blend skinning."""
         skinning = node_world[self.skin_nodes] @ self.inverse_bind           # (joints, 4, 4)
         moved = []
         for part in self.parts:
+            positions = part.positions_m
+            if morph_weights and part.mesh in morph_weights:
+                positions = positions + np.tensordot(morph_weights[part.mesh], part.morph_deltas_m, axes=1)
             blend = np.einsum("vk,vkij->vij", part.weights, skinning[part.joints])
-            moved.append(np.einsum("vij,vj->vi", blend[:, :3, :3], part.positions_m) + blend[:, :3, 3])
+            moved.append(np.einsum("vij,vj->vi", blend[:, :3, :3], positions) + blend[:, :3, 3])
         return moved
 
 
@@ -97,11 +119,14 @@ class AvatarPoser:
         bind_heights = np.concatenate([part.positions_m[:, 1] for part in mesh.parts])
         self.height_m = float(np.ptp(bind_heights))    # as modelled, metres: for framing it
 
-    def vertices(self, canonical_local: Rotation, root_m: NDArray[np.float64], performer_hip_height_m: float) -> NDArray[np.float64]:
+    def vertices(self, canonical_local: Rotation, root_m: NDArray[np.float64], performer_hip_height_m: float,
+                 face: FaceExpression | None = None) -> NDArray[np.float64]:
         """Every vertex (vertices, 3; metres) of the mesh in the pose of the canonical humanoid's
-        ``canonical_local`` rotations and hips at ``root_m``, scaled by the hip heights as VMC is."""
+        ``canonical_local`` rotations and hips at ``root_m``, scaled by the hip heights as VMC is;
+        with ``face``'s expressions on its blend shapes, as a VMC receiver applies them."""
         local, root = self.retargeter.retarget(canonical_local, root_m, performer_hip_height_m)
-        moved = np.concatenate(self.mesh.skinned(self.mesh.posed_world(self.rig, local, root)))
+        morphs = self.mesh.morph_weights(expression_weights(face, self.mesh.expression_scheme)) if face is not None else None
+        moved = np.concatenate(self.mesh.skinned(self.mesh.posed_world(self.rig, local, root), morphs))
         return self.retargeter.facing.apply(moved)
 
 
@@ -209,20 +234,46 @@ def load_avatar_mesh(path: Path) -> AvatarMesh:
         inverse_bind = (_accessor(gltf, blob, skin.inverseBindMatrices).reshape(-1, 4, 4).transpose(0, 2, 1)
                         if skin.inverseBindMatrices is not None else np.tile(np.eye(4), (len(skin.joints), 1, 1)))
         parts = [part for number, node in enumerate(nodes) if node.mesh is not None and node.skin == 0
-                 for part in _parts(gltf, blob, gltf.meshes[node.mesh], textures)]
+                 for part in _parts(gltf, blob, node.mesh, textures)]
     except (IndexError, KeyError, ValueError) as error:
         raise MocapError(f"cannot read the avatar's mesh from {path} ({error}); export it again") from None
     if not parts:
         raise MocapError(f"{path} has no skinned triangles to draw")
+    scheme, expressions = _expression_binds(hierarchy.gltf)
     return AvatarMesh(tuple(parts), tuple(hierarchy.names), tuple(hierarchy.parents), hierarchy.local, hierarchy.world,
-                      np.array(skin.joints, dtype=np.intp), inverse_bind)
+                      np.array(skin.joints, dtype=np.intp), inverse_bind, expressions, scheme)
 
 
-def _parts(gltf: object, blob: bytes, mesh: object, textures: dict[int, np.ndarray]) -> list[MeshPart]:
-    """The mesh's skinned triangle primitives; those sharing their vertices (one per material,
+def _expression_binds(gltf: dict) -> tuple[str, dict[str, tuple[tuple[int, int, float], ...]]]:
+    """The scheme of a VRM's expression names and each expression's morph target binds (mesh,
+    target, weight 0..1) by lower-case name (VRM 0.x: a group's name and preset; VRM 1.0: its
+    preset or custom name); none for other files or a malformed extension."""
+    extensions = gltf.get("extensions", {})
+    binds: dict[str, tuple[tuple[int, int, float], ...]] = {}
+    try:
+        if "VRMC_vrm" in extensions:
+            expressions = extensions["VRMC_vrm"].get("expressions", {})
+            nodes = gltf["nodes"]
+            for name, expression in {**expressions.get("preset", {}), **expressions.get("custom", {})}.items():
+                binds[name.lower()] = tuple((int(nodes[bind["node"]]["mesh"]), int(bind["index"]), float(bind.get("weight", 1.0)))
+                                            for bind in expression.get("morphTargetBinds", []))
+            return "vrm1", binds
+        for group in extensions.get("VRM", {}).get("blendShapeMaster", {}).get("blendShapeGroups", []):
+            group_binds = tuple((int(bind["mesh"]), int(bind["index"]), float(bind.get("weight", 100.0)) / 100.0)
+                                for bind in group.get("binds", []))
+            for name in (group.get("name"), group.get("presetName")):
+                if isinstance(name, str) and name:
+                    binds.setdefault(name.lower(), group_binds)
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError):
+        return "vrm0", {}
+    return "vrm0", binds
+
+
+def _parts(gltf: object, blob: bytes, mesh: int, textures: dict[int, np.ndarray]) -> list[MeshPart]:
+    """Mesh ``mesh``'s skinned triangle primitives; those sharing their vertices (one per material,
     as exporters write them) become one part, so each vertex is skinned once."""
     by_vertices: dict[tuple[int, int, int], list[object]] = {}
-    for primitive in mesh.primitives:      # type: ignore[attr-defined]
+    for primitive in gltf.meshes[mesh].primitives:      # type: ignore[attr-defined]
         attributes = primitive.attributes
         if (primitive.mode or _TRIANGLES) == _TRIANGLES and attributes.JOINTS_0 is not None and attributes.WEIGHTS_0 is not None:
             by_vertices.setdefault((attributes.POSITION, attributes.JOINTS_0, attributes.WEIGHTS_0), []).append(primitive)
@@ -242,6 +293,9 @@ def _parts(gltf: object, blob: bytes, mesh: object, textures: dict[int, np.ndarr
             double_sided.append(np.full(len(faces), bool(material is not None and material.doubleSided)))
         weights = _accessor(gltf, blob, weight_accessor)
         weights /= np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
+        targets = primitives[0].targets or []      # type: ignore[attr-defined]
+        deltas = np.stack([_accessor(gltf, blob, target["POSITION"]) if target.get("POSITION") is not None
+                           else np.zeros_like(positions) for target in targets]) if targets else np.zeros((0, *positions.shape))
         parts.append(MeshPart(positions, np.concatenate(triangles), np.concatenate(colours), np.concatenate(double_sided),
-                              _accessor(gltf, blob, joint_accessor).astype(np.intp), weights))
+                              _accessor(gltf, blob, joint_accessor).astype(np.intp), weights, mesh, deltas))
     return parts

@@ -81,8 +81,9 @@ class VirtualCamera:
 
 
 class AvatarFeed:
-    """A pose sink: each pose drawn from ``view``'s camera as ``avatar``'s mesh posed by it, or
-    as the skeleton it solves to."""
+    """A pose sink: each pose drawn from ``view``'s camera as ``avatar``'s mesh posed by it (its
+    face's expressions on the mesh's blend shapes when the face is tracked), or as the skeleton
+    it solves to."""
 
     def __init__(self, camera: VirtualCamera, view: str, avatar: AvatarPoser | None = None) -> None:
         self.camera = camera
@@ -110,7 +111,7 @@ class AvatarFeed:
             picture = view.skeleton(positions, path_m=path)
         else:
             hip_height_m = performer_hip_height_m(pose)
-            vertices = self.avatar.vertices(pose.local_rotations, pose.root_position_m, hip_height_m)
+            vertices = self.avatar.vertices(pose.local_rotations, pose.root_position_m, hip_height_m, pose.face)
             scale = self.avatar.retargeter.hip_height_m / hip_height_m    # as the avatar's hips move
             avatar = self.avatar
             picture = view.mesh(vertices, avatar.triangles, avatar.triangle_bgr, avatar.double_sided, path_m=path * scale)
