@@ -141,7 +141,8 @@ def blender_shape_keyed_vertices(path: Path, key_values: dict[int, float]) -> np
 
 
 def test_expressions_move_the_blend_shapes_the_vrm_binds_as_blender_does(tmp_path: Path) -> None:
-    """Godette's VRM 0.x Blink (morph targets 3 and 4 at full weight) and half an A (target 5):
+    """Godette's VRM 0.x Blink (morph targets 3 and 4 at full weight) and half an A (target 5);
+    Joy binds two targets at half and a quarter:
     her vertices lie where Blender puts them with those shape keys set, and a blink moves only
     her face (her eyelids, by up to 7 cm over her large eyes), not her body."""
     path = shared("rigs/vrm/Godette_vrm_v4.vrm")
@@ -149,6 +150,7 @@ def test_expressions_move_the_blend_shapes_the_vrm_binds_as_blender_does(tmp_pat
     assert mesh.expression_scheme == "vrm0" and mesh.expressions["blink"] == ((0, 3, 1.0), (0, 4, 1.0))
     morphs = mesh.morph_weights({"Blink": 1.0, "A": 0.5})
     assert set(morphs) == {0} and morphs[0][[3, 4, 5]].tolist() == [1.0, 1.0, 0.5]
+    assert mesh.morph_weights({"Joy": 1.0})[0][[9, 10]].tolist() == [0.5, 0.25]     # the group's own bind weights
     rest = mesh.rest_world
     ours = np.concatenate(mesh.skinned(rest, morphs))
     copy = tmp_path / "godette.glb"
