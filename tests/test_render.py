@@ -354,6 +354,31 @@ def test_a_capture_drives_the_virtual_camera_off_the_capture_thread(fake_device:
             assert len(coloured(picture, LEFT_BGR)) == 0 and len(avatar_pixels(picture)) > 300
 
 
+def test_the_avatar_blinks_in_the_virtual_camera_when_the_performer_does(fake_device: type[FakeDevice],
+                                                                          tmp_path: Path) -> None:
+    """A tracked face with both eyes shut closes Godette's eyes in the avatar feed: the picture
+    changes in one small patch high on her, nowhere else."""
+    from mocap.core.frames import NEUTRAL_FACE, FaceExpression
+    from mocap.display.avatar_mesh import load_avatar
+    from mocap.retargeting.rigs import load_rig
+    from mocap.sinks.virtual_camera import AvatarFeed, VirtualCamera
+
+    rig_file = shared("rigs/vrm/Godette_vrm_v4.vrm")
+    avatar = load_avatar(load_rig(rig_file), rig_file)
+    skeleton = humanoid_skeleton()
+    pose = posed(skeleton, **ARMS_DOWN)
+    shut = FaceExpression(1.0, 1.0, 0.0, (0.0, 0.0, 0.0, 0.0, 0.0), 0.0, 0.0, 0.0, 0.0)
+    for face in (NEUTRAL_FACE, shut):    # a feed each, so the hips' path is the same in both
+        feed = AvatarFeed(VirtualCamera(640, 360, 30.0), "front", avatar)
+        feed.write(SkeletonPose(0.0, skeleton, pose.root_position_m, pose.local_rotations, True, True, face))
+    (neutral,), (blinking,) = (device.frames for device in fake_device.opened)
+    cv2.imwrite(str(tmp_path / "blink.png"), np.hstack([neutral, blinking]))
+    changed = np.argwhere(np.abs(blinking.astype(int) - neutral.astype(int)).max(axis=2) > 40)
+    assert len(changed) > 20
+    assert np.ptp(changed[:, 0]) < 30 and np.ptp(changed[:, 1]) < 40       # one small patch: her eyes
+    assert changed[:, 0].mean() < avatar_pixels(neutral)[:, 0].mean() - 30   # high on her
+
+
 def test_mocap_render_draws_the_avatar_raising_its_left_arm_on_the_image_right(tmp_path: Path) -> None:
     """`mocap render --rig` draws Godette's own mesh posed by the take: seen from the front, the
     pixels that change while the left arm rises lie on the image's right (the performer's left,
