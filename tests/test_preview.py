@@ -113,13 +113,15 @@ def test_q_in_the_preview_window_stops_and_keeps_the_recording(display: str, tmp
 
 
 @pytest.mark.parametrize(("keys", "shown_last"), [
-    (["d", "d", "d", "Right", "a", "q"], "frame 3 of 187"),
-    (["d", "3", "Escape"], "frame 1 of 187"),
-], ids=["step on and back", "turn then quit"])
+    (["d", "d", "d", "Right", "a", "q"], "frame 3 of 187 shown last, the camera 0 degrees"),
+    (["d", "3", "Escape"], "frame 1 of 187 shown last, the camera 180 degrees"),
+    (["2", "l", "l", "j", "j", "j", "q"], "frame 0 of 187 shown last, the camera 75 degrees"),
+], ids=["step on and back", "to the back then quit", "round by 15 degrees"])
 def test_the_take_viewer_steps_and_quits_on_its_keys(display: str, demo_capture: DemoCapture, keys: list[str],
                                                      shown_last: str) -> None:
     """`mocap view` opens paused on the first frame; d and the right arrow step on, a steps back,
-    a number turns the camera without moving in the take, q and Esc quit."""
+    a number puts the camera on a side and j/l walk it round by 15 degrees without moving in the
+    take, q and Esc quit."""
     viewer = subprocess.Popen([sys.executable, "-m", "mocap", "view", str(demo_capture.bvh_path), "--width", "640",
                                "--height", "360"], cwd=REPO, env={**os.environ, "DISPLAY": display},
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

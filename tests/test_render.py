@@ -94,6 +94,17 @@ def test_the_performers_left_arm_is_on_the_image_side_the_camera_sees_it(tmp_pat
 
 
 @pytest.mark.unit
+def test_a_camera_turned_round_by_an_angle_stands_where_the_named_side_is() -> None:
+    """Turned 90 degrees from the front toward the performer's left, the camera stands where the
+    `left` view does (on +X); 180 is the back."""
+    front, left, back = (ViewSettings(640, 360, view) for view in ("front", "left", "back"))
+    for turned, named in ((90.0, left), (180.0, back)):
+        assert np.allclose(framing_camera(front, TARGET_M, 2.0, turned).position_m,
+                           framing_camera(named, TARGET_M, 2.0).position_m)
+    assert framing_camera(left, TARGET_M, 2.0).position_m[0] > 1.0
+
+
+@pytest.mark.unit
 def test_arms_down_are_drawn_below_the_shoulders_and_feet_stand_on_the_floor(tmp_path: Path) -> None:
     """Arms lowered 80 degrees: the hands are drawn below the shoulders, beside the hips. The
     lowest drawn pixel of each leg is where the floor under that foot is seen."""

@@ -212,8 +212,9 @@ def view(take: str, width: int, height: int, view: str, units: str, calib: str |
 
     require_display()
     stage = _staged_take(take, units, calib, rig, rig_map, progress)
-    last = view_take(stage, ViewSettings(width, height, view))
-    click.echo(f"Viewed {take}: frame {last} of {len(stage.positions_m)} shown last")
+    last, azimuth_deg = view_take(stage, ViewSettings(width, height, view))
+    click.echo(f"Viewed {take}: frame {last} of {len(stage.positions_m)} shown last, "
+               f"the camera {azimuth_deg % 360:g} degrees round from the front")
 
 
 def _staged_take(take: str, units: str, calib: str | None, rig: str | None, rig_map: str | None,

@@ -151,8 +151,9 @@ class StagedTake:
     floor_y_m: float                       # the take's floor, moved to y = 0
     avatar: AvatarPoser | None = None      # drawn instead of the skeleton
 
-    def view(self, settings: ViewSettings) -> SceneView:
-        camera = framing_camera(settings, self.target_m, self.height_m)
+    def view(self, settings: ViewSettings, azimuth_deg: float | None = None) -> SceneView:
+        """A view of the take from ``settings.view``'s side, or ``azimuth_deg`` round from its front."""
+        camera = framing_camera(settings, self.target_m, self.height_m, azimuth_deg)
         return SceneView(self.take.names, self.take.parents, camera, settings, self.target_m)
 
     def picture(self, view: SceneView, frame: int) -> NDArray[np.uint8]:

@@ -30,7 +30,8 @@ PATH_S = 3.0                  # the hips' path drawn under the skeleton, seconds
 BONE_RADIUS_M = 0.035
 _SHIFT = 4                     # triangle corners drawn to 1/16 pixel
 _SUBPIXELS = 1 << _SHIFT
-VIEWS = ("front", "back", "left", "right")   # where the camera stands, seen from the performer facing +Z
+VIEW_AZIMUTHS_DEG = {"front": 0.0, "left": 90.0, "back": 180.0, "right": -90.0}   # round from the front toward their left
+VIEWS = tuple(VIEW_AZIMUTHS_DEG)   # where the camera stands, seen from the performer facing +Z
 
 
 @dataclass(frozen=True)
@@ -44,18 +45,19 @@ class ViewSettings:
     background_bgr: tuple[int, int, int] = CHROMA_GREEN_BGR
 
 
-def framing_camera(settings: ViewSettings, target_m: NDArray[np.float64], height_m: float) -> CameraModel:
+def framing_camera(settings: ViewSettings, target_m: NDArray[np.float64], height_m: float,
+                   azimuth_deg: float | None = None) -> CameraModel:
     """A camera on ``settings.view``'s side of ``target_m`` (the performer faces +Z, their left is
-    +X), looking at it from a little above (the floor shows as a floor), far enough that
-    ``height_m`` of the scene fills 80% of the picture's height."""
+    +X), or ``azimuth_deg`` round from the front toward their left, looking at it from a little
+    above (the floor shows as a floor), far enough that ``height_m`` of the scene fills 80% of
+    the picture's height."""
     if settings.view not in VIEWS:
         raise ValueError(f"view must be one of {', '.join(VIEWS)}")
+    turn = np.radians(VIEW_AZIMUTHS_DEG[settings.view] if azimuth_deg is None else azimuth_deg)
     camera = CameraModel.from_field_of_view((settings.width, settings.height), settings.horizontal_fov_deg)
-    focal_px = camera.matrix[1, 1]
-    distance_m = max(height_m, 0.5) * focal_px / (0.8 * settings.height)
-    direction = {"front": (0.0, 0.0, 1.0), "back": (0.0, 0.0, -1.0), "left": (1.0, 0.0, 0.0), "right": (-1.0, 0.0, 0.0)}
-    position = np.asarray(target_m, dtype=np.float64) + distance_m * (np.array(direction[settings.view]) + [0.0, 0.2, 0.0])
-    return camera.looking_at(settings.view, position, target_m)
+    distance_m = max(height_m, 0.5) * camera.matrix[1, 1] / (0.8 * settings.height)
+    direction = np.array([np.sin(turn), 0.2, np.cos(turn)])
+    return camera.looking_at(settings.view, np.asarray(target_m, dtype=np.float64) + distance_m * direction, target_m)
 
 
 def side_colours(names: tuple[str, ...]) -> list[tuple[int, int, int]]:

@@ -15,13 +15,14 @@ from numpy.typing import NDArray
 from mocap.core.errors import MocapError, note
 from mocap.core.frames import Frame, Observations
 from mocap.display.render_take import StagedTake
-from mocap.display.scene_view import SceneView, ViewSettings
+from mocap.display.scene_view import VIEW_AZIMUTHS_DEG, SceneView, ViewSettings
 from mocap.sources.sync import FrameSet
 
-VIEWER_TITLE = "mocap view (space: play/pause, a/d or arrows: step, 1-4: front/left/back/right, q/Esc: quit)"
+VIEWER_TITLE = "mocap view (space: play/pause, a/d or arrows: step, j/l: turn, 1-4: front/left/back/right, q/Esc: quit)"
 STEP_BACK_KEYS = {ord("a"), 65361, 2424832, 63234}      # a, and the left arrow on GTK, Windows, macOS
 STEP_ON_KEYS = {ord("d"), 65363, 2555904, 63235}        # d, and the right arrow
 VIEW_KEYS = {ord("1"): "front", ord("2"): "left", ord("3"): "back", ord("4"): "right"}
+TURN_KEYS_DEG = {ord("j"): -15.0, ord("l"): 15.0}      # the camera walks round the performer
 QUIT_KEYS = {ord("q"), 27}
 
 
@@ -78,20 +79,21 @@ def require_display() -> None:
                          "write a video instead with `mocap render TAKE --out take.mp4`")
 
 
-def view_take(stage: StagedTake, settings: ViewSettings) -> int:
-    """Shows the take, paused on its first frame, until q, Esc or the window is closed; returns
-    the frame shown last."""
+def view_take(stage: StagedTake, settings: ViewSettings) -> tuple[int, float]:
+    """Shows the take, paused on its first frame, from ``settings.view``'s side, until q, Esc or
+    the window is closed; returns the frame shown last and the camera's azimuth then (degrees
+    round from the front toward the performer's left)."""
     require_display()
     frames = len(stage.positions_m)
-    views: dict[str, SceneView] = {}
-    frame, playing, side = 0, False, settings.view
+    views: dict[float, SceneView] = {}     # by the camera's azimuth, degrees
+    frame, playing, azimuth_deg = 0, False, VIEW_AZIMUTHS_DEG[settings.view]
     cv2.namedWindow(VIEWER_TITLE)
     cv2.createTrackbar("frame", VIEWER_TITLE, 0, max(frames - 1, 1), lambda position: None)
     next_frame_s = time.monotonic()
     while True:
-        view = views.get(side)
+        view = views.get(azimuth_deg)
         if view is None:
-            view = views[side] = stage.view(ViewSettings(settings.width, settings.height, side, settings.horizontal_fov_deg))
+            view = views[azimuth_deg] = stage.view(settings, azimuth_deg)
         cv2.imshow(VIEWER_TITLE, stage.picture(view, frame))
         wait_ms = max(int(1000 * (next_frame_s - time.monotonic())), 1) if playing else 50
         key = cv2.waitKeyEx(wait_ms)
@@ -104,7 +106,9 @@ def view_take(stage: StagedTake, settings: ViewSettings) -> int:
             playing = False
             frame = min(max(frame + (1 if key in STEP_ON_KEYS else -1), 0), frames - 1)
         elif key in VIEW_KEYS:
-            side = VIEW_KEYS[key]
+            azimuth_deg = VIEW_AZIMUTHS_DEG[VIEW_KEYS[key]]
+        elif key in TURN_KEYS_DEG:
+            azimuth_deg = (azimuth_deg + TURN_KEYS_DEG[key]) % 360.0
         elif scrubbed != frame:
             frame, playing = min(scrubbed, frames - 1), False
         elif playing and time.monotonic() >= next_frame_s:
@@ -112,5 +116,5 @@ def view_take(stage: StagedTake, settings: ViewSettings) -> int:
             next_frame_s += stage.take.frame_time_s
         cv2.setTrackbarPos("frame", VIEWER_TITLE, frame)
     cv2.destroyAllWindows()
-    return frame
+    return frame, azimuth_deg
 
