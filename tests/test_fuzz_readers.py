@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from mocap.app.config import load_config
 from mocap.core.errors import MocapError
+from mocap.display.avatar_mesh import load_avatar_mesh
 from mocap.formats.bvh import read_bvh
 from mocap.formats.calibration_file import load_calibration
 from mocap.formats.landmarks_file import journal_path, load_landmarks
@@ -196,11 +197,8 @@ JSON_JUNK = st.one_of(st.none(), st.booleans(), st.integers(-3, 10**12), st.floa
                       st.lists(st.integers(-2, 40), max_size=4), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
 
 
-@FUZZ
-@given(data=st.data())
-def test_broken_vrm_files(tmp_path: Path, data: st.DataObject) -> None:
-    """A real VRM 1.0 with values in its JSON replaced or deleted, or its bytes cut short."""
-    original = shared("rigs/vrm/VRMC_vrm_expressions_isBinary_Overridden.vrm").read_bytes()
+def _broken_vrm(original: bytes, data: st.DataObject) -> bytes:
+    """A VRM with values in its JSON replaced or deleted, or its bytes cut short."""
     length = struct.unpack_from("<I", original, 12)[0]
     document = json.loads(original[20:20 + length])
     binary = original[20 + length + 8:]
@@ -218,11 +216,28 @@ def test_broken_vrm_files(tmp_path: Path, data: st.DataObject) -> None:
         except (KeyError, IndexError, TypeError):
             continue   # an earlier change removed this path
     broken = _glb(document, binary)
-    if data.draw(st.booleans()):
-        broken = broken[:data.draw(st.integers(0, len(broken)))]
+    return broken[:data.draw(st.integers(0, len(broken)))] if data.draw(st.booleans()) else broken
+
+
+@FUZZ
+@given(data=st.data())
+def test_broken_vrm_files(tmp_path: Path, data: st.DataObject) -> None:
+    """A real VRM 1.0, broken (_broken_vrm), read as a rig."""
     path = tmp_path / "avatar.vrm"
-    path.write_bytes(broken)
+    path.write_bytes(_broken_vrm(shared("rigs/vrm/VRMC_vrm_expressions_isBinary_Overridden.vrm").read_bytes(), data))
     _loads_or_says_why(load_rig, path)
+
+
+@settings(FUZZ, max_examples=40)    # each reads a 0.6 MB avatar
+@given(data=st.data())
+def test_broken_avatar_meshes(tmp_path: Path, data: st.DataObject) -> None:
+    """Godette's VRM (a skinned, textured mesh with blend shapes), broken (_broken_vrm), read as an
+    avatar to draw: what loads can be skinned at rest and with an expression without an error."""
+    path = tmp_path / "avatar.vrm"
+    path.write_bytes(_broken_vrm(shared("rigs/vrm/Godette_vrm_v4.vrm").read_bytes(), data))
+    mesh = _loads_or_says_why(load_avatar_mesh, path)
+    if mesh is not None:
+        mesh.skinned(mesh.rest_world, mesh.morph_weights({"Blink": 1.0, "A": 0.5}))
 
 
 @FUZZ

@@ -10,6 +10,7 @@ colour times its texture at the triangle's centre (docs/rendering.md).
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from scipy.spatial.transform import Rotation
 from mocap.core.errors import MocapError, note
 from mocap.core.frames import FaceExpression
 from mocap.retargeting.retarget import Retargeter
-from mocap.retargeting.rigs import Rig, read_gltf_nodes
+from mocap.retargeting.rigs import GltfNodes, Rig, read_gltf_nodes
 from mocap.sinks.expressions import expression_weights
 
 _COMPONENTS = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
@@ -215,33 +216,46 @@ def _triangle_colours(gltf: object, primitive: object, uv: NDArray[np.float64] |
 
 def load_avatar_mesh(path: Path) -> AvatarMesh:
     """The skinned meshes of a VRM, GLB or glTF file (its first skin). A file without one, or
-    that cannot be read, raises :class:`MocapError`."""
-    import pygltflib
-
+    whose mesh cannot be read whole, raises :class:`MocapError`."""
     hierarchy = read_gltf_nodes(path)
     try:
-        gltf = pygltflib.GLTF2.load_binary(str(path)) if path.suffix.lower() in (".vrm", ".glb") else pygltflib.GLTF2.load(str(path))
-        blob = gltf.binary_blob() if gltf.buffers and gltf.buffers[0].uri is None else \
-            (path.parent / gltf.buffers[0].uri).read_bytes()
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise MocapError(f"cannot read the avatar's mesh from {path} ({error}); export it again") from None
-    if not gltf.skins or blob is None:
+        return _read_avatar_mesh(path, hierarchy)
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, struct.error) as error:
+        reason = " ".join(f"{type(error).__name__}: {error}".split())[:200]
+        raise MocapError(f"cannot read the avatar's mesh from {path} ({reason}); export it again") from None
+
+
+def _read_avatar_mesh(path: Path, hierarchy: GltfNodes) -> AvatarMesh:
+    """:func:`load_avatar_mesh` without its error handling: a broken file raises what reading it raised."""
+    import pygltflib
+
+    gltf = pygltflib.GLTF2.load_binary(str(path)) if path.suffix.lower() in (".vrm", ".glb") else pygltflib.GLTF2.load(str(path))
+    if not gltf.skins or not gltf.buffers:
         raise MocapError(f"{path} has no skinned mesh to draw")
+    blob = gltf.binary_blob() if gltf.buffers[0].uri is None else (path.parent / gltf.buffers[0].uri).read_bytes()
     skin = gltf.skins[0]
+    skin_nodes = np.array(skin.joints, dtype=np.intp)
+    if blob is None or not len(skin_nodes) or skin_nodes.min() < 0 or skin_nodes.max() >= len(hierarchy.names):
+        raise ValueError("the skin's joints are not nodes of the file")
+    inverse_bind = (_accessor(gltf, blob, skin.inverseBindMatrices).reshape(-1, 4, 4).transpose(0, 2, 1)
+                    if skin.inverseBindMatrices is not None else np.tile(np.eye(4), (len(skin_nodes), 1, 1)))
+    if len(inverse_bind) < len(skin_nodes) or not np.isfinite(inverse_bind).all():
+        raise ValueError("the skin's inverse bind matrices are fewer than its joints, or not numbers")
     textures = _texture_images(gltf, blob)
-    nodes = gltf.nodes
-    try:
-        inverse_bind = (_accessor(gltf, blob, skin.inverseBindMatrices).reshape(-1, 4, 4).transpose(0, 2, 1)
-                        if skin.inverseBindMatrices is not None else np.tile(np.eye(4), (len(skin.joints), 1, 1)))
-        parts = [part for number, node in enumerate(nodes) if node.mesh is not None and node.skin == 0
-                 for part in _parts(gltf, blob, node.mesh, textures)]
-    except (IndexError, KeyError, ValueError) as error:
-        raise MocapError(f"cannot read the avatar's mesh from {path} ({error}); export it again") from None
+    parts = [part for node in gltf.nodes if node.mesh is not None and node.skin == 0
+             for part in _parts(gltf, blob, node.mesh, textures)]
+    for part in parts:
+        if part.joints.size and (part.joints.min() < 0 or part.joints.max() >= len(skin_nodes)) \
+                or part.triangles.size and (part.triangles.min() < 0 or part.triangles.max() >= len(part.positions_m)) \
+                or len(part.weights) != len(part.positions_m) or len(part.joints) != len(part.positions_m) \
+                or part.morph_deltas_m.shape[1:] != part.positions_m.shape \
+                or not all(np.isfinite(values).all() for values in (part.positions_m, part.weights, part.morph_deltas_m)):
+            raise ValueError("a mesh's vertices, joints, weights, triangles or blend shapes disagree in count or are not numbers")
     if not parts:
         raise MocapError(f"{path} has no skinned triangles to draw")
     scheme, expressions = _expression_binds(hierarchy.gltf)
     return AvatarMesh(tuple(parts), tuple(hierarchy.names), tuple(hierarchy.parents), hierarchy.local, hierarchy.world,
-                      np.array(skin.joints, dtype=np.intp), inverse_bind, expressions, scheme)
+                      skin_nodes, inverse_bind[:len(skin_nodes)], expressions, scheme)
 
 
 def _expression_binds(gltf: dict) -> tuple[str, dict[str, tuple[tuple[int, int, float], ...]]]:
