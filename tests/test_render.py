@@ -390,6 +390,30 @@ def test_the_avatar_blinks_in_the_virtual_camera_when_the_performer_does(fake_de
     assert changed[:, 0].mean() < avatar_pixels(neutral)[:, 0].mean() - 30   # high on her
 
 
+def test_a_solved_take_draws_the_avatar_with_its_tracked_face(tmp_path: Path) -> None:
+    """Poses solved with the face tracked (as `mocap render` solves a landmarks file) keep their
+    faces: Godette is drawn with her eyes open on the frame whose face is neutral and shut on the
+    frame whose eyes are; the two pictures differ in one small patch only."""
+    from mocap.core.frames import NEUTRAL_FACE, FaceExpression
+    from mocap.display.avatar_mesh import load_avatar
+    from mocap.display.render_take import posed_take
+    from mocap.retargeting.rigs import load_rig
+
+    rig_file = shared("rigs/vrm/Godette_vrm_v4.vrm")
+    skeleton = humanoid_skeleton(eyes=True)
+    pose = posed(skeleton, **ARMS_DOWN)
+    shut = FaceExpression(1.0, 1.0, 0.0, (0.0, 0.0, 0.0, 0.0, 0.0), 0.0, 0.0, 0.0, 0.0)
+    take = posed_take([SkeletonPose(frame / 30, skeleton, pose.root_position_m, pose.local_rotations, True, True, face)
+                       for frame, face in enumerate((NEUTRAL_FACE, NEUTRAL_FACE, shut))])
+    assert take.humanoid is not None and take.humanoid.eyes and take.humanoid.faces == (NEUTRAL_FACE, NEUTRAL_FACE, shut)
+    stage = staged(take, load_avatar(load_rig(rig_file), rig_file, eyes=True))
+    view = stage.view(ViewSettings(640, 360, "front"))
+    still, blinking = stage.picture(view, 1), stage.picture(view, 2)
+    cv2.imwrite(str(tmp_path / "blink.png"), np.hstack([still, blinking]))
+    changed = np.argwhere(np.abs(blinking.astype(int) - still.astype(int)).max(axis=2) > 40)
+    assert len(changed) > 20 and np.ptp(changed[:, 0]) < 30 and np.ptp(changed[:, 1]) < 64   # her eyes
+
+
 def test_mocap_render_draws_the_avatar_raising_its_left_arm_on_the_image_right(tmp_path: Path) -> None:
     """`mocap render --rig` draws Godette's own mesh posed by the take: seen from the front, the
     pixels that change while the left arm rises lie on the image's right (the performer's left,

@@ -221,11 +221,9 @@ def _staged_take(take: str, units: str, calib: str | None, rig: str | None, rig_
                  progress: bool) -> StagedTake:
     """A take to draw (a BVH file, or a landmarks file solved offline as `mocap solve` does), with
     the avatar of ``rig`` when given."""
-    import tempfile
-
     from mocap.app.session import run_replay
     from mocap.display.avatar_mesh import load_avatar
-    from mocap.display.render_take import bvh_take, staged
+    from mocap.display.render_take import PoseCollector, bvh_take, posed_take, staged
     from mocap.formats.landmarks_file import load_landmarks
     from mocap.retargeting.rigs import load_rig
 
@@ -237,11 +235,10 @@ def _staged_take(take: str, units: str, calib: str | None, rig: str | None, rig_
     if path.suffix.lower() == ".bvh":
         drawn = bvh_take(path, units)
     elif path.suffix.lower() == ".npz":
-        with tempfile.TemporaryDirectory(prefix="mocap-draw-") as folder:
-            bvh = Path(folder) / "take.bvh"
-            config = CaptureConfig().with_overrides({"optics": {"calib": calib}, "bvh": {"path": str(bvh), "units": "m"}})
-            run_replay(config, load_landmarks(path), progress=progress, smooth_hz=OFFLINE_CUTOFF_HZ)
-            drawn = bvh_take(bvh, "m")
+        solved = PoseCollector()
+        run_replay(CaptureConfig().with_overrides({"optics": {"calib": calib}}), load_landmarks(path), progress=progress,
+                   smooth_hz=OFFLINE_CUTOFF_HZ, also=[solved])
+        drawn = posed_take(solved.poses)
     else:
         raise MocapError(f"cannot draw {take}: give a BVH file (.bvh) or a landmarks file (.npz)")
     if loaded_rig is None or rig_path is None:

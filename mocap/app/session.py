@@ -491,12 +491,14 @@ def _recorded_frames(recording: LandmarkRecording) -> Iterator[tuple[Observation
 
 
 def run_replay(
-    config: CaptureConfig, recording: LandmarkRecording, *, progress: bool = True, smooth_hz: float | None = None
+    config: CaptureConfig, recording: LandmarkRecording, *, progress: bool = True, smooth_hz: float | None = None,
+    also: Sequence[PoseSink] = (),
 ) -> tuple[RunSummary, OpenedSinks]:
     """Lift, filter and solve a landmarks recording; stream and record like a capture.
 
     ``smooth_hz``: instead of the live One Euro filters, smooth the whole recording's lifted
-    joints with a zero-phase low-pass at this cutoff (Hz) first (:mod:`mocap.filtering.smoothing`)."""
+    joints with a zero-phase low-pass at this cutoff (Hz) first (:mod:`mocap.filtering.smoothing`).
+    ``also``: sinks handed every solved pose besides the config's outputs (on this thread)."""
     from tqdm import tqdm
 
     count = len(recording.cameras)
@@ -515,16 +517,17 @@ def run_replay(
         opened = open_sinks(config, frame_time_s, retargeter, live=False)
         for sink in opened.sinks:
             stack.callback(sink.close)
+        sinks = [*opened.sinks, *also]
         lifter = make_lifter(config, cameras)
         bar = stack.enter_context(
             tqdm(total=recording.frame_count, unit="frame", disable=not progress, desc="solve", leave=False)
         )
         if smooth_hz is None:
-            pipeline = build_pipeline(config, estimator=None, lifter=lifter, sinks=opened.sinks, hands=hands, face=face)
+            pipeline = build_pipeline(config, estimator=None, lifter=lifter, sinks=sinks, hands=hands, face=face)
             summary = pipeline.replay(_recorded_frames(recording), on_frame=lambda: bar.update(1))
         else:
             bodies = smooth_bodies([lifter.lift(observations) for observations, _ in _recorded_frames(recording)], smooth_hz)
-            pipeline = build_pipeline(config, estimator=None, lifter=None, sinks=opened.sinks, live_filters=False,
+            pipeline = build_pipeline(config, estimator=None, lifter=None, sinks=sinks, live_filters=False,
                                       hands=hands, face=face)
             seen = (recording.observations(frame) for frame in range(recording.frame_count))
             summary = replace(pipeline.replay_bodies(zip(bodies, seen), on_frame=lambda: bar.update(1)),

@@ -2,7 +2,8 @@
 file or a folder of PNG frames, optionally beside its source video.
 
 A take is a BVH file (ours or another tool's: its length unit is read from the skeleton's size
-unless given). A landmarks file is solved first, as `mocap solve` does, by the command.
+unless given), or the poses a landmarks file solves to (the command solves it as `mocap solve`
+does), faces included.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from mocap.core.errors import MocapError
+from mocap.core.frames import FaceExpression, SkeletonPose
 from mocap.core.skeleton import BONE_NAMES, EYE_BONES, FINGER_BONES, humanoid_skeleton
 from mocap.display.avatar_mesh import AvatarPoser
 from mocap.display.scene_view import PATH_S, SceneView, ViewSettings, framing_camera
@@ -28,14 +30,15 @@ UNIT_SCALES_M = {"m": 1.0, "cm": 0.01}
 
 @dataclass(frozen=True)
 class HumanoidMotion:
-    """A take's motion on mocap's canonical humanoid (a BVH mocap wrote without ``--rig``): what
-    an avatar is posed with."""
+    """A take's motion on mocap's canonical humanoid (a landmarks file solved, or a BVH mocap
+    wrote without ``--rig``): what an avatar is posed with."""
 
     local_quats: NDArray[np.float64]   # (frames, bones, 4) local rotations, humanoid_skeleton(fingers, eyes) order
     roots_m: NDArray[np.float64]       # (frames, 3) the hips
     hip_height_m: float                # the performer's, as the skeleton says
     fingers: bool
     eyes: bool
+    faces: tuple[FaceExpression | None, ...] | None = None   # per frame, where the face was tracked
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,35 @@ def bvh_take(path: Path, units: str = "auto") -> Take:
     positions, _ = clip.forward_kinematics()
     return Take(tuple(clip.names), tuple(joint.parent for joint in clip.joints), positions * scale, clip.frame_time_s,
                 _humanoid_motion(clip, scale))
+
+
+class PoseCollector:
+    """A pose sink keeping every solved pose, to draw them afterwards."""
+
+    def __init__(self) -> None:
+        self.poses: list[SkeletonPose] = []
+
+    def write(self, pose: SkeletonPose) -> None:
+        self.poses.append(pose)
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def posed_take(poses: list[SkeletonPose]) -> Take:
+    """The take the solved ``poses`` make (the last pose's skeleton names the joints), with their
+    humanoid motion and faces."""
+    if not poses:
+        raise MocapError("the take has no frames: nothing to draw")
+    skeleton = poses[-1].skeleton
+    positions = np.stack([pose.skeleton.forward_kinematics(pose.local_rotations, pose.root_position_m)[1] for pose in poses])
+    times = np.array([pose.timestamp_s for pose in poses])
+    frame_time_s = float(np.median(np.diff(times))) if len(poses) > 1 else 1.0 / 30.0
+    motion = HumanoidMotion(np.stack([pose.local_rotations.as_quat() for pose in poses]),
+                            np.stack([pose.root_position_m for pose in poses]), float(skeleton.rest_offsets_m[0, 1]),
+                            fingers=FINGER_BONES[0][0] in skeleton.names, eyes=EYE_BONES[0][0] in skeleton.names,
+                            faces=tuple(pose.face for pose in poses))
+    return Take(skeleton.names, skeleton.parents, positions, frame_time_s, motion)
 
 
 def _humanoid_motion(clip: BvhClip, scale_m: float) -> HumanoidMotion | None:
@@ -164,8 +196,9 @@ class StagedTake:
         motion = self.take.humanoid
         if self.avatar is None or motion is None:
             return view.skeleton(self.positions_m[frame], path_m=path, planted_m=planted)
+        face = motion.faces[frame] if motion.faces is not None else None
         vertices = self.avatar.vertices(Rotation.from_quat(motion.local_quats[frame]), motion.roots_m[frame],
-                                        motion.hip_height_m) - [0.0, self.floor_y_m, 0.0]
+                                        motion.hip_height_m, face) - [0.0, self.floor_y_m, 0.0]
         scale = np.array([1.0, 0.0, 1.0]) * self.avatar.retargeter.hip_height_m / motion.hip_height_m   # as the avatar's hips move
         avatar = self.avatar
         return view.mesh(vertices, avatar.triangles, avatar.triangle_bgr, avatar.double_sided, path_m=path * scale,

@@ -121,6 +121,7 @@ class SceneView:
         image = self._background.copy()
         if path_m is not None:
             path = path_m[np.isfinite(path_m).all(axis=1)] * [1.0, 0.0, 1.0]
+            path = path[np.r_[True, np.abs(np.diff(path, axis=0)).max(axis=1, initial=0.0) > 1e-4]]   # a still body: one point
             if len(path) > 1:
                 self._polyline(image, path, PATH_BGR, 2)
         for foot in [] if planted_m is None else planted_m:
