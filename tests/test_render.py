@@ -22,6 +22,7 @@ from mocap.display.scene_view import (
     CENTRE_BGR,
     CHROMA_GREEN_BGR,
     CONTACT_BGR,
+    FRUSTUM_BGR,
     GRID_BGR,
     LEFT_BGR,
     PATH_BGR,
@@ -337,7 +338,7 @@ def test_the_preview_feed_letterboxes_the_camera_image(fake_device: type[FakeDev
 def avatar_pixels(picture: np.ndarray) -> np.ndarray:
     """(rows, columns) of the pixels that are neither the background, the floor grid nor a skeleton's colours."""
     drawn = np.ones(picture.shape[:2], dtype=bool)
-    for colour in (CHROMA_GREEN_BGR, GRID_BGR, LEFT_BGR, RIGHT_BGR, CENTRE_BGR, PATH_BGR, CONTACT_BGR):
+    for colour in (CHROMA_GREEN_BGR, GRID_BGR, LEFT_BGR, RIGHT_BGR, CENTRE_BGR, PATH_BGR, CONTACT_BGR, FRUSTUM_BGR):
         drawn &= np.abs(picture.astype(int) - colour).max(axis=2) > 40
     return np.argwhere(drawn)
 
@@ -456,3 +457,41 @@ def test_no_virtual_camera_device_is_one_line_saying_how_to_enable_it() -> None:
     """Here no v4l2loopback device exists: pyvirtualcam's own error, and how to load one, in one line."""
     result = run_mocap("capture", "--video", str(DEMO_VIDEO), "--virtual-camera", "preview", "--no-progress")
     assert_one_line_error(result, "no virtual camera", "modprobe v4l2loopback", "OBS")
+
+
+def test_a_calibrated_take_draws_its_cameras_where_they_stand(tmp_path: Path) -> None:
+    """Two desk webcams 2.5 m in front of a performer (a CMU walk seen by virtual cameras): the
+    lifter places each camera's pyramid where it stands on the stage (its centre within 5 cm),
+    and `mocap render --view left` draws them on the image's left, the performer's front."""
+    from mocap.app.config import OFFLINE_CUTOFF_HZ, CaptureConfig
+    from mocap.app.session import make_lifter, run_replay
+    from mocap.core.conventions import HIP_LANDMARKS
+    from mocap.evaluation.accuracy import load_motion
+    from mocap.evaluation.camera_views import NO_NOISE, camera_setup, observe, stage_landmarks
+    from mocap.formats.calibration_file import save_calibration
+    from mocap.formats.landmarks_file import save_landmarks
+    from mocap.lifting.multiview import MultiViewLifter
+
+    motion = load_motion(shared("bvh/cmu/02_01_walk.bvh"), 30.0)
+    landmarks = stage_landmarks(motion)[:60]
+    cameras = camera_setup("desk")
+    recording = observe(landmarks, cameras, NO_NOISE, motion.frame_time_s)
+    calibration, take = tmp_path / "desk.toml", tmp_path / "walk.npz"
+    save_calibration(calibration, cameras)
+    save_landmarks(take, recording)
+    config = CaptureConfig().with_overrides({"optics": {"calib": str(calibration)}})
+    lifter = make_lifter(config, cameras)
+    assert isinstance(lifter, MultiViewLifter)
+    run_replay(config, recording, progress=False, smooth_hz=OFFLINE_CUTOFF_HZ, lifter=lifter)
+    first_hips = landmarks[0, list(HIP_LANDMARKS)].mean(axis=0)
+    for camera, frustum in zip(cameras, lifter.camera_frusta()):
+        expected = camera.position_m - [first_hips[0], 0.0, first_hips[2]]   # the stage's origin under the first hips
+        assert np.linalg.norm(frustum[0] - expected) < 0.05, (frustum[0], expected)
+    out = tmp_path / "frames"
+    result = run_mocap("render", str(take), "--calib", str(calibration), "--out", str(out), "--view", "left",
+                       "--width", "480", "--height", "270", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    picture = cv2.imread(str(out / "frame_00030.png"))
+    cameras_drawn, body = coloured(picture, FRUSTUM_BGR), coloured(picture, LEFT_BGR)
+    assert len(cameras_drawn) > 50 and len(body) > 50
+    assert cameras_drawn[:, 1].mean() < body[:, 1].mean() - 40

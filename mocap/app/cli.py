@@ -221,10 +221,11 @@ def _staged_take(take: str, units: str, calib: str | None, rig: str | None, rig_
                  progress: bool) -> StagedTake:
     """A take to draw (a BVH file, or a landmarks file solved offline as `mocap solve` does), with
     the avatar of ``rig`` when given."""
-    from mocap.app.session import run_replay
+    from mocap.app.session import calibrated_cameras, make_lifter, run_replay
     from mocap.display.avatar_mesh import load_avatar
     from mocap.display.render_take import PoseCollector, bvh_take, posed_take, staged
     from mocap.formats.landmarks_file import load_landmarks
+    from mocap.lifting.multiview import MultiViewLifter
     from mocap.retargeting.rigs import load_rig
 
     path = Path(take)
@@ -232,21 +233,24 @@ def _staged_take(take: str, units: str, calib: str | None, rig: str | None, rig_
         raise MocapError(f"take {take} not found: give a BVH file or a landmarks .npz file")
     rig_path = Path(rig) if rig else None
     loaded_rig = load_rig(rig_path, Path(rig_map) if rig_map else None) if rig_path else None
+    frusta: list[np.ndarray] = []     # the cameras, where a calibrated landmarks file says they stand
     if path.suffix.lower() == ".bvh":
         drawn = bvh_take(path, units)
     elif path.suffix.lower() == ".npz":
-        solved = PoseCollector()
-        run_replay(CaptureConfig().with_overrides({"optics": {"calib": calib}}), load_landmarks(path), progress=progress,
-                   smooth_hz=OFFLINE_CUTOFF_HZ, also=[solved])
+        config = CaptureConfig().with_overrides({"optics": {"calib": calib}})
+        recording, solved = load_landmarks(path), PoseCollector()
+        lifter = make_lifter(config, calibrated_cameras(config, len(recording.cameras), recording.cameras))
+        run_replay(config, recording, progress=progress, smooth_hz=OFFLINE_CUTOFF_HZ, also=[solved], lifter=lifter)
         drawn = posed_take(solved.poses)
+        frusta = lifter.camera_frusta() if isinstance(lifter, MultiViewLifter) else []
     else:
         raise MocapError(f"cannot draw {take}: give a BVH file (.bvh) or a landmarks file (.npz)")
     if loaded_rig is None or rig_path is None:
-        return staged(drawn)
+        return staged(drawn, frusta_m=frusta)
     motion = drawn.humanoid
     avatar = load_avatar(loaded_rig, rig_path, fingers=motion is not None and motion.fingers,
                          eyes=motion is not None and motion.eyes)
-    return staged(drawn, avatar)
+    return staged(drawn, avatar, frusta_m=frusta)
 
 
 def offline_cutoff(config: CaptureConfig, smooth_hz: float | None) -> float | None:

@@ -492,13 +492,14 @@ def _recorded_frames(recording: LandmarkRecording) -> Iterator[tuple[Observation
 
 def run_replay(
     config: CaptureConfig, recording: LandmarkRecording, *, progress: bool = True, smooth_hz: float | None = None,
-    also: Sequence[PoseSink] = (),
+    also: Sequence[PoseSink] = (), lifter: Lifter | None = None,
 ) -> tuple[RunSummary, OpenedSinks]:
     """Lift, filter and solve a landmarks recording; stream and record like a capture.
 
     ``smooth_hz``: instead of the live One Euro filters, smooth the whole recording's lifted
     joints with a zero-phase low-pass at this cutoff (Hz) first (:mod:`mocap.filtering.smoothing`).
-    ``also``: sinks handed every solved pose besides the config's outputs (on this thread)."""
+    ``also``: sinks handed every solved pose besides the config's outputs (on this thread).
+    ``lifter``: the lifter to use (default: made from the config), to ask it about the stage afterwards."""
     from tqdm import tqdm
 
     count = len(recording.cameras)
@@ -518,7 +519,7 @@ def run_replay(
         for sink in opened.sinks:
             stack.callback(sink.close)
         sinks = [*opened.sinks, *also]
-        lifter = make_lifter(config, cameras)
+        lifter = lifter if lifter is not None else make_lifter(config, cameras)
         bar = stack.enter_context(
             tqdm(total=recording.frame_count, unit="frame", disable=not progress, desc="solve", leave=False)
         )

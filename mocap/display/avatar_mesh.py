@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import cv2
@@ -21,6 +22,7 @@ from scipy.spatial.transform import Rotation
 
 from mocap.core.errors import MocapError, note
 from mocap.core.frames import FaceExpression
+from mocap.display.scene_view import SceneView
 from mocap.retargeting.retarget import Retargeter
 from mocap.retargeting.rigs import GltfNodes, Rig, read_gltf_nodes
 from mocap.sinks.expressions import expression_weights
@@ -68,16 +70,24 @@ class AvatarMesh:
         posed_rotation = rotations.as_matrix()
         rig_joint = {name: joint for joint, name in enumerate(rig.skeleton.names)}
         world = self.rest_world.copy()
-        for node in _parents_first(self.node_parents):
+        for node in self._parents_first:
             joint = rig_joint.get(self.node_names[node])
             if joint is not None:
-                linear = self.rest_world[node, :3, :3]
-                u, _, vt = np.linalg.svd(linear)
-                world[node, :3, :3] = posed_rotation[joint] @ (u @ vt).T @ linear
+                world[node, :3, :3] = posed_rotation[joint] @ self._rest_scales[node]
                 world[node, :3, 3] = positions[joint]
             elif self.node_parents[node] >= 0:
                 world[node] = world[self.node_parents[node]] @ self.rest_local[node]
         return world
+
+    @cached_property
+    def _rest_scales(self) -> NDArray[np.float64]:
+        """(nodes, 3, 3) each node's rest world matrix less its rotation (the polar factor): its scale."""
+        u, _, vt = np.linalg.svd(self.rest_world[:, :3, :3])
+        return np.transpose(u @ vt, (0, 2, 1)) @ self.rest_world[:, :3, :3]
+
+    @cached_property
+    def _parents_first(self) -> list[int]:
+        return _parents_first(self.node_parents)
 
     def morph_weights(self, expression_weights: dict[str, float]) -> dict[int, NDArray[np.float64]]:
         """Each mesh's morph target weights (0..1) for expressions by name (any case, 0..1), as
@@ -129,6 +139,16 @@ class AvatarPoser:
         morphs = self.mesh.morph_weights(expression_weights(face, self.mesh.expression_scheme)) if face is not None else None
         moved = np.concatenate(self.mesh.skinned(self.mesh.posed_world(self.rig, local, root), morphs))
         return self.retargeter.facing.apply(moved)
+
+    def picture(self, view: SceneView, canonical_local: Rotation, root_m: NDArray[np.float64], performer_hip_height_m: float,
+                face: FaceExpression | None, *, path_m: NDArray[np.float64] | None = None,
+                planted_m: NDArray[np.float64] | None = None) -> NDArray[np.uint8]:
+        """The avatar drawn by ``view`` in this pose (as :meth:`vertices`), with the performer's
+        path and planted feet (metres) scaled as the avatar's hips move."""
+        scale = np.array([1.0, 0.0, 1.0]) * self.retargeter.hip_height_m / performer_hip_height_m
+        return view.mesh(self.vertices(canonical_local, root_m, performer_hip_height_m, face), self.triangles,
+                         self.triangle_bgr, self.double_sided, path_m=None if path_m is None else path_m * scale,
+                         planted_m=None if planted_m is None else planted_m * scale)
 
 
 def load_avatar(rig: Rig, path: Path, *, fingers: bool = False, eyes: bool = False) -> AvatarPoser | None:

@@ -182,11 +182,12 @@ class StagedTake:
     height_m: float                        # how much of the scene's height it frames
     floor_y_m: float                       # the take's floor, moved to y = 0
     avatar: AvatarPoser | None = None      # drawn instead of the skeleton
+    frusta_m: tuple[NDArray[np.float64], ...] = ()   # the cameras: each its centre and four image corners (5, 3)
 
     def view(self, settings: ViewSettings, azimuth_deg: float | None = None) -> SceneView:
         """A view of the take from ``settings.view``'s side, or ``azimuth_deg`` round from its front."""
         camera = framing_camera(settings, self.target_m, self.height_m, azimuth_deg)
-        return SceneView(self.take.names, self.take.parents, camera, settings, self.target_m)
+        return SceneView(self.take.names, self.take.parents, camera, settings, self.target_m, frusta_m=self.frusta_m)
 
     def picture(self, view: SceneView, frame: int) -> NDArray[np.uint8]:
         """Frame ``frame`` drawn by ``view`` (the avatar, or the skeleton), with the hips' last
@@ -197,18 +198,17 @@ class StagedTake:
         if self.avatar is None or motion is None:
             return view.skeleton(self.positions_m[frame], path_m=path, planted_m=planted)
         face = motion.faces[frame] if motion.faces is not None else None
-        vertices = self.avatar.vertices(Rotation.from_quat(motion.local_quats[frame]), motion.roots_m[frame],
-                                        motion.hip_height_m, face) - [0.0, self.floor_y_m, 0.0]
-        scale = np.array([1.0, 0.0, 1.0]) * self.avatar.retargeter.hip_height_m / motion.hip_height_m   # as the avatar's hips move
-        avatar = self.avatar
-        return view.mesh(vertices, avatar.triangles, avatar.triangle_bgr, avatar.double_sided, path_m=path * scale,
-                         planted_m=planted * scale)
+        floor = np.array([0.0, self.floor_y_m, 0.0])
+        return self.avatar.picture(view, Rotation.from_quat(motion.local_quats[frame]), motion.roots_m[frame] - floor,
+                                   motion.hip_height_m, face, path_m=path, planted_m=planted)
 
 
-def staged(take: Take, avatar: AvatarPoser | None = None) -> StagedTake:
+def staged(take: Take, avatar: AvatarPoser | None = None, *,
+           frusta_m: list[NDArray[np.float64]] | None = None) -> StagedTake:
     """The take with its floor (the 2nd percentile of each frame's lowest joint) at y = 0, framed
     on the hips' median place and the take's height (or the avatar's, if taller); ``avatar``:
-    drawn instead of the skeleton (the take must be on mocap's humanoid)."""
+    drawn instead of the skeleton (the take must be on mocap's humanoid); ``frusta_m``: cameras to
+    draw (each (5, 3): centre and image corners, the take's frame), framed with the performer."""
     if avatar is not None and take.humanoid is None:
         raise MocapError("this BVH is not on mocap's humanoid (recorded with --rig, or by another tool): draw an avatar "
                          "from the landmarks file, or from a BVH recorded without --rig")
@@ -219,8 +219,14 @@ def staged(take: Take, avatar: AvatarPoser | None = None) -> StagedTake:
                 avatar.height_m if avatar is not None else 0.0)
     root = positions[:, take.parents.index(-1)]
     target = np.array([float(np.nanmedian(root[:, 0])), top_m / 2.0, float(np.nanmedian(root[:, 2]))])
+    height_m = 1.1 * top_m
     planted = [feet - shift for feet in planted_feet(take, floor_y)]
-    return StagedTake(take, positions, planted, target, 1.1 * top_m, floor_y, avatar)
+    shifted = tuple(frustum - shift for frustum in frusta_m or [])
+    if shifted:   # framed to show the cameras too: centred between them and the performer, wide enough for both
+        ground = np.vstack([target[[0, 2]], *(frustum[0, [0, 2]] for frustum in shifted)])
+        target[[0, 2]] = (ground.min(axis=0) + ground.max(axis=0)) / 2.0
+        height_m = max(height_m, 0.8 * float(np.ptp(ground, axis=0).max()))
+    return StagedTake(take, positions, planted, target, height_m, floor_y, avatar, shifted)
 
 
 def render_take(

@@ -26,6 +26,7 @@ CENTRE_BGR = (235, 235, 235)
 GRID_BGR = (40, 120, 20)
 PATH_BGR = (30, 230, 230)
 CONTACT_BGR = (20, 20, 200)   # a planted foot's mark on the floor: red
+FRUSTUM_BGR = (200, 60, 200)  # a camera: magenta
 PATH_S = 3.0                  # the hips' path drawn under the skeleton, seconds
 BONE_RADIUS_M = 0.035
 _SHIFT = 4                     # triangle corners drawn to 1/16 pixel
@@ -70,11 +71,13 @@ def side_colours(names: tuple[str, ...]) -> list[tuple[int, int, int]]:
 
 class SceneView:
     """Draws pose after pose of a skeleton (``names``, ``parents``: -1 for a root), or of a mesh,
-    through ``camera``, over a floor grid around ``floor_centre_m`` (its y is ignored: the floor is y = 0)."""
+    through ``camera``, over a floor grid around ``floor_centre_m`` (its y is ignored: the floor is
+    y = 0) and the capture's cameras (``frusta_m``: each its centre and image corners, (5, 3))."""
 
     def __init__(
         self, names: tuple[str, ...], parents: tuple[int, ...], camera: CameraModel, settings: ViewSettings,
         floor_centre_m: NDArray[np.float64], *, grid_step_m: float = 0.5, grid_half_m: float = 3.0,
+        frusta_m: tuple[NDArray[np.float64], ...] = (),
     ) -> None:
         self.camera = camera
         self.settings = settings
@@ -86,6 +89,10 @@ class SceneView:
         self._centre_xy = camera.matrix[[0, 1], [2, 2]]
         self._world_to_camera = camera.rotation.as_matrix()
         self._background = self._floor_grid(np.asarray(floor_centre_m, dtype=np.float64), grid_step_m, grid_half_m)
+        for frustum in frusta_m:   # the apex to each corner, then round the image
+            for corner in frustum[1:]:
+                self._polyline(self._background, np.stack([frustum[0], corner]), FRUSTUM_BGR, 2)
+            self._polyline(self._background, frustum[[1, 2, 3, 4, 1]], FRUSTUM_BGR, 2)
 
     def _projected(self, points_m: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Pixels (N, 2) and distances along the camera's axis (N,; metres) of world points (N, 3):
@@ -167,7 +174,7 @@ class SceneView:
         flat_pixels, flat_depth = self._projected(corners.reshape(-1, 3))
         pixels, depth = flat_pixels.reshape(-1, 3, 2), flat_depth.reshape(-1, 3)
         edges = pixels[:, 1:] - pixels[:, :1]
-        seen_from_behind = edges[:, 0, 0] * edges[:, 1, 1] - edges[:, 1, 0] * edges[:, 0, 1] > 0   # clockwise with y down
+        seen_from_behind = edges[:, 0, 0] * edges[:, 1, 1] - edges[:, 1, 0] * edges[:, 0, 1] > 0   # corners turning the other way on the picture
         drawn = (depth > 0.1).all(axis=1) & (double_sided | ~seen_from_behind)
         normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
         towards_camera = self.camera.position_m - corners.mean(axis=1)

@@ -78,6 +78,7 @@ class StagePlacement:
         self._floor_percentile = floor_percentile
         self._foot_heights: deque[tuple[float, float]] = deque()
         self._origin_xz: NDArray[np.float64] | None = None
+        self.shift_m = np.zeros(3)   # the last shift applied: where the stage's origin (floor under the first hips) was, metres
 
     def place(self, joints: NDArray[np.float64], confidence: NDArray[np.float64], timestamp_s: float) -> NDArray[np.float64]:
         hips = joints[list(HIP_LANDMARKS)].mean(axis=0)
@@ -92,7 +93,8 @@ class StagePlacement:
             floor_y = float(np.percentile([h for _, h in self._foot_heights], self._floor_percentile))
         else:
             floor_y = float(hips[1]) - 0.9  # no foot seen yet: assume hips about 0.9 m up
-        return joints - np.array([self._origin_xz[0], floor_y, self._origin_xz[1]])
+        self.shift_m = np.array([self._origin_xz[0], floor_y, self._origin_xz[1]])
+        return joints - self.shift_m
 
 
 class UprightCorrection:

@@ -78,6 +78,19 @@ class MultiViewLifter:
         self._stage = StagePlacement(min_confidence=min_confidence, floor_window_s=floor_window_s)
         self._bridge = DropoutBridge(min_confidence=min_confidence)
 
+    def camera_frusta(self, depth_m: float = 0.3) -> list[NDArray[np.float64]]:
+        """Each camera drawn as a pyramid in the internal frame as the stage stands now (after the
+        last lifted frame): its centre, then its image's four corners ``depth_m`` in front of it,
+        (5, 3) metres each."""
+        frusta = []
+        for camera in self._cameras:
+            width, height = camera.image_size
+            corners_px = np.array([[0.0, 0.0, 1.0], [width, 0.0, 1.0], [width, height, 1.0], [0.0, height, 1.0]])
+            rays = corners_px @ np.linalg.inv(camera.matrix).T                  # camera axes, z = 1
+            in_calibration = camera.rotation.inv().apply(np.vstack([np.zeros(3), depth_m * rays]) - camera.translation_m)
+            frusta.append(self._to_world.apply(in_calibration) - self._stage.shift_m)
+        return frusta
+
     def lift(self, observations: Observations) -> BodyPose:
         timestamp_s = max(o.timestamp_s for o in observations)
         if sum(o.detected for o in observations) < 1:

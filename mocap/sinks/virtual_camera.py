@@ -110,11 +110,8 @@ class AvatarFeed:
             _, positions = skeleton.forward_kinematics(pose.local_rotations, pose.root_position_m)
             picture = view.skeleton(positions, path_m=path)
         else:
-            hip_height_m = performer_hip_height_m(pose)
-            vertices = self.avatar.vertices(pose.local_rotations, pose.root_position_m, hip_height_m, pose.face)
-            scale = self.avatar.retargeter.hip_height_m / hip_height_m    # as the avatar's hips move
-            avatar = self.avatar
-            picture = view.mesh(vertices, avatar.triangles, avatar.triangle_bgr, avatar.double_sided, path_m=path * scale)
+            picture = self.avatar.picture(view, pose.local_rotations, pose.root_position_m, performer_hip_height_m(pose),
+                                          pose.face, path_m=path)
         self.camera.send(picture, pose.timestamp_s)
 
     def close(self) -> None:
