@@ -398,7 +398,7 @@ def _first_view(show: Callable[[Frame, PoseObservation], None]) -> FrameObserver
 
 def solves_offline(config: CaptureConfig) -> bool:
     """Whether a capture is offline work: a BVH from files (no camera, no --realtime) with no
-    live output (VMC, OSC, VRChat, preview) and no --live."""
+    live output (VMC, OSC, VRChat, preview, viewer, virtual camera) and no --live."""
     source = config.source
     live_output = (config.vmc.address or config.osc.address or config.vrchat.address or config.preview
                    or config.virtual_camera.show or config.viewer)
