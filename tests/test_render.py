@@ -19,6 +19,7 @@ from mocap.core.frames import Frame, PoseObservation, SkeletonPose
 from mocap.core.skeleton import BONE_INDEX, Skeleton, humanoid_skeleton
 from mocap.display.render_take import Take, bvh_take, planted_feet, staged
 from mocap.display.scene_view import (
+    BACKGROUNDS_BGR,
     CENTRE_BGR,
     CHROMA_GREEN_BGR,
     CONTACT_BGR,
@@ -224,15 +225,18 @@ def decoded(path: Path) -> list[np.ndarray]:
 
 
 def test_mocap_render_writes_a_video_that_moves_where_the_take_moves(tmp_path: Path) -> None:
-    """`mocap render` of a BVH: one video frame per take frame at the chosen size; decoded back,
-    frames stay the same while the performer stands still and change while the arm rises."""
+    """`mocap render` of a BVH: one video frame per take frame at the chosen size, on the chosen
+    key colour; decoded back, frames stay the same while the performer stands still and change
+    while the arm rises."""
     take, video = tmp_path / "raise.bvh", tmp_path / "raise.mp4"
     write_arm_raise(take)
-    result = run_mocap("render", str(take), "--out", str(video), "--width", "320", "--height", "240", "--no-progress")
+    result = run_mocap("render", str(take), "--out", str(video), "--width", "320", "--height", "240",
+                       "--background", "blue", "--no-progress")
     assert result.returncode == 0, result.stderr
     assert "20 frames (320x240, front view)" in result.stdout
     frames = decoded(video)
     assert len(frames) == 20 and frames[0].shape == (240, 320, 3)
+    assert np.abs(frames[0][5, 5].astype(int) - BACKGROUNDS_BGR["blue"]).max() < 12     # the key colour, through MP4
     changes = [float(np.abs(b.astype(int) - a.astype(int)).mean()) for a, b in zip(frames, frames[1:])]
     assert max(changes[:9]) < 0.3 < min(changes[10:]), changes
 
@@ -318,6 +322,21 @@ def test_the_avatar_feed_sends_bgr_pictures_at_the_asked_size_and_rate(fake_devi
     camera.close()
     camera.close()
     assert device.closed
+
+
+@pytest.mark.unit
+def test_the_avatar_feed_keys_on_the_chosen_colour(fake_device: type[FakeDevice]) -> None:
+    """`--virtual-camera-background magenta`: the picture's corners are magenta (for an avatar
+    dressed in green), the skeleton drawn over it as ever."""
+    from mocap.sinks.virtual_camera import AvatarFeed, VirtualCamera
+
+    feed = AvatarFeed(VirtualCamera(320, 180, 30.0), "front", background_bgr=BACKGROUNDS_BGR["magenta"])
+    skeleton = humanoid_skeleton()
+    pose = posed(skeleton)
+    feed.write(SkeletonPose(0.0, skeleton, pose.root_position_m, pose.local_rotations, True, True))
+    (picture,) = fake_device.opened[0].frames
+    assert picture[0, 0].tolist() == picture[0, -1].tolist() == [255, 0, 255]
+    assert len(coloured(picture, LEFT_BGR)) > 20
 
 
 @pytest.mark.unit

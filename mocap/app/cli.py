@@ -18,7 +18,7 @@ import numpy as np
 from mocap.app.config import OFFLINE_CUTOFF_HZ, CaptureConfig, declared_options, load_config
 from mocap.app.console import quiet_native_logs
 from mocap.core.errors import MocapError, note, require_writable
-from mocap.display.scene_view import VIEWS
+from mocap.display.scene_view import BACKGROUNDS_BGR, VIEWS
 
 if TYPE_CHECKING:
     from mocap.app.session import OpenedSinks
@@ -177,10 +177,12 @@ def _drawn_take_options(function: Any) -> Any:
 @click.option("--view", type=click.Choice(VIEWS), default="front", show_default=True,
               help="Where the camera stands, seen from the performer.")
 @click.option("--video", "source_video", type=str, help="The take's source video, shown beside it frame for frame.")
+@click.option("--background", type=click.Choice(tuple(BACKGROUNDS_BGR)), default="green", show_default=True,
+              help="The background: a key colour a video editor takes out.")
 @_drawn_take_options
 @click.option("--progress/--no-progress", default=True, help="Progress bar.")
 def render(take: str, out: str, width: int, height: int, fps: float | None, view: str, source_video: str | None,
-           units: str, calib: str | None, rig: str | None, rig_map: str | None, progress: bool) -> None:
+           background: str, units: str, calib: str | None, rig: str | None, rig_map: str | None, progress: bool) -> None:
     """Draw a take (a BVH file, or a landmarks .npz solved as `mocap solve` does) into a video or PNG frames."""
     from mocap.display.render_take import render_take
     from mocap.display.scene_view import ViewSettings
@@ -190,7 +192,7 @@ def render(take: str, out: str, width: int, height: int, fps: float | None, view
         raise MocapError(f"--video {source_video} not found")
     require_writable(out_path / "frame_00000.png" if out_path.is_dir() else out_path, "render output")
     written = render_take(_staged_take(take, units, calib, rig, rig_map, progress), out_path,
-                          ViewSettings(width, height, view), fps=fps,
+                          ViewSettings(width, height, view, background_bgr=BACKGROUNDS_BGR[background]), fps=fps,
                           source_video=Path(source_video) if source_video else None, progress=progress)
     click.echo(f"Render: {written} frames ({width}x{height}, {view} view) written to {out}")
 

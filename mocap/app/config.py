@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import tomli_w
 
 from mocap.core.errors import MocapError
-from mocap.display.scene_view import VIEWS
+from mocap.display.scene_view import BACKGROUNDS_BGR, VIEWS
 from mocap.formats.toml_files import read_toml
 from mocap.sinks.expressions import EXPRESSION_SCHEMES
 
@@ -265,6 +265,9 @@ class VirtualCameraSettings(_Section):
                          low=0.0, above_low=True, high=240.0, flag="--virtual-camera-fps")
     view: str = setting("front", "avatar: where its camera stands, seen from the performer.", choices=VIEWS,
                         flag="--virtual-camera-view")
+    background: str = setting(
+        "green", "avatar: the background, a key colour OBS's Chroma Key filter takes out (blue or magenta for a "
+        "green avatar).", choices=tuple(BACKGROUNDS_BGR), flag="--virtual-camera-background")
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from mocap.core.pipeline import (
 )
 from mocap.core.skeleton import BONE_NAMES
 from mocap.display.avatar_mesh import load_avatar
-from mocap.display.scene_view import ViewSettings
+from mocap.display.scene_view import BACKGROUNDS_BGR, ViewSettings
 from mocap.display.viewer import LiveWindow
 from mocap.estimation.mediapipe_pose import MediaPipePoseEstimator, PerCameraEstimator
 from mocap.filtering.outliers import OutlierGuard
@@ -265,7 +265,9 @@ def open_pictures(config: CaptureConfig, stack: ExitStack, opened: OpenedSinks, 
     avatar = load_avatar(retargeter.rig, Path(config.rig.path), fingers=config.tracks_hands, eyes=config.tracks_face) \
         if draws_avatar and retargeter is not None and config.rig.path else None
     if virtual_camera is not None and config.virtual_camera.show == "avatar":
-        opened.sinks.append(BackgroundSink(AvatarFeed(virtual_camera, config.virtual_camera.view, avatar), max_queued=1))
+        feed = AvatarFeed(virtual_camera, config.virtual_camera.view, avatar,
+                          BACKGROUNDS_BGR[config.virtual_camera.background])
+        opened.sinks.append(BackgroundSink(feed, max_queued=1))
     elif virtual_camera is not None:
         preview_feed = BackgroundSink(PreviewFeed(virtual_camera), max_queued=1)
         stack.callback(preview_feed.close)

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from mocap.cameras.camera_model import CameraModel
 
 CHROMA_GREEN_BGR = (64, 177, 0)
+BACKGROUNDS_BGR = {"green": CHROMA_GREEN_BGR, "blue": (187, 71, 0), "magenta": (255, 0, 255), "black": (0, 0, 0)}   # key colours
 LEFT_BGR = (240, 160, 40)     # the performer's left: blue
 RIGHT_BGR = (40, 120, 240)    # their right: orange
 CENTRE_BGR = (235, 235, 235)

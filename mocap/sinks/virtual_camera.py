@@ -21,7 +21,7 @@ from mocap.core.errors import MocapError
 from mocap.core.frames import Frame, PoseObservation, SkeletonPose
 from mocap.display.avatar_mesh import AvatarPoser
 from mocap.display.preview import draw_skeleton
-from mocap.display.scene_view import PATH_S, SceneView, ViewSettings, framing_camera
+from mocap.display.scene_view import CHROMA_GREEN_BGR, PATH_S, SceneView, ViewSettings, framing_camera
 from mocap.sinks.rig import performer_hip_height_m
 
 HOW_TO_ENABLE = ("on Linux load v4l2loopback (sudo modprobe v4l2loopback exclusive_caps=1 card_label=mocap); "
@@ -85,10 +85,11 @@ class AvatarFeed:
     face's expressions on the mesh's blend shapes when the face is tracked), or as the skeleton
     it solves to."""
 
-    def __init__(self, camera: VirtualCamera, view: str, avatar: AvatarPoser | None = None) -> None:
+    def __init__(self, camera: VirtualCamera, view: str, avatar: AvatarPoser | None = None,
+                 background_bgr: tuple[int, int, int] = CHROMA_GREEN_BGR) -> None:
         self.camera = camera
         self.avatar = avatar
-        self._settings = ViewSettings(camera.width, camera.height, view)
+        self._settings = ViewSettings(camera.width, camera.height, view, background_bgr=background_bgr)
         self._views: dict[tuple[str, ...], SceneView] = {}   # by the skeleton's joint names
         self._path: deque[tuple[float, NDArray[np.float64]]] = deque()   # (time s, the hips' position)
 
