@@ -340,6 +340,28 @@ def test_the_avatar_feed_keys_on_the_chosen_colour(fake_device: type[FakeDevice]
 
 
 @pytest.mark.unit
+def test_the_live_views_keys_walk_its_camera_round(fake_device: type[FakeDevice]) -> None:
+    """In the live view, 2 puts the camera at the performer's left and j/l walk it 15 degrees
+    round; the feed draws from where it stands: a T-pose's arms span the picture from the front
+    and shrink to a stub seen end-on from the side."""
+    from mocap.display.viewer import turned
+    from mocap.sinks.virtual_camera import AvatarFeed, VirtualCamera
+
+    assert turned(0.0, ord("2")) == 90.0 and turned(90.0, ord("l")) == 105.0 and turned(0.0, ord("j")) == 345.0
+    assert turned(30.0, ord("x")) == 30.0
+    azimuth = {"now": 0.0}
+    feed = AvatarFeed(VirtualCamera(320, 180, 30.0), "front", azimuth_deg=lambda: azimuth["now"])
+    skeleton = humanoid_skeleton()
+    pose = posed(skeleton)
+    for frame, degrees in enumerate((0.0, 90.0)):
+        azimuth["now"] = degrees
+        feed.write(SkeletonPose(frame / 30, skeleton, pose.root_position_m, pose.local_rotations, True, True))
+    front, side = fake_device.opened[0].frames
+    arm_span = [np.ptp(coloured(picture, LEFT_BGR)[:, 1]) for picture in (front, side)]
+    assert arm_span[0] > 3 * arm_span[1], arm_span
+
+
+@pytest.mark.unit
 def test_the_preview_feed_letterboxes_the_camera_image(fake_device: type[FakeDevice]) -> None:
     """A portrait camera image in a landscape virtual camera: scaled to its height, centred on black."""
     from mocap.sinks.virtual_camera import PreviewFeed, VirtualCamera

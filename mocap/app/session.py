@@ -277,7 +277,8 @@ def open_pictures(config: CaptureConfig, stack: ExitStack, opened: OpenedSinks, 
         stack.callback(live_window.close)
         settings = ViewSettings()
         window_output = VirtualCamera(settings.width, settings.height, VIEWER_FPS, device=live_window)
-        opened.sinks.append(BackgroundSink(AvatarFeed(window_output, settings.view, avatar), max_queued=1))
+        window_feed = AvatarFeed(window_output, settings.view, avatar, azimuth_deg=lambda: live_window.azimuth_deg)
+        opened.sinks.append(BackgroundSink(window_feed, max_queued=1))
         observers.append(live_window.show)
     return observers
 

@@ -37,21 +37,23 @@ def has_display() -> bool:
 class LiveWindow:
     """The capture's 3D view (``--viewer``): the drawing thread hands pictures in (:meth:`send`,
     as to a virtual camera), and the capture thread shows the newest (:meth:`show`, where the
-    preview window is shown too); q or Esc stops the capture as Ctrl-C would."""
+    preview window is shown too). Keys as in `mocap view`: 1-4 put the camera on a side, j/l walk
+    it round (:attr:`azimuth_deg`, which the drawing reads); q or Esc stops the capture as Ctrl-C would."""
 
     device = "the live view window"
 
-    def __init__(self) -> None:
+    def __init__(self, view: str = "front") -> None:
         self._newest: NDArray[np.uint8] | None = None
         self._lock = threading.Lock()
         self._shown = False
+        self.azimuth_deg = VIEW_AZIMUTHS_DEG[view]   # where the camera stands, round from the performer's front
 
     @classmethod
-    def open_if_possible(cls) -> LiveWindow | None:
+    def open_if_possible(cls, view: str = "front") -> LiveWindow | None:
         if not has_display():
             note("no display found; running without --viewer")
             return None
-        return cls()
+        return cls(view)
 
     def send(self, picture: NDArray[np.uint8]) -> None:
         with self._lock:
@@ -63,13 +65,24 @@ class LiveWindow:
         if picture is not None:
             cv2.imshow(LIVE_TITLE, picture)
             self._shown = True
-        if self._shown and cv2.waitKey(1) & 0xFF in QUIT_KEYS:
+        key = cv2.waitKey(1) & 0xFF if self._shown else -1
+        if key in QUIT_KEYS:
             raise KeyboardInterrupt
+        self.azimuth_deg = turned(self.azimuth_deg, key)
 
     def close(self) -> None:
         if self._shown:
             cv2.destroyWindow(LIVE_TITLE)
             self._shown = False
+
+
+def turned(azimuth_deg: float, key: int) -> float:
+    """The camera's azimuth after ``key``: a side for 1-4, 15 degrees round for j/l, else as it was."""
+    if key in VIEW_KEYS:
+        return VIEW_AZIMUTHS_DEG[VIEW_KEYS[key]]
+    if key in TURN_KEYS_DEG:
+        return (azimuth_deg + TURN_KEYS_DEG[key]) % 360.0
+    return azimuth_deg
 
 
 def require_display() -> None:
@@ -105,10 +118,8 @@ def view_take(stage: StagedTake, settings: ViewSettings) -> tuple[int, float]:
         elif key in STEP_BACK_KEYS or key in STEP_ON_KEYS:
             playing = False
             frame = min(max(frame + (1 if key in STEP_ON_KEYS else -1), 0), frames - 1)
-        elif key in VIEW_KEYS:
-            azimuth_deg = VIEW_AZIMUTHS_DEG[VIEW_KEYS[key]]
-        elif key in TURN_KEYS_DEG:
-            azimuth_deg = (azimuth_deg + TURN_KEYS_DEG[key]) % 360.0
+        elif key in VIEW_KEYS or key in TURN_KEYS_DEG:
+            azimuth_deg = turned(azimuth_deg, key)
         elif scrubbed != frame:
             frame, playing = min(scrubbed, frames - 1), False
         elif playing and time.monotonic() >= next_frame_s:

@@ -11,6 +11,7 @@ second, paced by the poses' own timestamps.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import cv2
@@ -86,23 +87,27 @@ class AvatarFeed:
     it solves to."""
 
     def __init__(self, camera: VirtualCamera, view: str, avatar: AvatarPoser | None = None,
-                 background_bgr: tuple[int, int, int] = CHROMA_GREEN_BGR) -> None:
+                 background_bgr: tuple[int, int, int] = CHROMA_GREEN_BGR,
+                 azimuth_deg: Callable[[], float] | None = None) -> None:
         self.camera = camera
         self.avatar = avatar
         self._settings = ViewSettings(camera.width, camera.height, view, background_bgr=background_bgr)
-        self._views: dict[tuple[str, ...], SceneView] = {}   # by the skeleton's joint names
+        self._azimuth_deg = azimuth_deg     # where the camera stands now (the live view's keys turn it), else on view's side
+        self._views: dict[tuple[tuple[str, ...], float | None], SceneView] = {}   # by joint names and azimuth
         self._path: deque[tuple[float, NDArray[np.float64]]] = deque()   # (time s, the hips' position)
 
     def write(self, pose: SkeletonPose) -> None:
         if not self.camera.due(pose.timestamp_s):
             return
         skeleton = pose.skeleton
-        view = self._views.get(skeleton.names)
+        azimuth_deg = self._azimuth_deg() if self._azimuth_deg is not None else None
+        view = self._views.get((skeleton.names, azimuth_deg))
         if view is None:
             height_m = max(LIVE_FRAMING_HEIGHT_M, 1.1 * self.avatar.height_m if self.avatar is not None else 0.0)
             target = np.array([0.0, height_m / 2.0, 0.0])
-            camera = framing_camera(self._settings, target, height_m)
-            view = self._views[skeleton.names] = SceneView(skeleton.names, skeleton.parents, camera, self._settings, target)
+            camera = framing_camera(self._settings, target, height_m, azimuth_deg)
+            view = SceneView(skeleton.names, skeleton.parents, camera, self._settings, target)
+            self._views[(skeleton.names, azimuth_deg)] = view
         self._path.append((pose.timestamp_s, pose.root_position_m))
         while self._path[0][0] < pose.timestamp_s - PATH_S:
             self._path.popleft()
