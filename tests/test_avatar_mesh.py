@@ -71,12 +71,17 @@ def write_posed_copy(path: Path, world: np.ndarray, parents: tuple[int, ...], fo
     return posed
 
 
-def blender_skinned_vertices(posed: Path) -> np.ndarray:
+def blender_skinned_vertices(path: Path, shape_keys: dict[int, float] | None = None) -> np.ndarray:
     """Every vertex of the skinned meshes (those with an armature modifier) as Blender's glTF
-    importer and armature modifier place them, in glTF's Y-up axes, metres."""
+    importer and armature modifier place them, in glTF's Y-up axes, metres; with the shape keys
+    (the file's morph targets, in order after the basis) set to ``shape_keys`` by target index."""
     bpy = import_or_unavailable("bpy", "Blender as a Python module installs on Python 3.11 only")
     bpy.ops.wm.read_factory_settings(use_empty=True)
-    bpy.ops.import_scene.gltf(filepath=str(posed))
+    bpy.ops.import_scene.gltf(filepath=str(path))
+    for obj in bpy.context.scene.objects:
+        if obj.type == "MESH" and obj.data.shape_keys is not None:
+            for target, value in (shape_keys or {}).items():
+                obj.data.shape_keys.key_blocks[target + 1].value = value
     depsgraph = bpy.context.evaluated_depsgraph_get()
     vertices = []
     for obj in bpy.context.scene.objects:
@@ -118,28 +123,6 @@ def test_the_rest_pose_gives_the_mesh_back_as_modelled(rig_file: str, bone_map: 
         assert part.triangles.max() < len(part.positions_m) and len(part.triangle_bgr) == len(part.triangles)
 
 
-def blender_shape_keyed_vertices(path: Path, key_values: dict[int, float]) -> np.ndarray:
-    """Godette's skinned vertices as Blender places them with the face mesh's shape keys (the
-    file's morph targets, in order after the basis) set to ``key_values`` by target index."""
-    bpy = import_or_unavailable("bpy", "Blender as a Python module installs on Python 3.11 only")
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    bpy.ops.import_scene.gltf(filepath=str(path))
-    for obj in bpy.context.scene.objects:
-        if obj.type == "MESH" and obj.data.shape_keys is not None:
-            for target, value in key_values.items():
-                obj.data.shape_keys.key_blocks[target + 1].value = value
-    depsgraph = bpy.context.evaluated_depsgraph_get()
-    vertices = []
-    for obj in bpy.context.scene.objects:
-        if obj.type == "MESH" and any(modifier.type == "ARMATURE" for modifier in obj.modifiers):
-            evaluated = obj.evaluated_get(depsgraph)
-            mesh = evaluated.to_mesh()
-            vertices.append(np.array([list(obj.matrix_world @ vertex.co) for vertex in mesh.vertices]))
-            evaluated.to_mesh_clear()
-    blender_z_up = np.concatenate(vertices)
-    return np.stack([blender_z_up[:, 0], blender_z_up[:, 2], -blender_z_up[:, 1]], axis=1)
-
-
 def test_expressions_move_the_blend_shapes_the_vrm_binds_as_blender_does(tmp_path: Path) -> None:
     """Godette's VRM 0.x Blink (morph targets 3 and 4 at full weight) and half an A (target 5);
     Joy binds two targets at half and a quarter:
@@ -155,7 +138,7 @@ def test_expressions_move_the_blend_shapes_the_vrm_binds_as_blender_does(tmp_pat
     ours = np.concatenate(mesh.skinned(rest, morphs))
     copy = tmp_path / "godette.glb"
     shutil.copy(path, copy)
-    theirs = blender_shape_keyed_vertices(copy, {3: 1.0, 4: 1.0, 5: 0.5})
+    theirs = blender_skinned_vertices(copy, {3: 1.0, 4: 1.0, 5: 0.5})
     ours_to_theirs, _ = cKDTree(theirs).query(ours)
     assert ours_to_theirs.max() < 1e-5, ours_to_theirs.max()
     neutral = mesh.skinned(rest)
