@@ -4,6 +4,7 @@ reported and the rest done, resumable, interruptible, and the same through a rea
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -204,3 +205,16 @@ def test_take_mistakes_are_one_clear_error(tmp_path: Path, make, needle: str) ->
     (tmp_path / "bad.toml").write_text('[[take]]\nvideos = "a.mp4"\n')
     with pytest.raises(MocapError, match=needle):
         find_takes(make(tmp_path))
+
+
+def test_batch_takes_no_live_output_or_window_options() -> None:
+    """A batch runs takes in worker processes: no option of its opens a window, a virtual camera
+    or a network output (each worker would open its own)."""
+    result = run_mocap("batch", "--help")
+    assert result.returncode == 0, result.stderr
+    flags = set(re.findall(r"--[a-z][a-z-]*", result.stdout))
+    assert "--bvh-units" in flags and "--vmc-expressions" in flags      # what the solve itself takes, kept
+    live = {"--vmc", "--osc", "--vrchat", "--preview", "--viewer", "--virtual-camera", "--virtual-camera-width",
+            "--virtual-camera-height", "--virtual-camera-fps", "--virtual-camera-view", "--virtual-camera-background",
+            "--camera"}
+    assert not flags & live, flags & live

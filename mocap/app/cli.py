@@ -267,8 +267,8 @@ def offline_cutoff(config: CaptureConfig, smooth_hz: float | None) -> float | No
 # batch chooses the outputs.
 _NOT_FOR_BATCH = {"--camera", "--video", "--images", "--realtime", "--width", "--height", "--fps", "--calib",
                   "--calib-camera", "--vmc", "--vmc-rate", "--osc", "--osc-axes", "--osc-rate", "--vrchat", "--vrchat-rate",
-                  "--bvh", "--preview", "--virtual-camera", "--virtual-camera-width", "--virtual-camera-height",
-                  "--virtual-camera-fps", "--virtual-camera-view", "--record-landmarks"}
+                  "--bvh", "--preview", "--viewer", "--virtual-camera", "--virtual-camera-width", "--virtual-camera-height",
+                  "--virtual-camera-fps", "--virtual-camera-view", "--virtual-camera-background", "--record-landmarks"}
 
 
 def _batch_options(function: Any) -> Any:
