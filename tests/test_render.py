@@ -202,6 +202,30 @@ def test_a_mesh_shows_its_near_faces_and_hides_those_turned_away(tmp_path: Path,
         assert np.abs(back_alone[centre].astype(int) - CHROMA_GREEN_BGR).max() < 30    # nothing drawn
 
 
+def test_godette_sits_and_stands_with_arms_out_as_the_demo_performer_does(demo_capture: DemoCapture,
+                                                                          tmp_path: Path) -> None:
+    """The demo take read back from its BVH, drawn as Godette: at the performer's deepest sit she
+    is drawn shorter than when the performer's hands are furthest apart (standing, arms out),
+    and then, seen from the front, wider than sitting (her arms out)."""
+    from mocap.display.avatar_mesh import load_avatar
+    from mocap.retargeting.rigs import load_rig
+
+    rig_file = shared("rigs/vrm/Godette_vrm_v4.vrm")
+    take = bvh_take(demo_capture.bvh_path)
+    stage = staged(take, load_avatar(load_rig(rig_file), rig_file))
+    joint = {name: index for index, name in enumerate(take.names)}
+    hands_apart = np.linalg.norm(take.positions_m[:, joint["LeftHand"]] - take.positions_m[:, joint["RightHand"]], axis=1)
+    frames = {"sitting": int(np.argmin(take.positions_m[:, joint["Hips"], 1])), "arms out": int(np.argmax(hands_apart))}
+    view = stage.view(ViewSettings(480, 270, "front"))
+    pictures = {pose: stage.picture(view, frame) for pose, frame in frames.items()}
+    cv2.imwrite(str(tmp_path / "godette.png"), np.hstack(list(pictures.values())))
+    drawn = {pose: avatar_pixels(picture) for pose, picture in pictures.items()}
+    tall = {pose: float(np.ptp(pixels[:, 0])) for pose, pixels in drawn.items()}
+    wide = {pose: float(np.ptp(pixels[:, 1])) for pose, pixels in drawn.items()}
+    assert tall["sitting"] < 0.9 * tall["arms out"], tall
+    assert wide["arms out"] > 1.5 * wide["sitting"], wide
+
+
 def write_arm_raise(path: Path, still_frames: int = 10, moving_frames: int = 10) -> None:
     """A BVH take: standing still, then the left arm raising from down to level."""
     skeleton = humanoid_skeleton()
