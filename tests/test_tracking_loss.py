@@ -12,19 +12,9 @@ from mocap.app.session import (
     make_estimator,
     make_lifter,
 )
-from mocap.core.frames import Frame, SkeletonPose
+from mocap.core.frames import Frame
+from mocap.core.pipeline import PoseCollector
 from mocap.sources.frame_sources import VideoFileSource
-
-
-class Collect:
-    def __init__(self) -> None:
-        self.poses: list[SkeletonPose] = []
-
-    def write(self, pose: SkeletonPose) -> None:
-        self.poses.append(pose)
-
-    def close(self) -> None:
-        pass
 
 
 def test_empty_frames_hold_then_ease_to_rest() -> None:
@@ -32,7 +22,7 @@ def test_empty_frames_hold_then_ease_to_rest() -> None:
         seen = [frame for frame, _ in zip(source, range(60))]
     empty = [Frame(np.zeros_like(seen[0].image_rgb), (60 + i) / 20.0, 60 + i) for i in range(60)]
     config = CaptureConfig().with_overrides({"optics": {"calib": str(DEMO_CALIBRATION)}})
-    collect = Collect()
+    collect = PoseCollector()
     pipeline = build_pipeline(
         config, estimator=make_estimator(config, 1), lifter=make_lifter(config, calibrated_cameras(config, 1)), sinks=[collect]
     )

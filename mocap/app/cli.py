@@ -224,8 +224,9 @@ def _staged_take(take: str, units: str, calib: str | None, rig: str | None, rig_
     """A take to draw (a BVH file, or a landmarks file solved offline as `mocap solve` does), with
     the avatar of ``rig`` when given."""
     from mocap.app.session import calibrated_cameras, make_lifter, run_replay
+    from mocap.core.pipeline import PoseCollector
     from mocap.display.avatar_mesh import load_avatar
-    from mocap.display.render_take import PoseCollector, bvh_take, posed_take, staged
+    from mocap.display.render_take import bvh_take, posed_take, staged
     from mocap.formats.landmarks_file import load_landmarks
     from mocap.lifting.multiview import MultiViewLifter
     from mocap.retargeting.rigs import load_rig

@@ -56,6 +56,19 @@ class PoseSink(Protocol):
     def close(self) -> None: ...
 
 
+class PoseCollector:
+    """A pose sink keeping every solved pose, to use them afterwards (draw them, check them)."""
+
+    def __init__(self) -> None:
+        self.poses: list[SkeletonPose] = []
+
+    def write(self, pose: SkeletonPose) -> None:
+        self.poses.append(pose)
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
 FrameObserver = Callable[[Any, Observations], None]  # (frame or frame set, its observations), on the capture thread
 
 

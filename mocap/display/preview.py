@@ -53,12 +53,17 @@ def draw_skeleton(image_bgr: np.ndarray, observation: PoseObservation, min_confi
     return canvas
 
 
+def has_display() -> bool:
+    """Whether a window can be opened (not on Linux without X or Wayland)."""
+    return not sys.platform.startswith("linux") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 class PreviewWindow:
     """Shows each frame; pressing q or Esc stops the capture as Ctrl-C would."""
 
     @classmethod
     def open_if_possible(cls) -> PreviewWindow | None:
-        if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        if not has_display():
             note("no display found; running without --preview")
             return None
         return cls()

@@ -77,24 +77,11 @@ def bvh_take(path: Path, units: str = "auto") -> Take:
     clip = read_bvh(path)
     if not len(clip.motion):
         raise MocapError(f"{path} has no motion frames: nothing to render")
-    rest_height = float(np.ptp(clip.rest_positions()[:, 1]))
-    scale = bvh_metres_per_unit(rest_height) if units == "auto" else UNIT_SCALES_M[units]
+    rest = clip.rest_positions()
+    scale = bvh_metres_per_unit(float(np.ptp(rest[:, 1]))) if units == "auto" else UNIT_SCALES_M[units]
     positions, _ = clip.forward_kinematics()
     return Take(tuple(clip.names), tuple(joint.parent for joint in clip.joints), positions * scale, clip.frame_time_s,
-                _humanoid_motion(clip, scale))
-
-
-class PoseCollector:
-    """A pose sink keeping every solved pose, to draw them afterwards."""
-
-    def __init__(self) -> None:
-        self.poses: list[SkeletonPose] = []
-
-    def write(self, pose: SkeletonPose) -> None:
-        self.poses.append(pose)
-
-    def close(self) -> None:
-        """Nothing to close."""
+                _humanoid_motion(clip, rest, scale))
 
 
 def posed_take(poses: list[SkeletonPose]) -> Take:
@@ -113,8 +100,9 @@ def posed_take(poses: list[SkeletonPose]) -> Take:
     return Take(skeleton.names, skeleton.parents, positions, frame_time_s, motion)
 
 
-def _humanoid_motion(clip: BvhClip, scale_m: float) -> HumanoidMotion | None:
-    """The clip's motion on mocap's humanoid, when its joints are the humanoid's bones (None otherwise)."""
+def _humanoid_motion(clip: BvhClip, rest: NDArray[np.float64], scale_m: float) -> HumanoidMotion | None:
+    """The clip's motion on mocap's humanoid, when its joints are the humanoid's bones (None
+    otherwise); ``rest``: its joints' rest positions, file units."""
     names = clip.names
     if not set(BONE_NAMES) <= set(names) or clip.joints[0].name != "Hips":
         return None
@@ -123,7 +111,6 @@ def _humanoid_motion(clip: BvhClip, scale_m: float) -> HumanoidMotion | None:
     bones = humanoid_skeleton(fingers=fingers, eyes=eyes).names
     local, translations = clip.local_transforms()
     quats = local.as_quat().reshape(len(clip.motion), len(names), 4)[:, [names.index(bone) for bone in bones]]
-    rest = clip.rest_positions()
     hip_height = float(rest[names.index("LeftUpperLeg"), 1] - rest[:, 1].min()) * scale_m
     return HumanoidMotion(quats, translations[:, 0] * scale_m, hip_height, fingers, eyes)
 

@@ -3,8 +3,6 @@ scrub and look at from each side; and `mocap capture --viewer`, the live capture
 
 from __future__ import annotations
 
-import os
-import sys
 import threading
 import time
 
@@ -14,6 +12,7 @@ from numpy.typing import NDArray
 
 from mocap.core.errors import MocapError, note
 from mocap.core.frames import Frame, Observations
+from mocap.display.preview import has_display
 from mocap.display.render_take import StagedTake
 from mocap.display.scene_view import VIEW_AZIMUTHS_DEG, SceneView, ViewSettings
 from mocap.sources.sync import FrameSet
@@ -27,11 +26,6 @@ QUIT_KEYS = {ord("q"), 27}
 
 
 LIVE_TITLE = "mocap live view (q or Esc to stop)"
-
-
-def has_display() -> bool:
-    """Whether a window can be opened (not on Linux without X or Wayland)."""
-    return not sys.platform.startswith("linux") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 class LiveWindow:
